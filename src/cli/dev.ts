@@ -1,0 +1,84 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CommandModule } from 'yargs';
+import { type DevMesh, startDevMesh } from '../dev/dev-mesh.ts';
+import { createLogger } from '../log/logger.ts';
+import { untilSignal } from './signals.ts';
+
+interface Args {
+  dir: string;
+  bots: number;
+}
+
+export const devCommand: CommandModule<object, Args> = {
+  command: 'dev',
+  describe: 'run a local mesh: a homeserver, bots, and a room you can type commands into',
+  builder: (y) =>
+    y
+      .option('dir', { type: 'string', default: '.meshbot/dev', describe: 'where the dev mesh keeps its state' })
+      .option('bots', { type: 'number', default: 2, describe: 'how many bots' }),
+  handler: async (args) => {
+    const dir = resolve(args.dir);
+    mkdirSync(dir, { recursive: true });
+    const logFile = join(dir, 'meshbot.log');
+    const logStream = createWriteStream(logFile, { flags: 'a' });
+    const log = createLogger({ level: 'debug', write: (line) => logStream.write(`${line}\n`) });
+    process.stdout.write('meshbot dev: starting the homeserver and the bots (the first run takes longer)…\n');
+    const mesh = await startDevMesh({ dir, bots: args.bots, log });
+    printWelcome(mesh, logFile);
+    const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true });
+    mesh.person.onMessage((m) => {
+      if (m.roomId !== mesh.roomId || m.sender === mesh.person.userId || m.type !== 'm.room.message') return;
+      process.stdout.write(`\n[${m.sender}] ${m.body.replaceAll('\n', '\n    ')}\n`);
+      rl.prompt(true);
+    });
+    rl.setPrompt('you> ');
+    rl.on('line', (line) => void handleLine(mesh, line.trim()).finally(() => rl.prompt()));
+    rl.prompt();
+    await untilSignal();
+    process.stdout.write('\nmeshbot dev: stopping…\n');
+    rl.close();
+    await mesh.stop();
+    logStream.end();
+    process.exit(0);
+  },
+};
+
+async function handleLine(mesh: DevMesh, line: string): Promise<void> {
+  if (line === '') return;
+  try {
+    if (line.startsWith('/add ')) {
+      const cid = await mesh.add(resolve(line.slice(5).trim()));
+      process.stdout.write(`added: ${cid}\n  try: !run wordcount ${cid}\n`);
+      return;
+    }
+    await mesh.person.send(mesh.roomId, line);
+  } catch (err) {
+    process.stdout.write(`error: ${(err as Error).message}\n`);
+  }
+}
+
+function printWelcome(mesh: DevMesh, logFile: string): void {
+  const hs = mesh.homeserver;
+  process.stdout.write(
+    [
+      '',
+      'meshbot dev: a local mesh is running.',
+      `  homeserver  ${hs.url}  (server name ${hs.serverName})`,
+      `  room        ${mesh.roomId}  "meshbot dev mesh"`,
+      `  bots        ${mesh.bots.map((b) => b.userId).join(', ')}`,
+      `  you         ${mesh.person.userId}`,
+      '',
+      'Log in with any Matrix client (e.g. Element: "Edit" homeserver) to watch or type there too:',
+      `  homeserver ${hs.url}   user ${mesh.person.userId}   password ${mesh.personPassword}`,
+      '',
+      'Type a message and press Enter to post it in the mesh room. Try:',
+      `  !run wordcount ${mesh.sampleCid}     (a sample text, already added)`,
+      '  /add <file>                          (add a file to the mesh; prints its CID)',
+      '  !help',
+      `Ctrl-C stops everything. Bot logs: ${logFile}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,37 @@
+/** Chat commands described as data; the parser and `!help` are generated from this. */
+export interface CommandSpec {
+  name: string;
+  /** Positional arguments, in order. A trailing `...` argument takes `key=value` pairs. */
+  args: { name: string; description: string; rest?: boolean }[];
+  description: string;
+}
+
+export const PREFIX = '!';
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'run',
+    args: [
+      { name: 'engine', description: 'an engine the mesh runs, e.g. wordcount' },
+      { name: 'cid', description: "the input's CID (from `meshbot add <file>`)" },
+      { name: 'key=value', description: 'engine parameters', rest: true },
+    ],
+    description: 'run an engine on an input somewhere in the mesh; the result comes as a reply',
+  },
+  { name: 'help', args: [], description: 'show the commands and the engines' },
+];
+
+export function usage(spec: CommandSpec): string {
+  const args = spec.args.map((a) => (a.rest ? `[${a.name} ...]` : `<${a.name}>`));
+  return [`${PREFIX}${spec.name}`, ...args].join(' ');
+}
+
+export function helpText(engines: { name: string; description: string }[]): string {
+  const lines = ['meshbot commands:'];
+  for (const c of COMMANDS) lines.push(`  ${usage(c)} — ${c.description}`);
+  if (engines.length > 0) {
+    lines.push('engines in this mesh:');
+    for (const e of engines) lines.push(`  ${e.name} — ${e.description}`);
+  }
+  return lines.join('\n');
+}

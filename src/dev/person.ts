@@ -1,0 +1,116 @@
+/**
+ * A person's Matrix client (matrix-js-sdk), as used by `meshbot dev` and the end-to-end tests:
+ * creates the mesh room, invites bots, posts commands and sees the bots' replies.
+ */
+import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from 'matrix-js-sdk';
+import type { Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { TimeoutError } from '../errors/index.ts';
+
+export interface Message {
+  roomId: string;
+  eventId: string;
+  sender: string;
+  type: string;
+  body: string;
+  /** The event this one is a threaded reply to (the thread root), if any. */
+  threadRoot?: string;
+  inReplyTo?: string;
+  content: Record<string, unknown>;
+}
+
+export interface Person {
+  readonly userId: string;
+  readonly client: MatrixClient;
+  createRoom(name: string, invite?: string[]): Promise<string>;
+  send(roomId: string, body: string): Promise<string>;
+  /** Every message event seen since start, oldest first. */
+  readonly seen: Message[];
+  onMessage(fn: (m: Message) => void): void;
+  /** Waits for a message matching `pred`, looking at what was seen already too. */
+  waitFor(pred: (m: Message) => boolean, timeoutMs: number): Promise<Message>;
+  waitForJoin(roomId: string, userId: string, timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
+export async function startPerson(baseUrl: string, userId: string, accessToken: string): Promise<Person> {
+  const client = createClient({ baseUrl, userId, accessToken, logger: quietLogger });
+  const seen: Message[] = [];
+  const listeners: ((m: Message) => void)[] = [];
+  client.on(RoomEvent.Timeline, (ev: MatrixEvent, room) => {
+    if (!room || ev.isState()) return;
+    const m = toMessage(room.roomId, ev);
+    seen.push(m);
+    for (const l of listeners) l(m);
+  });
+  const ready = new Promise<void>((resolve) => {
+    client.on(ClientEvent.Sync, (state) => {
+      if (state === 'PREPARED' || state === 'SYNCING') resolve();
+    });
+  });
+  await client.startClient({ initialSyncLimit: 0, threadSupport: false });
+  await ready;
+  const waitFor = (pred: (m: Message) => boolean, timeoutMs: number) =>
+    new Promise<Message>((resolve, reject) => {
+      const hit = seen.find(pred);
+      if (hit) return resolve(hit);
+      const timer = setTimeout(() => reject(new TimeoutError(`no matching message within ${timeoutMs} ms`)), timeoutMs);
+      listeners.push((m) => {
+        if (pred(m)) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      });
+    });
+  return {
+    userId,
+    client,
+    seen,
+    async createRoom(name, invite = []) {
+      const { room_id } = await client.createRoom({ name, invite, preset: 'private_chat' as never });
+      return room_id;
+    },
+    async send(roomId, body) {
+      const { event_id } = await client.sendEvent(roomId, 'm.room.message' as never, { msgtype: 'm.text', body } as never);
+      return event_id;
+    },
+    onMessage: (fn) => listeners.push(fn),
+    waitFor,
+    async waitForJoin(roomId, member, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const { joined } = await client.getJoinedRoomMembers(roomId);
+        if (joined[member]) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new TimeoutError(`${member} did not join ${roomId} within ${timeoutMs} ms`);
+    },
+    stop: () => client.stopClient(),
+  };
+}
+
+/** matrix-js-sdk is chatty at info level; a person's terminal wants only its errors. */
+const quietLogger: SdkLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (...msg: unknown[]) => console.error('[matrix-js-sdk]', ...msg),
+  getChild: () => quietLogger,
+};
+
+function toMessage(roomId: string, ev: MatrixEvent): Message {
+  const content = (ev.getContent() ?? {}) as Record<string, unknown>;
+  const rel = content['m.relates_to'] as
+    | { rel_type?: string; event_id?: string; 'm.in_reply_to'?: { event_id?: string } }
+    | undefined;
+  return {
+    roomId,
+    eventId: ev.getId() ?? '',
+    sender: ev.getSender() ?? '',
+    type: ev.getType(),
+    body: typeof content.body === 'string' ? content.body : '',
+    threadRoot: rel?.rel_type === 'm.thread' ? rel.event_id : undefined,
+    inReplyTo: rel?.['m.in_reply_to']?.event_id,
+    content,
+  };
+}

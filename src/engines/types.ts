@@ -1,0 +1,64 @@
+import type { CidString } from '../ids.ts';
+
+/** Resource limits for one run. The parent process enforces them too. */
+export interface EngineLimits {
+  /** Heap limit of the isolate / memory limit of the container, MiB. */
+  memoryMb: number;
+  /** CPU time the engine code may use, ms. */
+  cpuMs: number;
+  /** Wall-clock time for the whole run, ms. */
+  wallMs: number;
+  /** Largest output accepted, bytes. */
+  maxOutputBytes: number;
+}
+
+/** `engines/<name>/manifest.json`, validated by `manifestSchema`. */
+export interface EngineManifest {
+  name: string;
+  version: string;
+  runtime: 'isolated-vm' | 'docker';
+  /** Entry file relative to the engine folder (isolated-vm). */
+  entry: string;
+  description: string;
+  /** Usage text shown by `!help`, e.g. `!run wordcount <cid>`. */
+  usage?: string;
+  limits: EngineLimits;
+  /** What the engine reads: raw bytes of a file, or a dag-json value. */
+  input: 'bytes' | 'json';
+}
+
+/** An engine ready to run: its manifest, its code, and its content address. */
+export interface EnginePackage {
+  manifest: EngineManifest;
+  /** JavaScript source of the entry file. */
+  code: string;
+  /** CID of the canonical dag-json package `{ manifest, code }`: same files, same CID. */
+  cid: CidString;
+}
+
+export interface RunRequest {
+  engine: EnginePackage;
+  input: Uint8Array;
+  params: Record<string, string>;
+  /** Overrides of the manifest limits (each value is capped by the node's maximum). */
+  limits?: Partial<EngineLimits>;
+  signal?: AbortSignal;
+  /** Progress reports from the engine, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface RunResult {
+  output: Uint8Array;
+  /** Log lines the engine wrote, capped. */
+  logs: string[];
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** A sandbox that runs engine code. Errors thrown are `EngineError`s (see errors.ts). */
+export interface EngineRuntime {
+  readonly kind: EngineManifest['runtime'];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  run(req: RunRequest): Promise<RunResult>;
+}

@@ -1,0 +1,2 @@
+export * from './mesh-error.ts';
+export * from './kinds.ts';

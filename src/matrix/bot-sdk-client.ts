@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BadInputError } from '../errors/index.ts';
+import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
+import { LogLevel, LogService, MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
+import { SyncingClient } from './syncing-client.ts';
+import { withRetry } from './retry.ts';
+import type { InviteHandler, LeaveHandler, MeshClient, RoomEvent, TimelineHandler } from './types.ts';
+import { threadedReply } from './reply.ts';
+
+export interface BotSdkClientOptions {
+  homeserverUrl: string;
+  accessToken: string;
+  /** File where the sync position is kept. */
+  storageFile: string;
+  logger: Logger;
+}
+
+/** MeshClient on matrix-bot-sdk. Handlers are awaited; the sync position is saved after them. */
+export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<MeshClient> {
+  LogService.setLevel(LogLevel.WARN);
+  LogService.muteModule('Metrics');
+  mkdirSync(dirname(opts.storageFile), { recursive: true });
+  const storage = new SimpleFsStorageProvider(opts.storageFile);
+  const sdk = new SyncingClient(opts.homeserverUrl, opts.accessToken, storage, opts.logger);
+  const userId = asUserId(await withRetry(() => sdk.getUserId()));
+  return new BotSdkClient(sdk, userId, opts.logger);
+}
+
+class BotSdkClient implements MeshClient {
+  readonly userId: UserId;
+  readonly #sdk: SyncingClient;
+  readonly #log: Logger;
+  #started = false;
+
+  constructor(sdk: SyncingClient, userId: UserId, log: Logger) {
+    this.#sdk = sdk;
+    this.userId = userId;
+    this.#log = log;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await withRetry(() => this.#sdk.start());
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#sdk.stop();
+    await this.#sdk.idle();
+  }
+
+  onTimeline(handler: TimelineHandler): void {
+    this.#sdk.handlers.timeline.push(handler);
+  }
+  onInvite(handler: InviteHandler): void {
+    this.#sdk.handlers.invite.push(handler);
+  }
+  onLeave(handler: LeaveHandler): void {
+    this.#sdk.handlers.leave.push(handler);
+  }
+
+  async send(roomId: RoomId, type: string, content: object, signal?: AbortSignal): Promise<EventId> {
+    const size = Buffer.byteLength(JSON.stringify(content));
+    if (size > 60_000) throw new BadInputError(`event of ${size} bytes is too large to send`);
+    // One transaction id for every retry, so a retried send is never duplicated.
+    const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
+    const res = await withRetry(() => this.#sdk.doRequest('PUT', path, null, content), { signal });
+    return asEventId(res.event_id);
+  }
+
+  async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void> {
+    await withRetry(() => this.#sdk.sendStateEvent(roomId, type, stateKey, content));
+  }
+
+  async reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId> {
+    return this.send(roomId, 'm.room.message', threadedReply(to, text, html));
+  }
+
+  async react(roomId: RoomId, to: EventId, key: string): Promise<void> {
+    const content = { 'm.relates_to': { rel_type: 'm.annotation', event_id: to, key } };
+    await this.send(roomId, 'm.reaction', content);
+  }
+
+  async join(roomId: RoomId): Promise<void> {
+    await withRetry(() => this.#sdk.joinRoom(roomId));
+  }
+
+  async joinedRooms(): Promise<RoomId[]> {
+    return (await withRetry(() => this.#sdk.getJoinedRooms())).map(asRoomId);
+  }
+
+  async joinedMembers(roomId: RoomId): Promise<UserId[]> {
+    return (await withRetry(() => this.#sdk.getJoinedRoomMembers(roomId))).map(asUserId);
+  }
+
+  async stateOfType(roomId: RoomId, type: string): Promise<Map<string, RoomEvent>> {
+    const all = (await withRetry(() => this.#sdk.getRoomState(roomId))) as RoomEvent[];
+    return new Map(all.filter((e) => e.type === type).map((e) => [e.state_key ?? '', e]));
+  }
+
+  async powerLevel(roomId: RoomId, user: UserId): Promise<number> {
+    const pl = await withRetry(() => this.#sdk.getRoomStateEvent(roomId, 'm.room.power_levels', ''));
+    const users = (pl?.users ?? {}) as Record<string, number>;
+    return users[user] ?? (pl?.users_default as number | undefined) ?? 0;
+  }
+
+  async upload(bytes: Uint8Array, contentType: string): Promise<string> {
+    return withRetry(() => this.#sdk.uploadContent(Buffer.from(bytes), contentType));
+  }
+
+  async download(mxc: string, maxBytes: number): Promise<Uint8Array> {
+    const { data } = await withRetry(() => this.#sdk.downloadContent(mxc));
+    if (data.byteLength > maxBytes) throw new BadInputError(`media ${mxc} is larger than ${maxBytes} bytes`);
+    return new Uint8Array(data);
+  }
+}
+
+export type { MatrixClient };

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MeshError } from '../errors/index.ts';
+
+export interface RetryOptions {
+  /** Most attempts in all. Default 8. */
+  attempts?: number;
+  /** Delay when the server gives none, ms. Default 1000, doubled each time. */
+  baseDelayMs?: number;
+  /** Longest single wait, ms. Default 60 s. */
+  maxDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+interface HttpishError {
+  statusCode?: number;
+  errcode?: string;
+  retryAfterMs?: number;
+  body?: { errcode?: string; retry_after_ms?: number };
+  code?: string;
+}
+
+/** The server's `retry_after_ms` on `M_LIMIT_EXCEEDED`, or null when the error is not a rate limit. */
+export function rateLimitDelay(err: unknown): number | null {
+  const e = err as HttpishError;
+  const errcode = e?.errcode ?? e?.body?.errcode;
+  if (errcode !== 'M_LIMIT_EXCEEDED' && e?.statusCode !== 429) return null;
+  return e.retryAfterMs ?? e.body?.retry_after_ms ?? 1000;
+}
+
+/** Network failures and 5xx answers are worth another try; 4xx (but 429) are not. */
+function transient(err: unknown): boolean {
+  const e = err as HttpishError;
+  if (typeof e?.statusCode === 'number') return e.statusCode >= 500;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(e?.code ?? '');
+}
+
+/**
+ * Runs `fn` until it succeeds, honouring `M_LIMIT_EXCEEDED`'s `retry_after_ms` and backing off
+ * on transient failures. `fn` must be idempotent (sends use a stable transaction id).
+ */
+export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const attempts = opts.attempts ?? 8;
+  let delay = opts.baseDelayMs ?? 1000;
+  const maxDelay = opts.maxDelayMs ?? 60_000;
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const limited = rateLimitDelay(err);
+      if (i >= attempts || (limited === null && !transient(err))) throw err;
+      const wait = Math.min(limited ?? delay, maxDelay);
+      delay = Math.min(delay * 2, maxDelay);
+      await sleep(wait, undefined, { signal: opts.signal }).catch(() => {
+        throw new MeshError('ABORTED', 'send aborted', { cause: err });
+      });
+    }
+  }
+}

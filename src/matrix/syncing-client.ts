@@ -1,0 +1,105 @@
+import { asRoomId, asUserId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
+import { MatrixClient, type SimpleFsStorageProvider } from './sdk.ts';
+import type { InviteHandler, LeaveHandler, RoomEvent, TimelineHandler } from './types.ts';
+
+type Emit = (name: string, ...args: unknown[]) => Promise<void>;
+type SyncResponse = { rooms?: { join?: Record<string, { timeline?: { events?: RoomEvent[] } }> } };
+
+const SEEN_LIMIT = 10_000;
+
+/** Fields matrix-bot-sdk keeps private in its types but that this subclass must read. */
+interface Internals {
+  lastJoinedRoomIds: string[];
+  userId: string;
+}
+
+/**
+ * matrix-bot-sdk's client with three changes: handlers are awaited (so the sync position is
+ * persisted only after they ran), history is not treated as new (the first sync of a new
+ * account, and a room's events from before our join), and duplicate deliveries are dropped.
+ */
+export class SyncingClient extends MatrixClient {
+  readonly handlers = {
+    timeline: [] as TimelineHandler[],
+    invite: [] as InviteHandler[],
+    leave: [] as LeaveHandler[],
+  };
+  readonly #log: Logger;
+  readonly #seen = new Set<string>();
+  #historical = false;
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(url: string, token: string, storage: SimpleFsStorageProvider, log: Logger) {
+    super(url, token, storage);
+    this.#log = log;
+    this.persistTokenAfterSync = true;
+  }
+
+  override startSyncInternal(): Promise<void> {
+    return this.startSync((name: string, ...args: unknown[]) => this.#dispatch(name, ...args));
+  }
+
+  override async startSync(emitFn?: Emit): Promise<void> {
+    this.#historical = !(await Promise.resolve(this.storageProvider.getSyncToken()));
+    return super.startSync(emitFn);
+  }
+
+  override async processSync(raw: unknown, emitFn?: Emit): Promise<void> {
+    let done!: () => void;
+    this.#inFlight = new Promise((r) => (done = r));
+    try {
+      this.#adoptRoomsJoinedOutOfSight(raw as SyncResponse);
+      await super.processSync(raw, emitFn);
+    } finally {
+      this.#historical = false;
+      done();
+    }
+  }
+
+  /** Resolves once the batch being processed (if any) is done. */
+  idle(): Promise<void> {
+    return this.#inFlight;
+  }
+
+  /** A joined room whose join event fell out of a gappy timeline still counts as joined. */
+  #adoptRoomsJoinedOutOfSight(raw: SyncResponse): void {
+    const self = this as unknown as Internals;
+    for (const [roomId, room] of Object.entries(raw?.rooms?.join ?? {})) {
+      if (self.lastJoinedRoomIds.includes(roomId)) continue;
+      const events = room.timeline?.events ?? [];
+      const sawJoin = events.some((e) => e.type === 'm.room.member' && e.state_key === self.userId);
+      if (!sawJoin) self.lastJoinedRoomIds.push(roomId);
+    }
+  }
+
+  async #dispatch(name: string, ...args: unknown[]): Promise<void> {
+    try {
+      if (name === 'room.invite') {
+        const [roomId, event] = args as [string, RoomEvent];
+        for (const h of this.handlers.invite) await h(asRoomId(roomId), asUserId(event.sender));
+      } else if (name === 'room.leave') {
+        for (const h of this.handlers.leave) await h(asRoomId(args[0] as string));
+      } else if (name === 'room.event') {
+        const [roomId, event] = args as [string, RoomEvent];
+        if (!this.#isLive(roomId, event)) return;
+        for (const h of this.handlers.timeline) await h(asRoomId(roomId), event);
+      }
+    } catch (err) {
+      // A handler failure must never stop the sync loop or skip the rest of the batch.
+      this.#log.error('event handler failed', { event: name, err });
+    }
+  }
+
+  #isLive(roomId: string, event: RoomEvent): boolean {
+    const joined = (this as unknown as Internals).lastJoinedRoomIds;
+    if (this.#historical || !joined.includes(roomId)) return false;
+    if (typeof event?.event_id !== 'string' || this.#seen.has(event.event_id)) return false;
+    this.#seen.add(event.event_id);
+    if (this.#seen.size > SEEN_LIMIT) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import type { EventId, RoomId, UserId } from '../ids.ts';
+
+/** A room event as the client-server API delivers it, before validation of its content. */
+export interface RoomEvent {
+  type: string;
+  event_id: EventId;
+  sender: UserId;
+  origin_server_ts: number;
+  content: Record<string, unknown>;
+  state_key?: string;
+  unsigned?: Record<string, unknown>;
+}
+
+export type TimelineHandler = (roomId: RoomId, event: RoomEvent) => Promise<void>;
+export type InviteHandler = (roomId: RoomId, inviter: UserId) => Promise<void>;
+export type LeaveHandler = (roomId: RoomId) => Promise<void>;
+
+/** What the mesh needs from a Matrix connection; tests may fake it behind this interface. */
+export interface MeshClient {
+  readonly userId: UserId;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  onTimeline(handler: TimelineHandler): void;
+  onInvite(handler: InviteHandler): void;
+  onLeave(handler: LeaveHandler): void;
+  /** Sends a room event; retried on rate limits with a stable transaction id. */
+  send(roomId: RoomId, type: string, content: object, signal?: AbortSignal): Promise<EventId>;
+  sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void>;
+  /** A threaded reply (falls back to a plain reply in clients without threads). */
+  reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId>;
+  react(roomId: RoomId, to: EventId, key: string): Promise<void>;
+  join(roomId: RoomId): Promise<void>;
+  joinedRooms(): Promise<RoomId[]>;
+  joinedMembers(roomId: RoomId): Promise<UserId[]>;
+  /** Current state events of one type in a room, keyed by state key. */
+  stateOfType(roomId: RoomId, type: string): Promise<Map<string, RoomEvent>>;
+  powerLevel(roomId: RoomId, user: UserId): Promise<number>;
+  upload(bytes: Uint8Array, contentType: string, signal?: AbortSignal): Promise<string>;
+  download(mxc: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
+}

@@ -1,0 +1,31 @@
+import type { Config } from '../config/schema.ts';
+import type { EnginePackage, EngineRuntime } from '../engines/types.ts';
+import type { RoomId, UserId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
+import type { MeshClient } from '../matrix/types.ts';
+import type { Admission } from '../mesh/admission.ts';
+import type { Roster } from '../mesh/roster.ts';
+import type { Store } from '../store/types.ts';
+import type { Ledgers } from './ledgers.ts';
+
+/** The collaborators every role of a node shares; built once in `createMeshNode`. */
+export interface NodeContext {
+  config: Config;
+  client: MeshClient;
+  store: Store;
+  runtime: EngineRuntime;
+  /** The engines this node runs, by name. */
+  engines: Map<string, EnginePackage>;
+  roster: Roster;
+  admission: Admission;
+  ledgers: Ledgers;
+  log: Logger;
+  /** The node's own id. */
+  self: UserId;
+  /** Aborted when the node stops. */
+  signal: AbortSignal;
+}
+
+export function isMeshRoom(ctx: NodeContext, roomId: RoomId): boolean {
+  return ctx.roster.view(roomId) !== undefined;
+}

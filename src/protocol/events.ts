@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The custom room events of the mesh. Each wire format has one schema here; its type is
+ * derived from it. Every incoming event is parsed with these before anything reads it.
+ */
+export const EVENT = {
+  /** State event, state_key = the node's user id: what the node can run. */
+  node: 'org.meshbot.node',
+  /** HPCP: a GOHO's new head. */
+  head: 'org.meshbot.head',
+  /** Manager: the coordinator hands tasks to workers (batched). */
+  assign: 'org.meshbot.assign',
+  /** Manager: workers report finished tasks (batched). */
+  complete: 'org.meshbot.complete',
+  /** Blocks: a node asks for blocks it lacks. */
+  want: 'org.meshbot.want',
+  /** Blocks: a node answers a want, inline or as a CAR file in the media repository. */
+  blocks: 'org.meshbot.blocks',
+} as const;
+
+const cid = z.string().min(8).max(200).regex(/^[a-zA-Z0-9]+$/, 'a CID string');
+const base64 = z.string().max(60_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const userId = z.string().min(3).max(255).startsWith('@');
+const eventId = z.string().min(2).max(255).startsWith('$');
+
+export const inlineBlockSchema = z.strictObject({ cid, data: base64 });
+
+export const nodeStateSchema = z.strictObject({
+  version: z.string().max(50),
+  engines: z.array(z.strictObject({ name: z.string().max(100), cid })).max(500),
+  cores: z.number().int().nonnegative(),
+  arch: z.string().max(50),
+  memoryMb: z.number().int().nonnegative(),
+  gpu: z.boolean(),
+  capacity: z.number().int().nonnegative(),
+  load: z.number().int().nonnegative(),
+  ts: z.number().int().nonnegative(),
+});
+
+export const headSchema = z.strictObject({
+  origin: cid,
+  head: cid,
+  /** The blocks a peer needs to read the new head, when small. */
+  blocks: z.array(inlineBlockSchema).max(200).default([]),
+});
+
+export const assignmentSchema = z.strictObject({
+  task: cid,
+  worker: userId,
+  attempt: z.number().int().positive(),
+  /** The task's dag-json block, so the worker needs no fetch to read it. */
+  block: base64,
+});
+
+export const assignSchema = z.strictObject({
+  term: z.number().int().nonnegative(),
+  assignments: z.array(assignmentSchema).min(1).max(100),
+});
+
+const failureSchema = z.strictObject({
+  code: z.string().max(64),
+  message: z.string().max(2_000),
+});
+
+export const completionSchema = z.strictObject({
+  task: cid,
+  attempt: z.number().int().positive(),
+  ok: z.boolean(),
+  result: cid.optional(),
+  error: failureSchema.optional(),
+  wallMs: z.number().nonnegative().optional(),
+});
+
+export const completeSchema = z.strictObject({
+  completions: z.array(completionSchema).min(1).max(100),
+  /** Result blocks, when small, so the requester can reply at once. */
+  blocks: z.array(inlineBlockSchema).max(200).default([]),
+});
+
+export const wantSchema = z.strictObject({
+  cids: z.array(cid).min(1).max(50),
+  /** A nonce that answers echo, so a requester knows which answers are for it. */
+  nonce: z.string().max(64),
+});
+
+export const blocksSchema = z.strictObject({
+  nonce: z.string().max(64),
+  blocks: z.array(inlineBlockSchema).max(500).default([]),
+  /** A CAR file in the media repository, for block sets too big for an event. */
+  car: z.string().startsWith('mxc://').max(500).optional(),
+  /** CIDs the sender does not have. */
+  missing: z.array(cid).max(50).default([]),
+});
+
+export type NodeState = z.infer<typeof nodeStateSchema>;
+export type HeadEvent = z.infer<typeof headSchema>;
+export type Assignment = z.infer<typeof assignmentSchema>;
+export type AssignEvent = z.infer<typeof assignSchema>;
+export type Completion = z.infer<typeof completionSchema>;
+export type CompleteEvent = z.infer<typeof completeSchema>;
+export type WantEvent = z.infer<typeof wantSchema>;
+export type BlocksEvent = z.infer<typeof blocksSchema>;
+export type InlineBlock = z.infer<typeof inlineBlockSchema>;
+export { eventId as eventIdSchema };

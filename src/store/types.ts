@@ -1,0 +1,37 @@
+import type { CID } from 'multiformats/cid';
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Only read the local store; never ask the network. Default false. */
+  offline?: boolean;
+}
+
+/**
+ * Something that can fetch a block this node lacks (the Matrix room, bitswap, ...).
+ * The store verifies every fetched block against its CID before keeping it.
+ */
+export interface BlockFetcher {
+  readonly name: string;
+  fetch(cid: CID, opts: { signal: AbortSignal }): Promise<Uint8Array>;
+}
+
+/** The node's content-addressed block store: helia with a persistent block store on disk. */
+export interface Store {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stores raw bytes of a block whose CID is given; verifies them first. */
+  putBlock(cid: CID, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
+  getBlock(cid: CID, opts?: GetOptions): Promise<Uint8Array>;
+  hasBlock(cid: CID, opts?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Encodes a value as dag-json, stores it, returns its CID. */
+  putDag(value: unknown, opts?: { signal?: AbortSignal }): Promise<CID>;
+  getDag<T = unknown>(cid: CID, opts?: GetOptions): Promise<T>;
+  /** Adds bytes as a UnixFS file; returns the file's root CID. */
+  addBytes(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<CID>;
+  /** Reads a whole UnixFS file (or a raw / dag-json block as bytes), up to maxBytes. */
+  cat(cid: CID, opts?: GetOptions & { maxBytes?: number }): Promise<Uint8Array>;
+  /** Every block CID reachable from root (for shipping a DAG to a peer), bounded. */
+  collect(root: CID, opts?: GetOptions & { maxBlocks?: number }): Promise<CID[]>;
+  /** Registers a fetcher used when a block is missing locally. */
+  addFetcher(fetcher: BlockFetcher): void;
+}

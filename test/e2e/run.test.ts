@@ -1,0 +1,102 @@
+/**
+ * A person in a room with two bots on a real Synapse posts `!run` and reads the result as a
+ * threaded reply. Every part is real: Synapse, matrix-bot-sdk, helia on disk, isolated-vm.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
+import type { Message } from '../../src/dev/person.ts';
+import { ExternalHomeserver } from '../../src/homeserver/index.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { testHomeserver, uniqueLocalpart } from '../support/homeserver.ts';
+
+const REPLY_MS = 45_000;
+let mesh: DevMesh;
+let dir: string;
+
+beforeAll(async () => {
+  const hs = testHomeserver();
+  dir = await mkdtemp(join(tmpdir(), 'meshbot-e2e-'));
+  const logFile = join(dir, 'bots.log');
+  const { appendFileSync } = await import('node:fs');
+  mesh = await startDevMesh({
+    dir,
+    bots: 2,
+    homeserver: new ExternalHomeserver({ url: hs.url, secret: hs.secret, serverName: hs.serverName }),
+    prefix: `${uniqueLocalpart('e2e')}-`,
+    log: createLogger({ level: 'debug', write: (l) => appendFileSync(logFile, `${l}\n`) }),
+    botConfig: { limits: { fetchTimeoutMs: 4_000 } },
+  });
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+async function ask(body: string): Promise<{ request: string; reply: Message }> {
+  const request = await mesh.person.send(mesh.roomId, body);
+  const bots = new Set(mesh.bots.map((b) => b.userId as string));
+  const reply = await mesh.person.waitFor(
+    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
+    REPLY_MS,
+  );
+  return { request, reply };
+}
+
+async function addText(text: string, bot = 0): Promise<string> {
+  const file = join(dir, `input-${Date.now()}-${Math.random()}.txt`);
+  await writeFile(file, text);
+  return mesh.add(file, bot);
+}
+
+describe('a person runs work in a mesh of two bots', () => {
+  it('answers `!run wordcount <cid>` with the count, as a threaded reply, after an acknowledgement', async () => {
+    const cid = await addText('the quick brown fox\njumps over the lazy dog\n');
+    const { request, reply } = await ask(`!run wordcount ${cid}`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 2, words: 9, chars: 44 });
+    expect(reply.inReplyTo).toBe(request);
+    const ack = mesh.person.seen.find(
+      (m) => m.type === 'm.reaction' && (m.content['m.relates_to'] as { event_id?: string })?.event_id === request,
+    );
+    expect(ack).toBeDefined();
+  });
+
+  it('fetches an input that only another bot holds through the room', async () => {
+    const text = 'only the second bot has this file\n'.repeat(2000); // ~68 KB: a CAR in the media repo
+    const cid = await addText(text, 1);
+    const { reply } = await ask(`!run wordcount ${cid}`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 2000, words: 14000, chars: text.length });
+  });
+
+  it('answers an unknown engine with the engines the mesh has', async () => {
+    const { reply } = await ask(`!run nosuchengine ${mesh.sampleCid}`);
+    expect(reply.body).toContain('no node in this mesh runs the engine "nosuchengine"');
+    expect(reply.body).toContain('wordcount');
+  });
+
+  it('answers a malformed CID clearly', async () => {
+    const { reply } = await ask('!run wordcount not-a-cid');
+    expect(reply.body).toMatch(/not a valid CID/i);
+  });
+
+  it('answers a CID that no node has within a bounded time', async () => {
+    const missing = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+    const started = Date.now();
+    const { reply } = await ask(`!run wordcount ${missing}`);
+    expect(reply.body).toContain(`no node in the mesh has ${missing}`);
+    expect(Date.now() - started).toBeLessThan(REPLY_MS);
+  });
+
+  it('answers wrong usage with the usage', async () => {
+    const { reply } = await ask('!run');
+    expect(reply.body).toContain('Usage: !run <engine> <cid>');
+  });
+
+  it('keeps serving after bad input', async () => {
+    const cid = await addText('still alive\n');
+    const { reply } = await ask(`!run wordcount ${cid}`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 1, words: 2, chars: 12 });
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { helpText } from '../../../src/commands/commands.ts';
+import { parseCommand } from '../../../src/commands/parse.ts';
+
+describe('the command parser', () => {
+  it('leaves ordinary chat alone', () => {
+    expect(parseCommand('hello there')).toEqual({ kind: 'none' });
+  });
+
+  it('reads `!run <engine> <cid> key=value`', () => {
+    expect(parseCommand('  !run wordcount bafyabc lang=de model=base.en ')).toEqual({
+      kind: 'ok',
+      command: { name: 'run', engine: 'wordcount', cid: 'bafyabc', params: { lang: 'de', model: 'base.en' } },
+    });
+  });
+
+  it('answers missing arguments with the usage', () => {
+    const r = parseCommand('!run wordcount');
+    expect(r.kind).toBe('usage');
+    expect(r.kind === 'usage' && r.message).toBe('missing arguments. Usage: !run <engine> <cid> [key=value ...]');
+  });
+
+  it('rejects a parameter that is not key=value', () => {
+    const r = parseCommand('!run wordcount bafyabc oops');
+    expect(r.kind === 'usage' && r.message).toContain('parameters are key=value, got: oops');
+  });
+
+  it('names the known commands for an unknown one', () => {
+    const r = parseCommand('!frobnicate');
+    expect(r.kind === 'usage' && r.message).toBe('unknown command !frobnicate; commands: !run, !help');
+  });
+
+  it('rejects engine names with odd characters and overlong commands', () => {
+    expect(parseCommand('!run ../etc bafy').kind).toBe('usage');
+    expect(parseCommand(`!run wordcount ${'x'.repeat(5000)}`).kind).toBe('usage');
+  });
+
+  it('generates help from the command descriptions', () => {
+    const text = helpText([{ name: 'wordcount', description: 'counts words' }]);
+    expect(text).toContain('!run <engine> <cid> [key=value ...]');
+    expect(text).toContain('wordcount — counts words');
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
+
+async function configFile(content: unknown): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshbot-config-'));
+  const file = join(dir, 'node.json');
+  await writeFile(file, JSON.stringify(content));
+  return { dir, file };
+}
+
+const base = { homeserver: { url: 'http://127.0.0.1:8008', accessToken: 'syt_x' }, owner: '@alice:example.org' };
+
+describe('the config loader', () => {
+  it('applies defaults and resolves paths against the file', async () => {
+    const { dir, file } = await configFile({ ...base, dataDir: 'data' });
+    const cfg = await loadConfig({ file, env: {} });
+    expect(cfg.dataDir).toBe(join(dir, 'data'));
+    expect(cfg.admission).toEqual({ users: [], powerLevel: 50 });
+    expect(cfg.limits.fetchTimeoutMs).toBe(15_000);
+  });
+
+  it('rejects unknown keys, naming their path', async () => {
+    const { file } = await configFile({ ...base, limits: { fetchTimeoutMs: 5, bogus: 1 } });
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/limits: Unrecognized key: "bogus"/);
+  });
+
+  it('names the path of a bad value', async () => {
+    const { file } = await configFile({ ...base, owner: 'alice' });
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/owner: a Matrix user id/);
+  });
+
+  it('ranks defaults < file < environment < overrides', async () => {
+    const { file } = await configFile({ ...base, dataDir: '/from-file' });
+    const env = { MESHBOT_DATA_DIR: '/from-env' };
+    expect((await loadConfig({ file, env })).dataDir).toBe('/from-env');
+    expect((await loadConfig({ file, env, overrides: { dataDir: '/from-flag' } })).dataDir).toBe('/from-flag');
+  });
+
+  it('reads the access token from a file, relative to the config', async () => {
+    const { dir, file } = await configFile({ ...base, homeserver: { url: base.homeserver.url, accessTokenFile: 'token' } });
+    await writeFile(join(dir, 'token'), 'syt_secret\n');
+    expect((await loadConfig({ file, env: {} })).homeserver.accessToken).toBe('syt_secret');
+  });
+
+  it('requires a token', async () => {
+    const { file } = await configFile({ ...base, homeserver: { url: base.homeserver.url } });
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/accessToken or homeserver.accessTokenFile is required/);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { rateLimitDelay, withRetry } from '../../../src/matrix/retry.ts';
+
+describe('sends under rate limits', () => {
+  it("waits the server's retry_after_ms on M_LIMIT_EXCEEDED, then succeeds", async () => {
+    let calls = 0;
+    const started = Date.now();
+    const result = await withRetry(async () => {
+      calls++;
+      if (calls < 3) throw { statusCode: 429, errcode: 'M_LIMIT_EXCEEDED', retryAfterMs: 50 };
+      return 'sent';
+    });
+    expect(result).toBe('sent');
+    expect(calls).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+
+  it('does not retry a client error', async () => {
+    let calls = 0;
+    await expect(
+      withRetry(async () => {
+        calls++;
+        throw { statusCode: 403, errcode: 'M_FORBIDDEN' };
+      }),
+    ).rejects.toMatchObject({ errcode: 'M_FORBIDDEN' });
+    expect(calls).toBe(1);
+  });
+
+  it('reads the delay from the body too', () => {
+    expect(rateLimitDelay({ body: { errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 1234 } })).toBe(1234);
+    expect(rateLimitDelay({ statusCode: 500 })).toBeNull();
+  });
+});
