@@ -1,0 +1,67 @@
+/**
+ * vitest globalSetup: one real Synapse per test run, shared by every test file. Tests reach it
+ * through `inject('homeserver')` (see test/support/homeserver.ts).
+ *
+ * Env: MESHBOT_HS_URL + MESHBOT_HS_SECRET use an external server instead;
+ * MESHBOT_HS_RATE_LIMITS=default keeps Synapse's own rate limits; MESHBOT_KEEP_HS=1 keeps
+ * the data dir (and its logs) after the run.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { TestProject } from 'vitest/node';
+import {
+  createHomeserver,
+  homeserverKind,
+  isManaged,
+  meshbotCacheDir,
+  provisionChroot,
+  synapseChrootRoot,
+} from '../../src/homeserver/index.ts';
+import { reapOrphanedInstances } from '../../src/homeserver/reap.ts';
+
+export interface ProvidedHomeserver {
+  url: string;
+  serverName: string;
+  /** registration_shared_secret, for test/support/homeserver.ts's registerUser. */
+  secret: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    homeserver: ProvidedHomeserver;
+  }
+}
+
+const TEST_PREFIX = 'test-';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const kind = homeserverKind();
+  if (kind === 'chroot') {
+    // The project's own files install what tests need: a no-op in < 1 s once provisioned.
+    await provisionChroot(meshbotCacheDir());
+    await reapOrphanedInstances(synapseChrootRoot(), TEST_PREFIX);
+  }
+  const hs = createHomeserver({
+    name: `${TEST_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`,
+    rateLimits: process.env.MESHBOT_HS_RATE_LIMITS === 'default' ? 'default' : 'test',
+  });
+  const started = Date.now();
+  await hs.start();
+  if (process.env.MESHBOT_HS_VERBOSE === '1') {
+    console.error(
+      `[global-setup] ${kind} homeserver at ${hs.url} up in ${Date.now() - started} ms`,
+    );
+  }
+  project.provide('homeserver', {
+    url: hs.url,
+    serverName: hs.serverName,
+    secret: hs.registrationSecret,
+  });
+
+  return async () => {
+    await hs.stop();
+    if (isManaged(hs) && process.env.MESHBOT_KEEP_HS !== '1') {
+      await rm(hs.dataDir, { recursive: true, force: true });
+    }
+  };
+}
