@@ -1,0 +1,5 @@
+export { BadBlockError } from './errors.ts';
+export { compareLeaves, fold } from './fold.ts';
+export { createGoho, openGoho } from './goho.ts';
+export { type Leaf, leafSchema, type Root, rootSchema } from './schema.ts';
+export type { Goho, GohoValue, LeafInput } from './types.ts';

@@ -1,0 +1,60 @@
+import * as dagJson from '@ipld/dag-json';
+import type { CID } from 'multiformats/cid';
+import { z } from 'zod';
+import { BadInputError } from '../errors/index.ts';
+import { asTaskId, type TaskId } from '../ids.ts';
+import { cidSchema } from '../lattice/schema.ts';
+import { cidOf, DAG_JSON } from '../store/cid.ts';
+import type { Store } from '../store/types.ts';
+
+const short = z.string().min(1).max(255);
+
+/** A unit of work; its dag-json CID is its id (invariant 1). */
+export const taskSchema = z.strictObject({
+  type: z.literal('task'),
+  engine: z.strictObject({ name: z.string().min(1).max(128), cid: cidSchema }),
+  input: cidSchema,
+  params: z.record(z.string().min(1).max(128), z.string().max(4096)),
+  submitter: short,
+  room: short,
+  /** The Matrix event id of the `!run` that asked for it. */
+  request: short,
+});
+export type Task = z.infer<typeof taskSchema>;
+
+/** Validates a task from anywhere (a command, a peer); throws BadInputError. */
+export function parseTask(value: unknown): Task {
+  const parsed = taskSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BadInputError(
+      `invalid task at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The CID of the task's canonical dag-json block (dag-json sorts map keys), as a string. */
+export function taskCid(task: Task): CID {
+  return cidOf(DAG_JSON, dagJson.encode(parseTask(task)));
+}
+
+export const taskId = (task: Task): TaskId => asTaskId(taskCid(task).toString());
+
+/** Stores the task block; returns its CID (whose string form is the task id). */
+export async function putTask(
+  store: Store,
+  task: Task,
+  opts: { signal?: AbortSignal } = {},
+): Promise<CID> {
+  return store.putDag(parseTask(task), opts);
+}
+
+/** Reads and validates a task block (a hostile block gives BadInputError, not a crash). */
+export async function getTask(
+  store: Store,
+  cid: CID,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Task> {
+  return parseTask(await store.getDag(cid, opts));
+}
