@@ -7,6 +7,7 @@ import { createHomeserver, type Homeserver } from '../homeserver/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { TimeoutError } from '../errors/index.ts';
 import type { RoomId } from '../ids.ts';
+import { EVENT } from '../protocol/events.ts';
 import { addFile } from '../cli/add.ts';
 import { DevAccounts } from './accounts.ts';
 import { type Person, startPerson } from './person.ts';
@@ -89,7 +90,8 @@ async function ensureRoom(dir: string, person: Person, bots: Bot[]): Promise<str
     roomId = (JSON.parse(await readFile(file, 'utf8')) as { roomId: string }).roomId;
     await person.client.joinRoom(roomId);
   } catch {
-    roomId = await person.createRoom('meshbot dev mesh');
+    // Nodes announce themselves with a state event; members may send it in a mesh room.
+    roomId = await person.createRoom('meshbot dev mesh', { eventLevels: { [EVENT.node]: 0 } });
     await writeFile(file, JSON.stringify({ roomId }));
   }
   const { joined } = await person.client.getJoinedRoomMembers(roomId);

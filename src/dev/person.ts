@@ -3,7 +3,7 @@
  * creates the mesh room, invites bots, posts commands and sees the bots' replies.
  */
 import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from 'matrix-js-sdk';
-import type { Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { type Logger as SdkLogger, logger as globalSdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { TimeoutError } from '../errors/index.ts';
 
 export interface Message {
@@ -21,7 +21,8 @@ export interface Message {
 export interface Person {
   readonly userId: string;
   readonly client: MatrixClient;
-  createRoom(name: string, invite?: string[]): Promise<string>;
+  /** A private room; `eventLevels` sets the power level needed per event type. */
+  createRoom(name: string, opts?: { invite?: string[]; eventLevels?: Record<string, number> }): Promise<string>;
   send(roomId: string, body: string): Promise<string>;
   /** Every message event seen since start, oldest first. */
   readonly seen: Message[];
@@ -33,6 +34,7 @@ export interface Person {
 }
 
 export async function startPerson(baseUrl: string, userId: string, accessToken: string): Promise<Person> {
+  quietGlobalSdkLogger();
   const client = createClient({ baseUrl, userId, accessToken, logger: quietLogger });
   const seen: Message[] = [];
   const listeners: ((m: Message) => void)[] = [];
@@ -65,8 +67,13 @@ export async function startPerson(baseUrl: string, userId: string, accessToken: 
     userId,
     client,
     seen,
-    async createRoom(name, invite = []) {
-      const { room_id } = await client.createRoom({ name, invite, preset: 'private_chat' as never });
+    async createRoom(name, opts = {}) {
+      const { room_id } = await client.createRoom({
+        name,
+        invite: opts.invite ?? [],
+        preset: 'private_chat' as never,
+        ...(opts.eventLevels ? { power_level_content_override: { events: opts.eventLevels } } : {}),
+      });
       return room_id;
     },
     async send(roomId, body) {
@@ -97,6 +104,19 @@ const quietLogger: SdkLogger = {
   error: (...msg: unknown[]) => console.error('[matrix-js-sdk]', ...msg),
   getChild: () => quietLogger,
 };
+
+/**
+ * Parts of matrix-js-sdk (MatrixRTC) log through its global loglevel logger, whose children
+ * are made at debug level but inherit the root's method factory: keep errors only.
+ */
+function quietGlobalSdkLogger(): void {
+  const root = globalSdkLogger as unknown as {
+    methodFactory: (method: string) => (...args: unknown[]) => void;
+    rebuild(): void;
+  };
+  root.methodFactory = (method) => (method === 'error' ? console.error : () => {});
+  root.rebuild();
+}
 
 function toMessage(roomId: string, ev: MatrixEvent): Message {
   const content = (ev.getContent() ?? {}) as Record<string, unknown>;

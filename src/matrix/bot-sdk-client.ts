@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import { BadInputError } from '../errors/index.ts';
 import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
-import { LogLevel, LogService, MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
+import { MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
+import { routeSdkLogs } from './sdk-logs.ts';
 import { SyncingClient } from './syncing-client.ts';
 import { withRetry } from './retry.ts';
 import type { InviteHandler, LeaveHandler, MeshClient, RoomEvent, TimelineHandler } from './types.ts';
@@ -20,8 +21,7 @@ export interface BotSdkClientOptions {
 
 /** MeshClient on matrix-bot-sdk. Handlers are awaited; the sync position is saved after them. */
 export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<MeshClient> {
-  LogService.setLevel(LogLevel.WARN);
-  LogService.muteModule('Metrics');
+  routeSdkLogs(opts.logger);
   mkdirSync(dirname(opts.storageFile), { recursive: true });
   const storage = new SimpleFsStorageProvider(opts.storageFile);
   const sdk = new SyncingClient(opts.homeserverUrl, opts.accessToken, storage, opts.logger);

@@ -65,9 +65,24 @@ export class MeshNode {
     await roster.load(room);
     await ledgers.open(room);
     const state = this.#nodeState();
-    await client.sendState(room, EVENT.node, self, state);
-    roster.view(room)?.nodes.set(self, state);
     roster.view(room)?.members.add(self);
+    try {
+      await client.sendState(room, EVENT.node, self, state);
+      roster.view(room)?.nodes.set(self, state);
+    } catch (err) {
+      await this.#cannotAnnounce(room, err);
+    }
+  }
+
+  /** A room whose power levels keep this node from announcing itself gets told how to fix it. */
+  async #cannotAnnounce(room: RoomId, err: unknown): Promise<void> {
+    const { client, log } = this.#ctx;
+    log.warn('cannot announce this node in the room', { room, err });
+    if ((err as { errcode?: string }).errcode !== 'M_FORBIDDEN') return;
+    const body =
+      `I can't join this mesh: my power level is too low to send ${EVENT.node} state events. ` +
+      `A room admin can lower that event's power level to 0 (or raise mine), then invite me again.`;
+    await client.send(room, 'm.room.message', { msgtype: 'm.notice', body }).catch(() => {});
   }
 
   async #onInvite(room: RoomId, inviter: UserId): Promise<void> {

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench [-- NAME ...]`: runs the named benchmarks (all by default), prints a table
+ * each and writes bench/results/NAME.json.
+ */
+import { fileURLToPath } from 'node:url';
+import { type Benchmark, table, writeResults } from './harness.ts';
+import { runBenchmark } from './run-reply.ts';
+
+const BENCHMARKS: Benchmark[] = [runBenchmark];
+const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+for (const bench of BENCHMARKS.filter((b) => wanted.length === 0 || wanted.includes(b.name))) {
+  console.log(`\n== ${bench.name}: ${bench.description}`);
+  const figures = await bench.run();
+  console.log(table(figures));
+  console.log(`written: ${await writeResults(RESULTS, bench.name, figures)}`);
+}
+process.exit(0);

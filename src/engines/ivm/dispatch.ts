@@ -1,0 +1,151 @@
+/**
+ * Bot-process side of one task: sends it to the sandbox process and settles the caller's
+ * promise from the answer, the child's death, the caller's abort or the kill timer. The
+ * kill timer is the guard of last resort: the child's own wall timer should answer first.
+ */
+import {
+  EngineAbortedError,
+  EngineBadInputError,
+  EngineCrashedError,
+  type EngineError,
+  EngineFailedError,
+  EngineMemoryError,
+  EngineOutputError,
+  EngineTimeoutError,
+} from '../errors.ts';
+import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
+import type { SandboxChild } from './child.ts';
+import type { ChildMessage, WireError } from './protocol.ts';
+
+export interface Job {
+  id: number;
+  req: RunRequest;
+  limits: EngineLimits;
+  /** The caller's signal, joined with the runtime's stop. */
+  signal: AbortSignal;
+  resolve(result: RunResult): void;
+  reject(err: EngineError): void;
+}
+
+/** Resolves once the child is free for the next task (answered or dead), never rejects. */
+export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Promise<void> {
+  const { req, limits, id } = job;
+  const name = req.engine.manifest.name;
+  const started = performance.now();
+  let settled = false;
+  let killedByGuard = false;
+  const settle = (fn: () => void) => {
+    if (settled) return;
+    settled = true;
+    fn();
+  };
+
+  return new Promise<void>((free) => {
+    let cancelTimer: NodeJS.Timeout | undefined;
+    let offExit = () => {};
+    const guard = setTimeout(() => {
+      killedByGuard = true;
+      settle(() => job.reject(new EngineTimeoutError(name, 'wall', limits.wallMs)));
+      child.kill();
+    }, limits.wallMs + killGraceMs);
+
+    const onAbort = () => {
+      settle(() => job.reject(abortError(name, job.signal)));
+      child.send({ type: 'cancel', id });
+      // The child must confirm soon; one that cannot is replaced.
+      cancelTimer = setTimeout(() => child.kill(), killGraceMs);
+    };
+
+    const finish = () => {
+      clearTimeout(guard);
+      clearTimeout(cancelTimer);
+      job.signal.removeEventListener('abort', onAbort);
+      offExit();
+      child.onMessage = undefined;
+      free();
+    };
+
+    child.onMessage = (msg: ChildMessage) => {
+      if (!('id' in msg) || msg.id !== id) return;
+      if (msg.type === 'progress') {
+        if (!settled) report(req, msg.fraction);
+        return;
+      }
+      const wallMs = performance.now() - started;
+      if (msg.type === 'done') {
+        const { logs, cpuMs } = msg;
+        const output = plainBytes(msg.output);
+        settle(() => job.resolve({ output, logs, cpuMs, wallMs }));
+      } else {
+        settle(() => job.reject(toEngineError(name, msg.error, limits, msg.logs)));
+      }
+      finish();
+    };
+
+    job.signal.addEventListener('abort', onAbort, { once: true });
+    child.send({
+      type: 'run',
+      id,
+      engine: name,
+      cid: req.engine.cid,
+      code: req.engine.code,
+      inputKind: req.engine.manifest.input,
+      input: req.input,
+      params: { ...req.params },
+      limits,
+    });
+    // Last, because it fires at once when the child is already dead.
+    offExit = child.onExit((info) => {
+      const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
+      if (!killedByGuard) settle(() => job.reject(new EngineCrashedError(name, how)));
+      finish();
+    });
+  });
+}
+
+/** The runtime aborts with a string reason when it stops; a caller's abort says nothing. */
+export function abortError(name: string, signal: AbortSignal): EngineAbortedError {
+  const reason: unknown = signal.reason;
+  return new EngineAbortedError(name, typeof reason === 'string' ? reason : undefined);
+}
+
+// The channel hands over a Buffer, maybe a slice of a larger one: callers get plain bytes
+// that own their memory.
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
+}
+
+function report(req: RunRequest, fraction: number): void {
+  try {
+    req.onProgress?.(fraction);
+  } catch {
+    // A caller's progress handler must not break the run.
+  }
+}
+
+export function toEngineError(
+  name: string,
+  err: WireError,
+  limits: EngineLimits,
+  logs: string[],
+): EngineError {
+  switch (err.code) {
+    case 'ENGINE_TIMEOUT': {
+      const limit = err.limit ?? 'cpu';
+      return new EngineTimeoutError(name, limit, limit === 'cpu' ? limits.cpuMs : limits.wallMs, {
+        logs,
+      });
+    }
+    case 'ENGINE_MEMORY':
+      return new EngineMemoryError(name, limits.memoryMb, { logs });
+    case 'ENGINE_OUTPUT':
+      return new EngineOutputError(name, err.message, { logs });
+    case 'ENGINE_BAD_INPUT':
+      return new EngineBadInputError(name, err.message, { logs });
+    case 'ENGINE_ABORTED':
+      return new EngineAbortedError(name, undefined, { logs });
+    default:
+      return new EngineFailedError(name, err.message, { logs });
+  }
+}

@@ -1,0 +1,50 @@
+import { EngineBadInputError } from '../errors.ts';
+import type { EngineLimits, RunRequest } from '../types.ts';
+
+const MiB = 1024 * 1024;
+
+/** The node's ceiling on every limit, whatever a manifest or request asks for. */
+export const DEFAULT_MAX_LIMITS: EngineLimits = {
+  memoryMb: 512,
+  cpuMs: 60_000,
+  wallMs: 120_000,
+  maxOutputBytes: 16 * MiB,
+};
+
+const KEYS = ['memoryMb', 'cpuMs', 'wallMs', 'maxOutputBytes'] as const;
+// isolated-vm refuses smaller heaps.
+const MIN_MEMORY_MB = 8;
+
+/** The limits a run gets: request override, else manifest, each capped by the node maximum. */
+export function effectiveLimits(req: RunRequest, max: EngineLimits): EngineLimits {
+  const name = req.engine.manifest.name;
+  const out = { ...req.engine.manifest.limits };
+  for (const key of KEYS) {
+    const asked = req.limits?.[key] ?? out[key];
+    if (!Number.isInteger(asked) || asked < 0) {
+      throw new EngineBadInputError(name, `limit ${key} must be a non-negative integer`);
+    }
+    out[key] = Math.min(asked, max[key]);
+  }
+  out.memoryMb = Math.max(MIN_MEMORY_MB, out.memoryMb);
+  out.cpuMs = Math.max(1, Math.min(out.cpuMs, out.wallMs));
+  out.wallMs = Math.max(1, out.wallMs);
+  return out;
+}
+
+/** Rejects requests the sandbox process could not take, before anything is sent to it. */
+export function checkRequest(req: RunRequest): void {
+  const name = req.engine.manifest.name;
+  if (!(req.input instanceof Uint8Array)) {
+    throw new EngineBadInputError(name, 'input must be bytes');
+  }
+  const params = req.params ?? {};
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw new EngineBadInputError(name, 'params must be an object of strings');
+  }
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value !== 'string') {
+      throw new EngineBadInputError(name, `param ${key} must be a string`);
+    }
+  }
+}

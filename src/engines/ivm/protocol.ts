@@ -1,0 +1,72 @@
+/**
+ * Messages between the bot process and the sandbox process. Both sides validate what they
+ * receive: the sandbox process runs hostile code, so the parent never trusts its messages.
+ * The channel uses Node's "advanced" serialization, so Uint8Array crosses as is.
+ */
+import { z } from 'zod';
+
+const id = z.int().nonnegative();
+// z.instanceof would narrow to Uint8Array<ArrayBuffer>; callers hold ArrayBufferLike views.
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
+
+export const wireLimitsSchema = z.strictObject({
+  memoryMb: z.int().min(8),
+  cpuMs: z.int().min(1),
+  wallMs: z.int().min(1),
+  maxOutputBytes: z.int().min(0),
+});
+
+export const runMessageSchema = z.strictObject({
+  type: z.literal('run'),
+  id,
+  /** Engine name, for messages only. */
+  engine: z.string(),
+  /** Engine package CID: the sandbox caches compiled code under it. */
+  cid: z.string().min(1),
+  code: z.string(),
+  inputKind: z.enum(['bytes', 'json']),
+  input: bytes,
+  params: z.record(z.string(), z.string()),
+  limits: wireLimitsSchema,
+});
+
+export const parentMessageSchema = z.discriminatedUnion('type', [
+  runMessageSchema,
+  z.strictObject({ type: z.literal('cancel'), id }),
+]);
+
+/** Failure codes the sandbox reports; the parent turns them into EngineErrors. */
+export const wireErrorSchema = z.strictObject({
+  code: z.enum([
+    'ENGINE_TIMEOUT',
+    'ENGINE_MEMORY',
+    'ENGINE_FAILED',
+    'ENGINE_OUTPUT',
+    'ENGINE_BAD_INPUT',
+    'ENGINE_ABORTED',
+  ]),
+  message: z.string().max(10_000),
+  /** Which limit ran out, for ENGINE_TIMEOUT. */
+  limit: z.enum(['cpu', 'wall']).optional(),
+});
+
+const logs = z.array(z.string().max(70_000)).max(201);
+
+export const childMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), pid: z.int() }),
+  z.strictObject({ type: z.literal('progress'), id, fraction: z.number().min(0).max(1) }),
+  z.strictObject({
+    type: z.literal('done'),
+    id,
+    output: bytes,
+    logs,
+    cpuMs: z.number().nonnegative(),
+  }),
+  z.strictObject({ type: z.literal('failed'), id, error: wireErrorSchema, logs }),
+]);
+
+export type WireLimits = z.infer<typeof wireLimitsSchema>;
+export type RunMessage = z.infer<typeof runMessageSchema>;
+export type ParentMessage = z.infer<typeof parentMessageSchema>;
+export type WireError = z.infer<typeof wireErrorSchema>;
+export type ChildMessage = z.infer<typeof childMessageSchema>;

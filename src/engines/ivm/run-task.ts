@@ -1,0 +1,184 @@
+/**
+ * Sandbox-process side: one task in one fresh context. Limits: the heap by the isolate's
+ * memoryLimit, CPU by the `timeout` of each call into the isolate (V8 counts the
+ * microtasks a call runs), wall time by a timer that disposes the isolate, which also ends
+ * a promise that never settles (there are no timers or I/O inside, so nothing could
+ * settle it later).
+ */
+import ivm from 'isolated-vm';
+import type { IsolatePool, WarmIsolate } from './isolate-pool.ts';
+import { createLogSink } from './log-sink.ts';
+import type { ChildMessage, RunMessage, WireError } from './protocol.ts';
+
+type Outcome = Extract<ChildMessage, { type: 'done' | 'failed' }>;
+type Stop = 'wall' | 'cancel';
+
+/** What `run` in prelude.js returns. */
+type RunnerResult =
+  | { kind: 'text' | 'json'; value: string }
+  | { kind: 'bytes'; value: Uint8Array }
+  | { kind: 'too-large'; bytes: number }
+  | { kind: 'bad-output' | 'error'; message: string };
+
+export interface TaskHooks {
+  progress(fraction: number): void;
+  signal: AbortSignal;
+}
+
+export async function runTask(
+  pool: IsolatePool,
+  msg: RunMessage,
+  hooks: TaskHooks,
+): Promise<Outcome> {
+  const logs = createLogSink();
+  const fail = (error: WireError): Outcome => ({
+    type: 'failed',
+    id: msg.id,
+    error,
+    logs: logs.lines(),
+  });
+  let input: unknown;
+  try {
+    input =
+      msg.inputKind === 'json' ? JSON.parse(Buffer.from(msg.input).toString('utf8')) : msg.input;
+  } catch (err) {
+    return fail({
+      code: 'ENGINE_BAD_INPUT',
+      message: `input is not JSON: ${(err as Error).message}`,
+    });
+  }
+
+  let stopped: Stop | undefined;
+  let warm: WarmIsolate | undefined;
+  const stop = (why: Stop) => {
+    stopped ??= why;
+    if (warm && !warm.isolate.isDisposed) warm.isolate.dispose();
+  };
+  const wall = setTimeout(() => stop('wall'), msg.limits.wallMs);
+  const onAbort = () => stop('cancel');
+  hooks.signal.addEventListener('abort', onAbort, { once: true });
+
+  let healthy = false;
+  const task: Task = { context: undefined, refs: [] };
+  try {
+    warm = await pool.acquire({ cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb });
+    if (stopped) throw new Error('stopped before start');
+    const { result, cpuMs } = await callEngine(warm, task, msg, input, logs.add, hooks.progress);
+    healthy = true;
+    return settle(result, msg, cpuMs, logs.lines(), fail);
+  } catch (err) {
+    return fail(classify(err, stopped, warm));
+  } finally {
+    clearTimeout(wall);
+    hooks.signal.removeEventListener('abort', onAbort);
+    if (warm && !warm.isolate.isDisposed) {
+      for (const ref of task.refs) ref.release();
+      task.context?.release();
+    }
+    if (warm) pool.release(warm, healthy);
+  }
+}
+
+/** What a task holds in its isolate; released after the run so a warm isolate keeps nothing. */
+interface Task {
+  context: ivm.Context | undefined;
+  refs: { release(): void }[];
+}
+
+// Prelude, engine top level, then main() through the prelude's runner.
+async function callEngine(
+  warm: WarmIsolate,
+  task: Task,
+  msg: RunMessage,
+  input: unknown,
+  log: (line: string) => boolean,
+  progress: (fraction: number) => void,
+): Promise<{ result: RunnerResult; cpuMs: number }> {
+  const { isolate } = warm;
+  const cpuStart = isolate.cpuTime;
+  const context = await isolate.createContext();
+  task.context = context;
+  const install = await warm.prelude.run(context, { reference: true });
+  task.refs.push(install);
+  const hostApi = [
+    new ivm.Callback(log),
+    new ivm.Callback(progress, { ignored: true }),
+    msg.limits.maxOutputBytes,
+  ];
+  const runner = await install.apply(undefined, hostApi, { result: { reference: true } });
+  task.refs.push(runner);
+  // The engine's top level and main() share one CPU budget.
+  await warm.engine.run(context, { timeout: msg.limits.cpuMs });
+  const left = Math.max(1, Math.ceil(msg.limits.cpuMs - cpuSince(isolate, cpuStart)));
+  const args = [
+    new ivm.ExternalCopy(input).copyInto({ release: true }),
+    new ivm.ExternalCopy(msg.params).copyInto({ release: true }),
+  ];
+  const result = (await runner.apply(undefined, args, {
+    timeout: left,
+    result: { promise: true, copy: true },
+  })) as RunnerResult;
+  return { result, cpuMs: cpuSince(isolate, cpuStart) };
+}
+
+function cpuSince(isolate: ivm.Isolate, start: bigint): number {
+  return isolate.isDisposed ? 0 : Number(isolate.cpuTime - start) / 1e6;
+}
+
+// Anything that escapes the runner is a termination by the host or a compile error: the
+// runner catches whatever the engine throws.
+function classify(
+  err: unknown,
+  stopped: Stop | undefined,
+  warm: WarmIsolate | undefined,
+): WireError {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (stopped === 'wall') return { code: 'ENGINE_TIMEOUT', limit: 'wall', message };
+  if (stopped === 'cancel') return { code: 'ENGINE_ABORTED', message };
+  if (/memory limit/i.test(message) && (!warm || warm.isolate.isDisposed)) {
+    return { code: 'ENGINE_MEMORY', message };
+  }
+  if (/Script execution timed out/.test(message)) {
+    return { code: 'ENGINE_TIMEOUT', limit: 'cpu', message };
+  }
+  return { code: 'ENGINE_FAILED', message: message.slice(0, 2000) };
+}
+
+function settle(
+  result: RunnerResult,
+  msg: RunMessage,
+  cpuMs: number,
+  logs: string[],
+  fail: (e: WireError) => Outcome,
+): Outcome {
+  const max = msg.limits.maxOutputBytes;
+  const tooLarge = (n: number) =>
+    fail({ code: 'ENGINE_OUTPUT', message: `output of ${n}+ bytes is over the ${max}-byte limit` });
+  switch (result?.kind) {
+    case 'error': {
+      const message = String(result.message).slice(0, 2000);
+      // ArrayBuffers live outside the V8 heap: at the limit their allocation throws instead.
+      const memory = message.startsWith('RangeError: Array buffer allocation failed');
+      return fail({ code: memory ? 'ENGINE_MEMORY' : 'ENGINE_FAILED', message });
+    }
+    case 'bad-output':
+      return fail({ code: 'ENGINE_OUTPUT', message: String(result.message).slice(0, 2000) });
+    case 'too-large':
+      return tooLarge(Number(result.bytes));
+    case 'text':
+    case 'json':
+    case 'bytes': {
+      // The engine may have tampered with the runner's builtins: check the type and size here.
+      const value = result.value;
+      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+        return fail({ code: 'ENGINE_OUTPUT', message: 'output is not text, bytes or JSON' });
+      }
+      // A copy in any case: the bytes may sit on a SharedArrayBuffer, which IPC cannot carry.
+      const output = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+      if (output.byteLength > max) return tooLarge(output.byteLength);
+      return { type: 'done', id: msg.id, output, logs, cpuMs };
+    }
+    default:
+      return fail({ code: 'ENGINE_OUTPUT', message: 'the sandbox returned no result' });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The isolated-vm engine runtime. Isolates live in a separate sandbox process (a V8 crash
+ * must not take the bot down); tasks reach it one at a time through a FIFO queue. A child
+ * that died or was killed is replaced on the next task.
+ */
+import { type Logger, silentLogger } from '../../log/logger.ts';
+import { EngineAbortedError, EngineCrashedError, EngineRefusedError } from '../errors.ts';
+import { engineCid } from '../manifest.ts';
+import type {
+  EngineLimits,
+  EnginePackage,
+  EngineRuntime,
+  RunRequest,
+  RunResult,
+} from '../types.ts';
+import { type SandboxChild, spawnSandbox } from './child.ts';
+import { abortError, dispatch, type Job } from './dispatch.ts';
+import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from './limits.ts';
+
+export interface IvmRuntimeOptions {
+  logger?: Logger;
+  /** The node's ceiling on each limit. Default `DEFAULT_MAX_LIMITS` (512 MiB, 60 s CPU, 120 s wall, 16 MiB out). */
+  maxLimits?: Partial<EngineLimits>;
+  /** Time the sandbox gets past `wallMs` (or after a cancel) before it is SIGKILLed. Default 1500 ms. */
+  killGraceMs?: number;
+  /** Engines accepted, by name or package CID. Default: every package handed to `run`. */
+  allowlist?: string[];
+  /** Warm isolates kept in the sandbox, one per engine. 0: a fresh isolate per task. Default 4. */
+  isolateCacheSize?: number;
+  /** How long a new sandbox process may take to report ready. Default 10000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface IvmRuntime extends EngineRuntime {
+  readonly kind: 'isolated-vm';
+  /** The sandbox process, while one runs (for diagnostics and tests). */
+  readonly sandboxPid: number | undefined;
+}
+
+type State = 'stopped' | 'starting' | 'started' | 'stopping';
+
+export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
+  const logger = (opts.logger ?? silentLogger).child({ component: 'ivm-runtime' });
+  const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
+  const grace = opts.killGraceMs ?? 1500;
+  const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
+  const verified = new WeakSet<EnginePackage>();
+  const queue: Job[] = [];
+  let state: State = 'stopped';
+  let transition: Promise<void> | undefined;
+  let stopper = new AbortController();
+  let child: SandboxChild | undefined;
+  let spawning: Promise<SandboxChild> | undefined;
+  let pumping = false;
+  let nextId = 1;
+
+  const ensureChild = async (): Promise<SandboxChild> => {
+    if (child?.alive) return child;
+    spawning ??= spawnSandbox({
+      logger,
+      cacheSize: opts.isolateCacheSize ?? 4,
+      startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+      signal: stopper.signal,
+    }).finally(() => {
+      spawning = undefined;
+    });
+    child = await spawning;
+    logger.debug('sandbox process ready', { pid: child.pid });
+    return child;
+  };
+
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        if (job.signal.aborted) continue;
+        let sandbox: SandboxChild;
+        try {
+          sandbox = await ensureChild();
+        } catch (err) {
+          const detail = `no sandbox process: ${(err as Error).message}`;
+          job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
+          continue;
+        }
+        await dispatch(sandbox, job, grace);
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+
+  // Refuses what this runtime must not or cannot run; throws EngineErrors.
+  const admit = (req: RunRequest): string => {
+    const pkg = req.engine;
+    const name = pkg.manifest.name;
+    if (state !== 'started')
+      throw new EngineRefusedError(name, 'the isolated-vm runtime is not started');
+    if (pkg.manifest.runtime !== 'isolated-vm') {
+      throw new EngineRefusedError(name, `it needs the ${pkg.manifest.runtime} runtime`);
+    }
+    if (allow && !allow.has(pkg.cid) && !allow.has(name)) {
+      throw new EngineRefusedError(name, "it is not on this node's allowlist");
+    }
+    // The sandbox caches compiled code by CID, so the CID must really be this code's.
+    if (!verified.has(pkg)) {
+      if (engineCid(pkg.manifest, pkg.code) !== pkg.cid) {
+        throw new EngineRefusedError(name, 'its CID does not match its manifest and code');
+      }
+      verified.add(pkg);
+    }
+    checkRequest(req);
+    return name;
+  };
+
+  return {
+    kind: 'isolated-vm',
+    get sandboxPid() {
+      return child?.alive ? child.pid : undefined;
+    },
+
+    async start() {
+      if (state === 'started') return;
+      if (state === 'starting' && transition) return transition;
+      if (state === 'stopping') await transition;
+      state = 'starting';
+      stopper = new AbortController();
+      transition = ensureChild().then(
+        () => {
+          state = 'started';
+        },
+        (err: Error) => {
+          state = 'stopped';
+          throw new EngineCrashedError('isolated-vm', err.message, { cause: err });
+        },
+      );
+      return transition;
+    },
+
+    async stop() {
+      if (state === 'stopped') return;
+      if (state === 'stopping' && transition) return transition;
+      if (state === 'starting') await transition?.catch(() => {});
+      state = 'stopping';
+      stopper.abort('the runtime stopped');
+      for (const job of queue.splice(0))
+        job.reject(abortError(job.req.engine.manifest.name, stopper.signal));
+      transition = (async () => {
+        const last = child ?? (await spawning?.catch(() => undefined));
+        child = undefined;
+        await last?.close(grace);
+        state = 'stopped';
+      })();
+      return transition;
+    },
+
+    run(req: RunRequest): Promise<RunResult> {
+      let name: string;
+      try {
+        name = admit(req);
+        const limits = effectiveLimits(req, max);
+        const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
+        if (signal.aborted) throw new EngineAbortedError(name);
+        return new Promise<RunResult>((resolve, reject) => {
+          const job: Job = { id: nextId++, req, limits, signal, resolve, reject };
+          // While queued, an abort only has to take the job out of the line.
+          const onQueuedAbort = () => {
+            const at = queue.indexOf(job);
+            if (at >= 0) {
+              queue.splice(at, 1);
+              reject(abortError(name, signal));
+            }
+          };
+          signal.addEventListener('abort', onQueuedAbort, { once: true });
+          job.resolve = (r) => {
+            signal.removeEventListener('abort', onQueuedAbort);
+            resolve(r);
+          };
+          job.reject = (e) => {
+            signal.removeEventListener('abort', onQueuedAbort);
+            reject(e);
+          };
+          queue.push(job);
+          void pump();
+        });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+  };
+}

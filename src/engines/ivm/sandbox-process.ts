@@ -1,0 +1,82 @@
+/**
+ * The sandbox process: forked by the isolated-vm runtime, holds every isolate, so that a V8
+ * crash or a runaway engine takes down this process and never the bot. It runs one task at
+ * a time, in arrival order, and exits when the bot process goes away.
+ */
+import { readFileSync } from 'node:fs';
+import { createIsolatePool } from './isolate-pool.ts';
+import { type ChildMessage, parentMessageSchema, type RunMessage } from './protocol.ts';
+import { runTask } from './run-task.ts';
+
+/** How often progress reaches the parent at most, ms. */
+const PROGRESS_EVERY_MS = 100;
+
+if (!process.send) {
+  process.stderr.write('sandbox-process must be started by the isolated-vm runtime (fork)\n');
+  process.exit(2);
+}
+
+const send = (msg: ChildMessage) => {
+  // A closed channel means the parent is gone; 'disconnect' ends this process.
+  if (process.connected) process.send?.(msg);
+};
+
+const pool = createIsolatePool({
+  size: Number(process.env.MESHBOT_IVM_CACHE ?? 4),
+  preludeCode: readFileSync(new URL('./prelude.js', import.meta.url), 'utf8'),
+  onCatastrophicError: (message) => {
+    // isolated-vm: V8 lost control of an isolate; nothing in this process can be trusted.
+    process.stderr.write(`isolated-vm catastrophic error: ${message}\n`);
+    process.abort();
+  },
+});
+
+let current: { id: number; cancel: AbortController } | undefined;
+let queue: Promise<void> = Promise.resolve();
+
+async function execute(msg: RunMessage): Promise<void> {
+  const cancel = new AbortController();
+  current = { id: msg.id, cancel };
+  let lastProgress = 0;
+  const progress = (fraction: number) => {
+    const now = performance.now();
+    if (fraction !== 1 && now - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = now;
+    if (typeof fraction === 'number' && fraction >= 0 && fraction <= 1) {
+      send({ type: 'progress', id: msg.id, fraction });
+    }
+  };
+  try {
+    send(await runTask(pool, msg, { progress, signal: cancel.signal }));
+  } finally {
+    current = undefined;
+  }
+}
+
+process.on('message', (raw) => {
+  const parsed = parentMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`sandbox: dropped an invalid message: ${parsed.error.message}\n`);
+    return;
+  }
+  const msg = parsed.data;
+  if (msg.type === 'cancel') {
+    if (current?.id === msg.id) current.cancel.abort();
+    return;
+  }
+  queue = queue
+    .then(() => execute(msg))
+    .catch((err) => {
+      // runTask reports engine failures itself; this is a bug here, but the parent still
+      // deserves an answer rather than its kill timer.
+      const message = `sandbox host error: ${String(err)}`.slice(0, 2000);
+      send({ type: 'failed', id: msg.id, error: { code: 'ENGINE_FAILED', message }, logs: [] });
+    });
+});
+
+process.on('disconnect', () => {
+  pool.clear();
+  process.exit(0);
+});
+
+send({ type: 'ready', pid: process.pid });
