@@ -19,7 +19,13 @@ export interface Benchmark {
 
 export function figure(name: string, unit: string, value: number, baseline: number): Figure {
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { name, unit, value: round(value), baseline: round(baseline), ratio: round(value / baseline) };
+  return {
+    name,
+    unit,
+    value: round(value),
+    baseline: round(baseline),
+    ratio: round(value / baseline),
+  };
 }
 
 export function percentile(xs: number[], p: number): number {
@@ -36,7 +42,8 @@ export async function writeResults(dir: string, bench: string, figures: Figure[]
 
 export function table(figures: Figure[]): string {
   const rows = [['figure', 'value', 'baseline', 'ratio', 'unit']];
-  for (const f of figures) rows.push([f.name, String(f.value), String(f.baseline), `${f.ratio}×`, f.unit]);
+  for (const f of figures)
+    rows.push([f.name, String(f.value), String(f.baseline), `${f.ratio}×`, f.unit]);
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
 }

@@ -21,7 +21,13 @@ export const runBenchmark: Benchmark = {
     const dir = await mkdtemp(join(tmpdir(), 'meshbot-bench-'));
     const hs = createHomeserver({ name: `bench-${process.pid}` });
     await hs.start();
-    const mesh = await startDevMesh({ dir, bots: 2, log: silentLogger, homeserver: hs, prefix: 'bench-' });
+    const mesh = await startDevMesh({
+      dir,
+      bots: 2,
+      log: silentLogger,
+      homeserver: hs,
+      prefix: 'bench-',
+    });
     const echoUser = await hs.registerUser('bench-echo', 'bench-echo-password');
     const echo = await createBotSdkClient({
       homeserverUrl: hs.url,
@@ -30,7 +36,11 @@ export const runBenchmark: Benchmark = {
       logger: silentLogger,
     });
     echo.onTimeline(async (room, ev) => {
-      if (ev.sender === mesh.person.userId && typeof ev.content.body === 'string' && ev.content.body.startsWith('echo ')) {
+      if (
+        ev.sender === mesh.person.userId &&
+        typeof ev.content.body === 'string' &&
+        ev.content.body.startsWith('echo ')
+      ) {
         await echo.reply(room, ev, ev.content.body);
       }
     });
@@ -43,7 +53,10 @@ export const runBenchmark: Benchmark = {
     const roundTrip = async (body: string) => {
       const started = performance.now();
       const id = await mesh.person.send(mesh.roomId, body);
-      await mesh.person.waitFor((m) => m.threadRoot === id && m.type === 'm.room.message', REPLY_MS);
+      await mesh.person.waitFor(
+        (m) => m.threadRoot === id && m.type === 'm.room.message',
+        REPLY_MS,
+      );
       return performance.now() - started;
     };
     const runs: number[] = [];

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../src/config/schema.ts';
-import { loadEngines } from '../src/engines/manifest.ts';
 import { createIvmRuntime } from '../src/engines/ivm/index.ts';
+import { loadEngines } from '../src/engines/manifest.ts';
 import type { UserId } from '../src/ids.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
@@ -27,12 +27,19 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
   const abort = new AbortController();
   const stop = async () => {
     abort.abort(new Error('node stopping'));
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log.warn('stop step failed', { err }));
+    for (const s of stops.reverse())
+      await s().catch((err: unknown) => log.warn('stop step failed', { err }));
     stops.length = 0;
   };
   try {
-    const engines = await loadEngines(config.engines.dir, config.engines.allow.length ? config.engines.allow : undefined);
-    const store = createStore({ dir: join(config.dataDir, 'store'), logger: log.child({ part: 'store' }) });
+    const engines = await loadEngines(
+      config.engines.dir,
+      config.engines.allow.length ? config.engines.allow : undefined,
+    );
+    const store = createStore({
+      dir: join(config.dataDir, 'store'),
+      logger: log.child({ part: 'store' }),
+    });
     await store.start();
     stops.push(() => store.stop());
     const runtime = createIvmRuntime({ logger: log.child({ part: 'ivm' }) });

@@ -15,7 +15,9 @@ try {
   passed = r.numPassedTests;
   failed += r.numFailedTests;
   // A test file that failed to load has no assertions but must not pass silently.
-  failed += r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
+  failed += r.testResults.filter(
+    (t) => t.status === 'failed' && t.assertionResults.length === 0,
+  ).length;
 } catch {
   failed += 1;
 }

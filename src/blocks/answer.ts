@@ -10,7 +10,11 @@ const INLINE_BUDGET = 40_000;
 const MAX_BLOCKS = 20_000;
 
 /** Answers a want with every block we hold below the wanted CIDs. Silent when we hold none. */
-export async function answerWant(o: RoomExchangeOptions, roomId: RoomId, want: WantEvent): Promise<void> {
+export async function answerWant(
+  o: RoomExchangeOptions,
+  roomId: RoomId,
+  want: WantEvent,
+): Promise<void> {
   const found: { cid: CID; bytes: Uint8Array }[] = [];
   for (const s of want.cids) {
     const root = CID.parse(s);
@@ -29,7 +33,11 @@ export async function answerWant(o: RoomExchangeOptions, roomId: RoomId, want: W
   const car = await toCar(found);
   const mxc = await o.client.upload(car, 'application/vnd.ipld.car');
   await o.client.send(roomId, EVENT.blocks, { nonce: want.nonce, car: mxc });
-  o.log.debug('answered a want with a CAR', { roomId, blocks: found.length, bytes: car.byteLength });
+  o.log.debug('answered a want with a CAR', {
+    roomId,
+    blocks: found.length,
+    bytes: car.byteLength,
+  });
 }
 
 async function toCar(blocks: { cid: CID; bytes: Uint8Array }[]): Promise<Uint8Array> {

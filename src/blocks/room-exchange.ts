@@ -6,8 +6,8 @@ import type { Logger } from '../log/logger.ts';
 import type { MeshClient, RoomEvent } from '../matrix/types.ts';
 import { blocksSchema, EVENT, wantSchema } from '../protocol/events.ts';
 import type { BlockFetcher, Store } from '../store/types.ts';
-import { decodeInline } from './codec.ts';
 import { answerWant } from './answer.ts';
+import { decodeInline } from './codec.ts';
 
 export interface RoomExchangeOptions {
   client: MeshClient;
@@ -68,7 +68,10 @@ export class RoomBlockExchange implements BlockFetcher {
     if (event.type !== EVENT.want && event.type !== EVENT.blocks) return false;
     if (event.sender === this.#o.client.userId) return true;
     if (!this.#o.admitted(roomId, event.sender)) {
-      this.#o.log.warn('block event from a sender not admitted, ignored', { roomId, sender: event.sender });
+      this.#o.log.warn('block event from a sender not admitted, ignored', {
+        roomId,
+        sender: event.sender,
+      });
       return true;
     }
     if (event.type === EVENT.want) {
@@ -78,7 +81,8 @@ export class RoomBlockExchange implements BlockFetcher {
     } else {
       const blocks = blocksSchema.safeParse(event.content);
       if (!blocks.success) return this.#invalid(event);
-      if (this.#nonces.has(blocks.data.nonce)) await this.#take(blocks.data.blocks, blocks.data.car);
+      if (this.#nonces.has(blocks.data.nonce))
+        await this.#take(blocks.data.blocks, blocks.data.car);
     }
     return true;
   }
@@ -86,8 +90,11 @@ export class RoomBlockExchange implements BlockFetcher {
   async #take(inline: { cid: string; data: string }[], car: string | undefined): Promise<void> {
     const blocks = inline.map(decodeInline);
     if (car) {
-      const reader = await CarReader.fromBytes(await this.#o.client.download(car, this.#o.maxCarBytes));
-      for await (const b of reader.blocks()) blocks.push({ cid: CID.asCID(b.cid) as CID, bytes: b.bytes });
+      const reader = await CarReader.fromBytes(
+        await this.#o.client.download(car, this.#o.maxCarBytes),
+      );
+      for await (const b of reader.blocks())
+        blocks.push({ cid: CID.asCID(b.cid) as CID, bytes: b.bytes });
     }
     for (const { cid, bytes } of blocks) {
       try {
@@ -101,7 +108,11 @@ export class RoomBlockExchange implements BlockFetcher {
   }
 
   #invalid(event: RoomEvent): true {
-    this.#o.log.warn('invalid block-exchange event dropped', { type: event.type, sender: event.sender, id: event.event_id });
+    this.#o.log.warn('invalid block-exchange event dropped', {
+      type: event.type,
+      sender: event.sender,
+      id: event.event_id,
+    });
     return true;
   }
 }

@@ -18,9 +18,14 @@ export const addCommand: CommandModule<object, Args> = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'the file to add' })
       .option('config', { type: 'string', describe: "the node's config file (for its data dir)" })
-      .option('data-dir', { type: 'string', describe: "the node's data dir (instead of --config)" }),
+      .option('data-dir', {
+        type: 'string',
+        describe: "the node's data dir (instead of --config)",
+      }),
   handler: async (args) => {
-    const dataDir = args['data-dir'] ? resolve(args['data-dir']) : await dataDirFromConfig(args.config);
+    const dataDir = args['data-dir']
+      ? resolve(args['data-dir'])
+      : await dataDirFromConfig(args.config);
     const cid = await addFile(dataDir, args.file);
     process.stdout.write(`${cid}\n`);
   },

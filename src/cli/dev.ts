@@ -16,7 +16,11 @@ export const devCommand: CommandModule<object, Args> = {
   describe: 'run a local mesh: a homeserver, bots, and a room you can type commands into',
   builder: (y) =>
     y
-      .option('dir', { type: 'string', default: '.meshbot/dev', describe: 'where the dev mesh keeps its state' })
+      .option('dir', {
+        type: 'string',
+        default: '.meshbot/dev',
+        describe: 'where the dev mesh keeps its state',
+      })
       .option('bots', { type: 'number', default: 2, describe: 'how many bots' }),
   handler: async (args) => {
     const dir = resolve(args.dir);
@@ -24,12 +28,19 @@ export const devCommand: CommandModule<object, Args> = {
     const logFile = join(dir, 'meshbot.log');
     const logStream = createWriteStream(logFile, { flags: 'a' });
     const log = createLogger({ level: 'debug', write: (line) => logStream.write(`${line}\n`) });
-    process.stdout.write('meshbot dev: starting the homeserver and the bots (the first run takes longer)…\n');
+    process.stdout.write(
+      'meshbot dev: starting the homeserver and the bots (the first run takes longer)…\n',
+    );
     const mesh = await startDevMesh({ dir, bots: args.bots, log });
     printWelcome(mesh, logFile);
     const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true });
     mesh.person.onMessage((m) => {
-      if (m.roomId !== mesh.roomId || m.sender === mesh.person.userId || m.type !== 'm.room.message') return;
+      if (
+        m.roomId !== mesh.roomId ||
+        m.sender === mesh.person.userId ||
+        m.type !== 'm.room.message'
+      )
+        return;
       process.stdout.write(`\n[${m.sender}] ${m.body.replaceAll('\n', '\n    ')}\n`);
       rl.prompt(true);
     });

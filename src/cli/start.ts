@@ -12,7 +12,10 @@ export const startCommand: CommandModule<object, Args> = {
   command: 'start',
   describe: 'run this node: join the rooms it is invited to and take work',
   builder: (y) =>
-    y.option('config', { type: 'string', describe: 'a JSON config file (see config/example.json)' }),
+    y.option('config', {
+      type: 'string',
+      describe: 'a JSON config file (see config/example.json)',
+    }),
   handler: async (args) => {
     const log = createLogger();
     const config = await loadConfig({ file: args.config });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
 import { type Config, type ConfigInput, configSchema } from './schema.ts';
 
@@ -43,12 +43,19 @@ export async function parseConfig(value: unknown): Promise<Config> {
   if (!parsed.success) throw new ConfigError(`invalid config: ${formatIssues(parsed.error)}`);
   const cfg = parsed.data;
   if (!cfg.homeserver.accessToken && !cfg.homeserver.accessTokenFile) {
-    throw new ConfigError('invalid config: homeserver.accessToken or homeserver.accessTokenFile is required');
+    throw new ConfigError(
+      'invalid config: homeserver.accessToken or homeserver.accessTokenFile is required',
+    );
   }
   if (!cfg.homeserver.accessToken && cfg.homeserver.accessTokenFile) {
-    const token = (await readFile(cfg.homeserver.accessTokenFile, 'utf8').catch((e: unknown) => {
-      throw new ConfigError(`homeserver.accessTokenFile: cannot read ${cfg.homeserver.accessTokenFile}`, { cause: e });
-    })).trim();
+    const token = (
+      await readFile(cfg.homeserver.accessTokenFile, 'utf8').catch((e: unknown) => {
+        throw new ConfigError(
+          `homeserver.accessTokenFile: cannot read ${cfg.homeserver.accessTokenFile}`,
+          { cause: e },
+        );
+      })
+    ).trim();
     cfg.homeserver.accessToken = token;
   }
   return cfg;
@@ -78,13 +85,19 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const value = env[name];
     if (value === undefined || value === '') continue;
     let node = out;
-    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
     node[path[path.length - 1] as string] = value;
   }
   return out;
 }
 
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
@@ -99,5 +112,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function resolvePaths(cfg: Config, base: string): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  return { ...cfg, dataDir: abs(cfg.dataDir), engines: { ...cfg.engines, dir: abs(cfg.engines.dir) } };
+  return {
+    ...cfg,
+    dataDir: abs(cfg.dataDir),
+    engines: { ...cfg.engines, dir: abs(cfg.engines.dir) },
+  };
 }

@@ -38,7 +38,11 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       /** Largest task input fetched, bytes. */
-      maxInputBytes: z.number().int().positive().default(64 * 1024 * 1024),
+      maxInputBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024 * 1024),
       /** How long a worker looks for an input block in the mesh, ms. */
       fetchTimeoutMs: z.number().int().positive().default(15_000),
       /** Longest result text put in a reply, characters. */

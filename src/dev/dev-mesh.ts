@@ -1,14 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Bot, startBot } from '../../bots/meshbot.ts';
+import { addFile } from '../cli/add.ts';
 import { parseConfig } from '../config/load.ts';
 import { BUILTIN_ENGINES_DIR } from '../config/schema.ts';
-import { createHomeserver, type Homeserver } from '../homeserver/index.ts';
-import type { Logger } from '../log/logger.ts';
 import { TimeoutError } from '../errors/index.ts';
+import { createHomeserver, type Homeserver } from '../homeserver/index.ts';
 import type { RoomId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
 import { EVENT } from '../protocol/events.ts';
-import { addFile } from '../cli/add.ts';
 import { DevAccounts } from './accounts.ts';
 import { type Person, startPerson } from './person.ts';
 
@@ -75,7 +75,16 @@ export async function startDevMesh(opts: DevMeshOptions): Promise<DevMesh> {
       for (const c of cleanup.reverse()) await c().catch(() => {});
       cleanup.length = 0;
     };
-    return { homeserver: hs, person, personPassword: accounts.password(`${prefix}demo`), roomId, bots, sampleCid, add, stop };
+    return {
+      homeserver: hs,
+      person,
+      personPassword: accounts.password(`${prefix}demo`),
+      roomId,
+      bots,
+      sampleCid,
+      add,
+      stop,
+    };
   } catch (err) {
     for (const c of cleanup.reverse()) await c().catch(() => {});
     throw err;
@@ -109,7 +118,8 @@ export async function waitForMesh(roomId: string, bots: Bot[], timeoutMs: number
   const deadline = Date.now() + timeoutMs;
   const room = roomId as RoomId;
   while (!bots.every((b) => b.node.nodesIn(room).length === bots.length)) {
-    if (Date.now() > deadline) throw new TimeoutError(`the mesh did not form within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new TimeoutError(`the mesh did not form within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -2,8 +2,14 @@
  * A person's Matrix client (matrix-js-sdk), as used by `meshbot dev` and the end-to-end tests:
  * creates the mesh room, invites bots, posts commands and sees the bots' replies.
  */
-import { ClientEvent, createClient, type MatrixClient, type MatrixEvent, RoomEvent } from 'matrix-js-sdk';
-import { type Logger as SdkLogger, logger as globalSdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import {
+  ClientEvent,
+  createClient,
+  type MatrixClient,
+  type MatrixEvent,
+  RoomEvent,
+} from 'matrix-js-sdk';
+import { logger as globalSdkLogger, type Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { TimeoutError } from '../errors/index.ts';
 
 export interface Message {
@@ -22,7 +28,10 @@ export interface Person {
   readonly userId: string;
   readonly client: MatrixClient;
   /** A private room; `eventLevels` sets the power level needed per event type. */
-  createRoom(name: string, opts?: { invite?: string[]; eventLevels?: Record<string, number> }): Promise<string>;
+  createRoom(
+    name: string,
+    opts?: { invite?: string[]; eventLevels?: Record<string, number> },
+  ): Promise<string>;
   send(roomId: string, body: string): Promise<string>;
   /** Every message event seen since start, oldest first. */
   readonly seen: Message[];
@@ -33,7 +42,11 @@ export interface Person {
   stop(): void;
 }
 
-export async function startPerson(baseUrl: string, userId: string, accessToken: string): Promise<Person> {
+export async function startPerson(
+  baseUrl: string,
+  userId: string,
+  accessToken: string,
+): Promise<Person> {
   quietGlobalSdkLogger();
   const client = createClient({ baseUrl, userId, accessToken, logger: quietLogger });
   const seen: Message[] = [];
@@ -55,7 +68,10 @@ export async function startPerson(baseUrl: string, userId: string, accessToken: 
     new Promise<Message>((resolve, reject) => {
       const hit = seen.find(pred);
       if (hit) return resolve(hit);
-      const timer = setTimeout(() => reject(new TimeoutError(`no matching message within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new TimeoutError(`no matching message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       listeners.push((m) => {
         if (pred(m)) {
           clearTimeout(timer);
@@ -77,7 +93,11 @@ export async function startPerson(baseUrl: string, userId: string, accessToken: 
       return room_id;
     },
     async send(roomId, body) {
-      const { event_id } = await client.sendEvent(roomId, 'm.room.message' as never, { msgtype: 'm.text', body } as never);
+      const { event_id } = await client.sendEvent(
+        roomId,
+        'm.room.message' as never,
+        { msgtype: 'm.text', body } as never,
+      );
       return event_id;
     },
     onMessage: (fn) => listeners.push(fn),

@@ -1,2 +1,2 @@
-export * from './mesh-error.ts';
 export * from './kinds.ts';
+export * from './mesh-error.ts';

@@ -4,12 +4,18 @@ import { dirname } from 'node:path';
 import { BadInputError } from '../errors/index.ts';
 import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
-import { MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
+import { threadedReply } from './reply.ts';
+import { withRetry } from './retry.ts';
+import { type MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
 import { routeSdkLogs } from './sdk-logs.ts';
 import { SyncingClient } from './syncing-client.ts';
-import { withRetry } from './retry.ts';
-import type { InviteHandler, LeaveHandler, MeshClient, RoomEvent, TimelineHandler } from './types.ts';
-import { threadedReply } from './reply.ts';
+import type {
+  InviteHandler,
+  LeaveHandler,
+  MeshClient,
+  RoomEvent,
+  TimelineHandler,
+} from './types.ts';
 
 export interface BotSdkClientOptions {
   homeserverUrl: string;
@@ -26,19 +32,17 @@ export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<Mes
   const storage = new SimpleFsStorageProvider(opts.storageFile);
   const sdk = new SyncingClient(opts.homeserverUrl, opts.accessToken, storage, opts.logger);
   const userId = asUserId(await withRetry(() => sdk.getUserId()));
-  return new BotSdkClient(sdk, userId, opts.logger);
+  return new BotSdkClient(sdk, userId);
 }
 
 class BotSdkClient implements MeshClient {
   readonly userId: UserId;
   readonly #sdk: SyncingClient;
-  readonly #log: Logger;
   #started = false;
 
-  constructor(sdk: SyncingClient, userId: UserId, log: Logger) {
+  constructor(sdk: SyncingClient, userId: UserId) {
     this.#sdk = sdk;
     this.userId = userId;
-    this.#log = log;
   }
 
   async start(): Promise<void> {
@@ -64,7 +68,12 @@ class BotSdkClient implements MeshClient {
     this.#sdk.handlers.leave.push(handler);
   }
 
-  async send(roomId: RoomId, type: string, content: object, signal?: AbortSignal): Promise<EventId> {
+  async send(
+    roomId: RoomId,
+    type: string,
+    content: object,
+    signal?: AbortSignal,
+  ): Promise<EventId> {
     const size = Buffer.byteLength(JSON.stringify(content));
     if (size > 60_000) throw new BadInputError(`event of ${size} bytes is too large to send`);
     // One transaction id for every retry, so a retried send is never duplicated.
@@ -105,7 +114,9 @@ class BotSdkClient implements MeshClient {
   }
 
   async powerLevel(roomId: RoomId, user: UserId): Promise<number> {
-    const pl = await withRetry(() => this.#sdk.getRoomStateEvent(roomId, 'm.room.power_levels', ''));
+    const pl = await withRetry(() =>
+      this.#sdk.getRoomStateEvent(roomId, 'm.room.power_levels', ''),
+    );
     const users = (pl?.users ?? {}) as Record<string, number>;
     return users[user] ?? (pl?.users_default as number | undefined) ?? 0;
   }
@@ -116,7 +127,8 @@ class BotSdkClient implements MeshClient {
 
   async download(mxc: string, maxBytes: number): Promise<Uint8Array> {
     const { data } = await withRetry(() => this.#sdk.downloadContent(mxc));
-    if (data.byteLength > maxBytes) throw new BadInputError(`media ${mxc} is larger than ${maxBytes} bytes`);
+    if (data.byteLength > maxBytes)
+      throw new BadInputError(`media ${mxc} is larger than ${maxBytes} bytes`);
     return new Uint8Array(data);
   }
 }

@@ -31,7 +31,9 @@ export function rateLimitDelay(err: unknown): number | null {
 function transient(err: unknown): boolean {
   const e = err as HttpishError;
   if (typeof e?.statusCode === 'number') return e.statusCode >= 500;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(e?.code ?? '');
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(
+    e?.code ?? '',
+  );
 }
 
 /**

@@ -9,7 +9,10 @@ import { LogLevel, LogService } from './sdk.ts';
 export function routeSdkLogs(log: Logger): void {
   const sdk = log.child({ part: 'matrix-bot-sdk' });
   const text = (module: string, parts: unknown[]) =>
-    `${module}: ${parts.map((p) => (typeof p === 'string' ? p : safeJson(p))).join(' ')}`.slice(0, 2_000);
+    `${module}: ${parts.map((p) => (typeof p === 'string' ? p : safeJson(p))).join(' ')}`.slice(
+      0,
+      2_000,
+    );
   LogService.setLevel(LogLevel.INFO);
   LogService.setLogger({
     trace: () => {},

@@ -39,10 +39,17 @@ export class Roster {
   }
 
   async load(roomId: RoomId): Promise<RoomView> {
-    const view: RoomView = { members: new Set(), nodes: new Map(), powerLevels: new Map(), powerDefault: 0 };
+    const view: RoomView = {
+      members: new Set(),
+      nodes: new Map(),
+      powerLevels: new Map(),
+      powerDefault: 0,
+    };
     for (const m of await this.#client.joinedMembers(roomId)) view.members.add(m);
-    for (const e of (await this.#client.stateOfType(roomId, EVENT.node)).values()) this.#applyNode(view, e);
-    for (const e of (await this.#client.stateOfType(roomId, 'm.room.power_levels')).values()) applyPower(view, e);
+    for (const e of (await this.#client.stateOfType(roomId, EVENT.node)).values())
+      this.#applyNode(view, e);
+    for (const e of (await this.#client.stateOfType(roomId, 'm.room.power_levels')).values())
+      applyPower(view, e);
     this.#rooms.set(roomId, view);
     return view;
   }

@@ -33,17 +33,26 @@ export class CompletionHandler {
   async onEvent(roomId: RoomId, event: RoomEvent): Promise<void> {
     const { roster, admission, log, store } = this.#ctx;
     if (!admission.isNode(roster.view(roomId), event.sender)) {
-      log.warn('completion from a sender that is not a node, ignored', { roomId, sender: event.sender });
+      log.warn('completion from a sender that is not a node, ignored', {
+        roomId,
+        sender: event.sender,
+      });
       return;
     }
     const parsed = completeSchema.safeParse(event.content);
     if (!parsed.success) {
-      log.warn('invalid complete event dropped', { roomId, sender: event.sender, id: event.event_id });
+      log.warn('invalid complete event dropped', {
+        roomId,
+        sender: event.sender,
+        id: event.event_id,
+      });
       return;
     }
     for (const b of parsed.data.blocks) {
       const { cid, bytes } = decodeInline(b);
-      await store.putBlock(cid, bytes).catch((err: unknown) => log.warn('bad result block', { err }));
+      await store
+        .putBlock(cid, bytes)
+        .catch((err: unknown) => log.warn('bad result block', { err }));
     }
     for (const c of parsed.data.completions) {
       // Only the node that assigned the task answers, so a person gets one reply.

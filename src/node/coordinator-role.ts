@@ -6,8 +6,8 @@ import { describeForChat } from '../errors/index.ts';
 import type { RoomId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { liveNodes } from '../mesh/roster.ts';
-import type { NodeContext } from './context.ts';
 import { CompletionHandler } from './completion-handler.ts';
+import type { NodeContext } from './context.ts';
 import { submitRun } from './submit.ts';
 
 /**

@@ -19,7 +19,8 @@ export async function formatResult(ctx: NodeContext, task: Task, c: Completion):
     return `${task.engine.name} done. Result: ${c.result}`;
   }
   const text = decodeUtf8(bytes);
-  if (text === null) return `${task.engine.name} done: ${bytes.byteLength} bytes of binary output. Result: ${c.result}`;
+  if (text === null)
+    return `${task.engine.name} done: ${bytes.byteLength} bytes of binary output. Result: ${c.result}`;
   if (text.length === 0) return `${task.engine.name} done (empty output). Result: ${c.result}`;
   const shown = text.length > max ? `${text.slice(0, max)}… (truncated)` : text;
   return `${shown}\n\nresult: ${c.result}`;

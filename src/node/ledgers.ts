@@ -60,7 +60,12 @@ export class RoomLedger {
   async complete(task: CID, c: Parameters<Queue['complete']>[1]): Promise<void> {
     await this.#changed(this.queueGoho, () => this.queue.complete(task, c));
     if (c.ok) {
-      const leaf = { path: `results/${task}`, action: 'set' as const, value: c.result, author: this.#d.self };
+      const leaf = {
+        path: `results/${task}`,
+        action: 'set' as const,
+        value: c.result,
+        author: this.#d.self,
+      };
       await this.#changed(this.resultsGoho, () => this.resultsGoho.append(leaf));
     }
   }
@@ -76,14 +81,21 @@ export class RoomLedger {
   async onHead(event: RoomEvent): Promise<void> {
     const parsed = headSchema.safeParse(event.content);
     if (!parsed.success) {
-      this.#d.log.warn('invalid head announcement dropped', { sender: event.sender, id: event.event_id });
+      this.#d.log.warn('invalid head announcement dropped', {
+        sender: event.sender,
+        id: event.event_id,
+      });
       return;
     }
-    const goho = [this.queueGoho, this.resultsGoho].find((g) => g.origin().toString() === parsed.data.origin);
+    const goho = [this.queueGoho, this.resultsGoho].find(
+      (g) => g.origin().toString() === parsed.data.origin,
+    );
     if (!goho) return;
     for (const b of parsed.data.blocks) {
       const { cid, bytes } = decodeInline(b);
-      await this.#d.store.putBlock(cid, bytes).catch((err: unknown) => this.#d.log.warn('bad head block', { err }));
+      await this.#d.store
+        .putBlock(cid, bytes)
+        .catch((err: unknown) => this.#d.log.warn('bad head block', { err }));
     }
     const head = CIDClass.parse(parsed.data.head);
     this.#merges.push(async () => {
@@ -91,7 +103,8 @@ export class RoomLedger {
       await this.#lock.exclusive(async () => {
         const before = goho.head().toString();
         const after = await goho.merge(head);
-        if (after.toString() !== before) await this.#d.heads.set(goho.origin().toString(), after.toString());
+        if (after.toString() !== before)
+          await this.#d.heads.set(goho.origin().toString(), after.toString());
       });
     });
   }

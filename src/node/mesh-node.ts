@@ -107,7 +107,10 @@ export class MeshNode {
       case EVENT.head:
         if (event.sender === ctx.self) return;
         if (!ctx.admission.isNode(ctx.roster.view(room), event.sender)) {
-          ctx.log.warn('head from a sender that is not a node, ignored', { room, sender: event.sender });
+          ctx.log.warn('head from a sender that is not a node, ignored', {
+            room,
+            sender: event.sender,
+          });
           return;
         }
         return ctx.ledgers.get(room).onHead(event);

@@ -12,9 +12,13 @@ export async function runTask(ctx: NodeContext, task: Task): Promise<CID> {
     });
   }
   if (engine.cid !== task.engine.cid.toString()) {
-    throw new MeshError('ENGINE_REFUSED', `engine ${task.engine.name} has CID ${engine.cid}, task wants ${task.engine.cid}`, {
-      userMessage: `this node has a different version of ${task.engine.name}`,
-    });
+    throw new MeshError(
+      'ENGINE_REFUSED',
+      `engine ${task.engine.name} has CID ${engine.cid}, task wants ${task.engine.cid}`,
+      {
+        userMessage: `this node has a different version of ${task.engine.name}`,
+      },
+    );
   }
   const input = await fetchInput(ctx, task.input);
   const result = await ctx.runtime.run({

@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid';
+import type { Command } from '../commands/parse.ts';
 import { chooseWorker, TERM } from '../coordinator/choose.ts';
 import { BadInputError, MeshError } from '../errors/index.ts';
 import type { RoomId, UserId } from '../ids.ts';
@@ -7,7 +8,6 @@ import { liveNodes } from '../mesh/roster.ts';
 import { EVENT } from '../protocol/events.ts';
 import { putTask, type Task } from '../queue/task.ts';
 import { cidFromString } from '../store/index.ts';
-import type { Command } from '../commands/parse.ts';
 import type { NodeContext } from './context.ts';
 
 /** Emoji reactions that show a request's state. */
@@ -31,13 +31,17 @@ export async function submitRun(
     });
   }
   const input = cidFromString(cmd.cid);
-  const nodes = liveNodes(view ?? { members: new Set(), nodes: new Map(), powerLevels: new Map(), powerDefault: 0 });
+  const nodes = liveNodes(
+    view ?? { members: new Set(), nodes: new Map(), powerLevels: new Map(), powerDefault: 0 },
+  );
   const able = nodes.flatMap((id) => {
     const e = view?.nodes.get(id)?.engines.find((x) => x.name === cmd.engine);
     return e ? [{ id, cid: e.cid }] : [];
   });
   if (able.length === 0) {
-    const known = [...new Set(nodes.flatMap((id) => view?.nodes.get(id)?.engines.map((e) => e.name) ?? []))].sort();
+    const known = [
+      ...new Set(nodes.flatMap((id) => view?.nodes.get(id)?.engines.map((e) => e.name) ?? [])),
+    ].sort();
     throw new BadInputError(`unknown engine ${cmd.engine}`, {
       userMessage: `no node in this mesh runs the engine "${cmd.engine}"; engines here: ${known.join(', ') || 'none'}`,
     });
@@ -64,8 +68,18 @@ export async function submitRun(
   const attempt = (await ledger.status(cid)).attempts + 1;
   await ledger.assign(cid, { worker, term: TERM, attempt });
   outstanding.set(cid.toString(), worker);
-  const assignment = { task: cid.toString(), worker, attempt, block: Buffer.from(bytes).toString('base64') };
-  await ctx.client.send(roomId, EVENT.assign, { term: TERM, assignments: [assignment] }, ctx.signal);
+  const assignment = {
+    task: cid.toString(),
+    worker,
+    attempt,
+    block: Buffer.from(bytes).toString('base64'),
+  };
+  await ctx.client.send(
+    roomId,
+    EVENT.assign,
+    { term: TERM, assignments: [assignment] },
+    ctx.signal,
+  );
   return cid;
 }
 

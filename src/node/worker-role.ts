@@ -10,8 +10,8 @@ import {
   type InlineBlock,
 } from '../protocol/events.ts';
 import { getTask, type Task } from '../queue/task.ts';
-import { resultBlocks } from './result-blocks.ts';
 import type { NodeContext } from './context.ts';
+import { resultBlocks } from './result-blocks.ts';
 import { runTask } from './run-task.ts';
 import { Serial } from './serial.ts';
 
@@ -44,12 +44,19 @@ export class WorkerRole {
   async onAssign(roomId: RoomId, event: RoomEvent): Promise<void> {
     const { roster, admission, log, self } = this.#ctx;
     if (!admission.isNode(roster.view(roomId), event.sender)) {
-      log.warn('assignment from a sender that is not a node, ignored', { roomId, sender: event.sender });
+      log.warn('assignment from a sender that is not a node, ignored', {
+        roomId,
+        sender: event.sender,
+      });
       return;
     }
     const parsed = assignSchema.safeParse(event.content);
     if (!parsed.success) {
-      log.warn('invalid assign event dropped', { roomId, sender: event.sender, id: event.event_id });
+      log.warn('invalid assign event dropped', {
+        roomId,
+        sender: event.sender,
+        id: event.event_id,
+      });
       return;
     }
     const { term, assignments } = parsed.data;
@@ -85,17 +92,35 @@ export class WorkerRole {
     try {
       const result = await runTask(ctx, task);
       blocks = await resultBlocks(ctx.store, result);
-      completion = { task: a.task, attempt: a.attempt, ok: true, result: result.toString(), wallMs: Date.now() - started };
-      await ctx.ledgers.get(roomId).complete(CID.parse(a.task), { worker: ctx.self, ok: true, result });
+      completion = {
+        task: a.task,
+        attempt: a.attempt,
+        ok: true,
+        result: result.toString(),
+        wallMs: Date.now() - started,
+      };
+      await ctx.ledgers
+        .get(roomId)
+        .complete(CID.parse(a.task), { worker: ctx.self, ok: true, result });
     } catch (err) {
       const e: MeshError = toMeshError(err);
       ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
       const error = { code: e.code, message: e.userMessage.slice(0, 2_000) };
-      completion = { task: a.task, attempt: a.attempt, ok: false, error, wallMs: Date.now() - started };
-      await ctx.ledgers.get(roomId).complete(CID.parse(a.task), { worker: ctx.self, ok: false, error });
+      completion = {
+        task: a.task,
+        attempt: a.attempt,
+        ok: false,
+        error,
+        wallMs: Date.now() - started,
+      };
+      await ctx.ledgers
+        .get(roomId)
+        .complete(CID.parse(a.task), { worker: ctx.self, ok: false, error });
     }
     await ctx.client
       .send(roomId, EVENT.complete, { completions: [completion], blocks }, ctx.signal)
-      .catch((err: unknown) => ctx.log.error('could not report a completion', { task: a.task, err }));
+      .catch((err: unknown) =>
+        ctx.log.error('could not report a completion', { task: a.task, err }),
+      );
   }
 }

@@ -19,8 +19,15 @@ export const EVENT = {
   blocks: 'org.meshbot.blocks',
 } as const;
 
-const cid = z.string().min(8).max(200).regex(/^[a-zA-Z0-9]+$/, 'a CID string');
-const base64 = z.string().max(60_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const cid = z
+  .string()
+  .min(8)
+  .max(200)
+  .regex(/^[a-zA-Z0-9]+$/, 'a CID string');
+const base64 = z
+  .string()
+  .max(60_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const userId = z.string().min(3).max(255).startsWith('@');
 const eventId = z.string().min(2).max(255).startsWith('$');
 

@@ -24,7 +24,11 @@ beforeAll(async () => {
   mesh = await startDevMesh({
     dir,
     bots: 2,
-    homeserver: new ExternalHomeserver({ url: hs.url, secret: hs.secret, serverName: hs.serverName }),
+    homeserver: new ExternalHomeserver({
+      url: hs.url,
+      secret: hs.secret,
+      serverName: hs.serverName,
+    }),
     prefix: `${uniqueLocalpart('e2e')}-`,
     log: createLogger({ level: 'debug', write: (l) => appendFileSync(logFile, `${l}\n`) }),
     botConfig: { limits: { fetchTimeoutMs: 4_000 } },
@@ -55,10 +59,16 @@ describe('a person runs work in a mesh of two bots', () => {
   it('answers `!run wordcount <cid>` with the count, as a threaded reply, after an acknowledgement', async () => {
     const cid = await addText('the quick brown fox\njumps over the lazy dog\n');
     const { request, reply } = await ask(`!run wordcount ${cid}`);
-    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 2, words: 9, chars: 44 });
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+      lines: 2,
+      words: 9,
+      chars: 44,
+    });
     expect(reply.inReplyTo).toBe(request);
     const ack = mesh.person.seen.find(
-      (m) => m.type === 'm.reaction' && (m.content['m.relates_to'] as { event_id?: string })?.event_id === request,
+      (m) =>
+        m.type === 'm.reaction' &&
+        (m.content['m.relates_to'] as { event_id?: string })?.event_id === request,
     );
     expect(ack).toBeDefined();
   });
@@ -67,7 +77,11 @@ describe('a person runs work in a mesh of two bots', () => {
     const text = 'only the second bot has this file\n'.repeat(2000); // ~68 KB: a CAR in the media repo
     const cid = await addText(text, 1);
     const { reply } = await ask(`!run wordcount ${cid}`);
-    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 2000, words: 14000, chars: text.length });
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+      lines: 2000,
+      words: 14000,
+      chars: text.length,
+    });
   });
 
   it('answers an unknown engine with the engines the mesh has', async () => {
@@ -97,6 +111,10 @@ describe('a person runs work in a mesh of two bots', () => {
   it('keeps serving after bad input', async () => {
     const cid = await addText('still alive\n');
     const { reply } = await ask(`!run wordcount ${cid}`);
-    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({ lines: 1, words: 2, chars: 12 });
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+      lines: 1,
+      words: 2,
+      chars: 12,
+    });
   });
 });

@@ -10,14 +10,21 @@ describe('the command parser', () => {
   it('reads `!run <engine> <cid> key=value`', () => {
     expect(parseCommand('  !run wordcount bafyabc lang=de model=base.en ')).toEqual({
       kind: 'ok',
-      command: { name: 'run', engine: 'wordcount', cid: 'bafyabc', params: { lang: 'de', model: 'base.en' } },
+      command: {
+        name: 'run',
+        engine: 'wordcount',
+        cid: 'bafyabc',
+        params: { lang: 'de', model: 'base.en' },
+      },
     });
   });
 
   it('answers missing arguments with the usage', () => {
     const r = parseCommand('!run wordcount');
     expect(r.kind).toBe('usage');
-    expect(r.kind === 'usage' && r.message).toBe('missing arguments. Usage: !run <engine> <cid> [key=value ...]');
+    expect(r.kind === 'usage' && r.message).toBe(
+      'missing arguments. Usage: !run <engine> <cid> [key=value ...]',
+    );
   });
 
   it('rejects a parameter that is not key=value', () => {
@@ -27,7 +34,9 @@ describe('the command parser', () => {
 
   it('names the known commands for an unknown one', () => {
     const r = parseCommand('!frobnicate');
-    expect(r.kind === 'usage' && r.message).toBe('unknown command !frobnicate; commands: !run, !help');
+    expect(r.kind === 'usage' && r.message).toBe(
+      'unknown command !frobnicate; commands: !run, !help',
+    );
   });
 
   it('rejects engine names with odd characters and overlong commands', () => {

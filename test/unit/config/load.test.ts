@@ -11,7 +11,10 @@ async function configFile(content: unknown): Promise<{ dir: string; file: string
   return { dir, file };
 }
 
-const base = { homeserver: { url: 'http://127.0.0.1:8008', accessToken: 'syt_x' }, owner: '@alice:example.org' };
+const base = {
+  homeserver: { url: 'http://127.0.0.1:8008', accessToken: 'syt_x' },
+  owner: '@alice:example.org',
+};
 
 describe('the config loader', () => {
   it('applies defaults and resolves paths against the file', async () => {
@@ -24,7 +27,9 @@ describe('the config loader', () => {
 
   it('rejects unknown keys, naming their path', async () => {
     const { file } = await configFile({ ...base, limits: { fetchTimeoutMs: 5, bogus: 1 } });
-    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/limits: Unrecognized key: "bogus"/);
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(
+      /limits: Unrecognized key: "bogus"/,
+    );
   });
 
   it('names the path of a bad value', async () => {
@@ -36,17 +41,24 @@ describe('the config loader', () => {
     const { file } = await configFile({ ...base, dataDir: '/from-file' });
     const env = { MESHBOT_DATA_DIR: '/from-env' };
     expect((await loadConfig({ file, env })).dataDir).toBe('/from-env');
-    expect((await loadConfig({ file, env, overrides: { dataDir: '/from-flag' } })).dataDir).toBe('/from-flag');
+    expect((await loadConfig({ file, env, overrides: { dataDir: '/from-flag' } })).dataDir).toBe(
+      '/from-flag',
+    );
   });
 
   it('reads the access token from a file, relative to the config', async () => {
-    const { dir, file } = await configFile({ ...base, homeserver: { url: base.homeserver.url, accessTokenFile: 'token' } });
+    const { dir, file } = await configFile({
+      ...base,
+      homeserver: { url: base.homeserver.url, accessTokenFile: 'token' },
+    });
     await writeFile(join(dir, 'token'), 'syt_secret\n');
     expect((await loadConfig({ file, env: {} })).homeserver.accessToken).toBe('syt_secret');
   });
 
   it('requires a token', async () => {
     const { file } = await configFile({ ...base, homeserver: { url: base.homeserver.url } });
-    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/accessToken or homeserver.accessTokenFile is required/);
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(
+      /accessToken or homeserver.accessTokenFile is required/,
+    );
   });
 });

@@ -23,7 +23,13 @@ describe('threaded replies', () => {
   });
 
   it('stay in the thread of a message that is in one', () => {
-    const c = threadedReply(event('$cmd', { 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } }), 'hi');
-    expect(c['m.relates_to']).toMatchObject({ event_id: '$root', 'm.in_reply_to': { event_id: '$cmd' } });
+    const c = threadedReply(
+      event('$cmd', { 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } }),
+      'hi',
+    );
+    expect(c['m.relates_to']).toMatchObject({
+      event_id: '$root',
+      'm.in_reply_to': { event_id: '$cmd' },
+    });
   });
 });

@@ -27,7 +27,9 @@ describe('sends under rate limits', () => {
   });
 
   it('reads the delay from the body too', () => {
-    expect(rateLimitDelay({ body: { errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 1234 } })).toBe(1234);
+    expect(rateLimitDelay({ body: { errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 1234 } })).toBe(
+      1234,
+    );
     expect(rateLimitDelay({ statusCode: 500 })).toBeNull();
   });
 });

@@ -6,7 +6,17 @@ import { liveNodes, type RoomView } from '../../../src/mesh/roster.ts';
 import type { NodeState } from '../../../src/protocol/events.ts';
 
 const u = (s: string): UserId => asUserId(s);
-const state = { version: '0', engines: [], cores: 1, arch: 'x64', memoryMb: 1, gpu: false, capacity: 1, load: 0, ts: 0 };
+const state = {
+  version: '0',
+  engines: [],
+  cores: 1,
+  arch: 'x64',
+  memoryMb: 1,
+  gpu: false,
+  capacity: 1,
+  load: 0,
+  ts: 0,
+};
 
 function view(): RoomView {
   return {
@@ -22,7 +32,10 @@ function view(): RoomView {
 }
 
 describe('the mesh policy', () => {
-  const admission = new Admission({ owner: '@owner:x', admission: { users: ['@friend:y'], powerLevel: 50 } });
+  const admission = new Admission({
+    owner: '@owner:x',
+    admission: { users: ['@friend:y'], powerLevel: 50 },
+  });
 
   it('admits the owner, configured users and moderators to submit work, and no one else', () => {
     expect(admission.maySubmit(view(), u('@owner:x'))).toBe(true);
