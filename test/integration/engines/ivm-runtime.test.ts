@@ -1,0 +1,372 @@
+/**
+ * The isolated-vm runtime against real isolates in a real sandbox process: the repo's
+ * engines give the right answers, and every hostile engine ends with a typed error, in
+ * time, without hurting the next task.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineError } from '../../../src/engines/errors.ts';
+import { createIvmRuntime, type IvmRuntime } from '../../../src/engines/ivm/index.ts';
+import { createEnginePackage, loadEngines } from '../../../src/engines/manifest.ts';
+import type { EngineLimits, EnginePackage, RunRequest } from '../../../src/engines/types.ts';
+
+const ENGINES = fileURLToPath(new URL('../../../engines', import.meta.url));
+const text = (s: string) => new TextEncoder().encode(s);
+const str = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A test engine from a code string. */
+function engine(
+  code: string,
+  opts: { limits?: Partial<EngineLimits>; input?: 'bytes' | 'json'; name?: string } = {},
+): EnginePackage {
+  const manifest = {
+    name: opts.name ?? 'hostile',
+    version: '0.0.0',
+    runtime: 'isolated-vm',
+    entry: 'main.js',
+    description: 'built by the test',
+    input: opts.input ?? 'bytes',
+    limits: { memoryMb: 32, cpuMs: 1000, wallMs: 2000, ...opts.limits },
+  };
+  return createEnginePackage(manifest, code);
+}
+
+let runtime: IvmRuntime;
+let engines: Map<string, EnginePackage>;
+
+const repoEngine = (name: string) => {
+  const pkg = engines.get(name);
+  if (!pkg) throw new Error(`no engine ${name}`);
+  return pkg;
+};
+
+async function run(
+  pkg: EnginePackage,
+  input: Uint8Array = text(''),
+  more: Partial<RunRequest> = {},
+) {
+  return runtime.run({ engine: pkg, input, params: {}, ...more });
+}
+
+/** Runs a request that must fail; returns the error and how long it took. */
+async function failure(req: Promise<unknown>): Promise<{ err: EngineError; ms: number }> {
+  const started = performance.now();
+  const err = await req.then(
+    () => {
+      throw new Error('expected the run to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(EngineError);
+  return { err: err as EngineError, ms: performance.now() - started };
+}
+
+/** The runtime survived: a normal task right after gives the right answer. */
+async function expectHealthy(): Promise<void> {
+  const result = await run(repoEngine('wordcount'), text('still alive\n'));
+  expect(JSON.parse(str(result.output))).toEqual({ lines: 1, words: 2, chars: 12 });
+}
+
+beforeAll(async () => {
+  engines = await loadEngines(ENGINES);
+  runtime = createIvmRuntime({ killGraceMs: 1500 });
+  await runtime.start();
+  await runtime.start(); // idempotent
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+  await runtime?.stop(); // idempotent
+});
+
+describe('isolated-vm runtime: the repo engines', () => {
+  it('wordcount counts lines, words and code points', async () => {
+    const sample = 'The quick brown fox\njumps over the lazy dog.\nGrüße aus Köln — 🦊\n';
+    const result = await run(repoEngine('wordcount'), text(sample));
+    expect(JSON.parse(str(result.output))).toEqual({ lines: 3, words: 14, chars: 64 });
+    const noNewline = await run(repoEngine('wordcount'), text('one two\nthree'));
+    expect(JSON.parse(str(noNewline.output))).toEqual({ lines: 2, words: 3, chars: 13 });
+    const empty = await run(repoEngine('wordcount'), text(''));
+    expect(JSON.parse(str(empty.output))).toEqual({ lines: 0, words: 0, chars: 0 });
+  });
+
+  it('sha256 matches node:crypto on 1 MiB of random data and on edge lengths', async () => {
+    const data = randomBytes(1024 * 1024);
+    const result = await run(repoEngine('sha256'), data);
+    expect(str(result.output)).toBe(createHash('sha256').update(data).digest('hex'));
+    for (const n of [0, 3, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+      const bytes = randomBytes(n);
+      const out = await run(repoEngine('sha256'), bytes);
+      expect(str(out.output), `length ${n}`).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+
+  it('echo returns its input byte for byte', async () => {
+    const data = randomBytes(100_000);
+    const result = await run(repoEngine('echo'), data);
+    expect(Buffer.from(result.output).equals(data)).toBe(true);
+  });
+
+  it('noop returns nothing and sleep burns the CPU time it is asked for', async () => {
+    expect((await run(repoEngine('noop'), text('x'))).output.byteLength).toBe(0);
+    const slept = await run(repoEngine('sleep'), text(''), { params: { ms: '50' } });
+    expect(str(slept.output)).toBe('ok');
+    expect(slept.cpuMs).toBeGreaterThanOrEqual(45);
+    const bad = await failure(run(repoEngine('sleep'), text(''), { params: { ms: 'soon' } }));
+    expect(bad.err.code).toBe('ENGINE_FAILED');
+  });
+});
+
+describe('isolated-vm runtime: the engine contract', () => {
+  it('hands json input as a value and params as strings; encodes JSON output', async () => {
+    const pkg = engine(
+      'function main(input, params) { return { sum: input.a + input.b, p: params }; }',
+      {
+        input: 'json',
+      },
+    );
+    const result = await run(pkg, text('{"a":2,"b":3}'), { params: { mode: 'fast' } });
+    expect(JSON.parse(str(result.output))).toEqual({ sum: 5, p: { mode: 'fast' } });
+    const bad = await failure(run(pkg, text('{not json')));
+    expect(bad.err.code).toBe('ENGINE_BAD_INPUT');
+  });
+
+  it('awaits an async main and accepts bytes output', async () => {
+    const pkg = engine(
+      'const main = async (input) => { await null; return input.subarray(1, 3); };',
+    );
+    const result = await run(pkg, new Uint8Array([9, 8, 7, 6]));
+    expect([...result.output]).toEqual([8, 7]);
+  });
+
+  it('captures logs (capped) and forwards progress', async () => {
+    const pkg = engine(`function main() {
+      meshbot.log('hello', { n: 1 }, [2]);
+      console.log('via console');
+      meshbot.progress(0.5);
+      for (let i = 0; i < 1000; i++) meshbot.log('line', i);
+      meshbot.progress(1);
+      return meshbot.textDecode(meshbot.textEncode('Grüße 🦊'));
+    }`);
+    const seen: number[] = [];
+    const result = await run(pkg, text(''), { onProgress: (f) => seen.push(f) });
+    expect(str(result.output)).toBe('Grüße 🦊');
+    expect(result.logs[0]).toBe('hello {"n":1} [2]');
+    expect(result.logs[1]).toBe('via console');
+    expect(result.logs.length).toBe(200);
+    expect(result.logs.at(-1)).toBe('[log truncated]');
+    expect(seen).toContain(1);
+  });
+
+  it('gives every task a fresh global scope', async () => {
+    const pkg = engine(
+      'globalThis.count = (globalThis.count ?? 0) + 1; function main() { return count; }',
+    );
+    expect(str((await run(pkg)).output)).toBe('1');
+    expect(str((await run(pkg)).output)).toBe('1');
+  });
+
+  it('refuses engines for another runtime, with a forged CID, or off the allowlist', async () => {
+    const docker = createEnginePackage({ ...repoEngine('echo').manifest, runtime: 'docker' }, '');
+    expect((await failure(run(docker))).err.code).toBe('ENGINE_REFUSED');
+    const forged = { ...repoEngine('echo'), code: 'function main() { return "evil"; }' };
+    expect((await failure(run(forged))).err.code).toBe('ENGINE_REFUSED');
+    const strict = createIvmRuntime({ allowlist: ['wordcount'] });
+    await strict.start();
+    try {
+      const err = await failure(
+        strict.run({ engine: repoEngine('echo'), input: text(''), params: {} }),
+      );
+      expect(err.err.code).toBe('ENGINE_REFUSED');
+    } finally {
+      await strict.stop();
+    }
+    const stopped = createIvmRuntime();
+    expect(
+      (await failure(stopped.run({ engine: repoEngine('echo'), input: text(''), params: {} }))).err
+        .code,
+    ).toBe('ENGINE_REFUSED');
+  });
+});
+
+describe('isolated-vm runtime: queue and lifecycle', () => {
+  it('runs tasks in order and takes an aborted task out of the line', async () => {
+    const sleep = repoEngine('sleep');
+    const order: string[] = [];
+    const controller = new AbortController();
+    const first = run(sleep, text(''), { params: { ms: '100' } }).then(() => order.push('first'));
+    const second = run(sleep, text(''), { params: { ms: '1' }, signal: controller.signal });
+    const third = run(repoEngine('echo'), text('third')).then(() => order.push('third'));
+    controller.abort();
+    expect((await failure(second)).err.code).toBe('ENGINE_ABORTED');
+    await Promise.all([first, third]);
+    expect(order).toEqual(['first', 'third']);
+  });
+
+  it('stop() ends the running and the queued tasks; start() brings it back', async () => {
+    const own = createIvmRuntime();
+    await own.start();
+    const loop = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 10_000, wallMs: 20_000 },
+    });
+    const running = failure(own.run({ engine: loop, input: text(''), params: {} }));
+    const queued = failure(own.run({ engine: repoEngine('echo'), input: text(''), params: {} }));
+    await new Promise((r) => setTimeout(r, 100));
+    const pid = own.sandboxPid;
+    await own.stop();
+    expect((await running).err.code).toBe('ENGINE_ABORTED');
+    expect((await queued).err.message).toContain('the runtime stopped');
+    expect(() => process.kill(pid as number, 0)).toThrow(); // the sandbox process is gone
+    await own.start();
+    const again = await own.run({ engine: repoEngine('echo'), input: text('back'), params: {} });
+    expect(str(again.output)).toBe('back');
+    await own.stop();
+  });
+});
+
+describe('isolated-vm runtime: hostile engines', () => {
+  it('stops an infinite loop at the CPU limit', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 500, wallMs: 5000 },
+    });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(err.userMessage).toBe('hostile ran out of CPU time (limit 500 ms)');
+    expect(ms).toBeLessThan(500 + 2000);
+    await expectHealthy();
+  });
+
+  it('stops an infinite loop in the top level of the script too', async () => {
+    const pkg = engine('while (true) {} function main() {}', { limits: { cpuMs: 300 } });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(ms).toBeLessThan(300 + 2000);
+    await expectHealthy();
+  });
+
+  it('stops a memory bomb at the memory limit', async () => {
+    const pkg = engine(
+      'function main() { const keep = []; while (true) keep.push(new Array(100000).fill(Math.random())); }',
+      { limits: { memoryMb: 32, cpuMs: 5000, wallMs: 8000 } },
+    );
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_MEMORY');
+    expect(err.userMessage).toContain('ran out of memory (limit 32 MiB)');
+    expect(ms).toBeLessThan(5000 + 2000);
+    await expectHealthy();
+    // ArrayBuffers live outside the V8 heap; their limit shows as a failed allocation.
+    const buffers = engine(
+      'function main() { const k = []; for (;;) k.push(new Uint8Array(1 << 20)); }',
+      {
+        limits: { memoryMb: 16 },
+      },
+    );
+    expect((await failure(run(buffers))).err.code).toBe('ENGINE_MEMORY');
+    await expectHealthy();
+  });
+
+  it('ends a promise that never settles at the wall limit', async () => {
+    const pkg = engine('function main() { return new Promise(() => {}); }', {
+      limits: { cpuMs: 500, wallMs: 800 },
+    });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(err.userMessage).toBe('hostile ran out of time (limit 800 ms)');
+    expect(ms).toBeGreaterThanOrEqual(700);
+    expect(ms).toBeLessThan(800 + 2000);
+    await expectHealthy();
+  });
+
+  it('reports what main threw', async () => {
+    const pkg = engine(
+      "function main() { meshbot.log('about to fail'); throw new TypeError('bad things'); }",
+    );
+    const { err } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_FAILED');
+    expect(err.message).toContain('TypeError: bad things');
+    expect(err.userMessage).toBe('hostile failed: TypeError: bad things');
+    expect(err.logs).toEqual(['about to fail']);
+    await expectHealthy();
+  });
+
+  it('has no require, process, fetch, timers or host files', async () => {
+    const probes = [
+      "require('fs').readFileSync('/etc/passwd', 'utf8')",
+      'process.env',
+      "fetch('http://example.org')",
+      'setTimeout(() => {}, 1)',
+      "Deno.readTextFile('/etc/passwd')",
+    ];
+    for (const probe of probes) {
+      const { err } = await failure(run(engine(`function main() { return ${probe}; }`)));
+      expect(err.code, probe).toBe('ENGINE_FAILED');
+      expect(err.message, probe).toMatch(/ReferenceError: \w+ is not defined/);
+    }
+    const imported = await failure(
+      run(engine("async function main() { return await import('node:fs'); }")),
+    );
+    expect(imported.err.code).toBe('ENGINE_FAILED');
+    await expectHealthy();
+  });
+
+  it('refuses output over the limit, and output that is not text, bytes or JSON', async () => {
+    const limits = { maxOutputBytes: 1024 * 1024 };
+    const big = engine("function main() { return 'x'.repeat(2 * 1024 * 1024); }", { limits });
+    expect((await failure(run(big))).err.code).toBe('ENGINE_OUTPUT');
+    const bigBytes = engine('function main() { return new Uint8Array(1024 * 1024 + 1); }', {
+      limits,
+    });
+    expect((await failure(run(bigBytes))).err.code).toBe('ENGINE_OUTPUT');
+    // Multi-byte text can pass the in-isolate estimate and still be too large: the host checks.
+    const wide = engine("function main() { return 'é'.repeat(600 * 1024); }", { limits });
+    expect((await failure(run(wide))).err.code).toBe('ENGINE_OUTPUT');
+    const fn = engine('function main() { return () => 1; }');
+    expect((await failure(run(fn))).err.code).toBe('ENGINE_OUTPUT');
+    await expectHealthy();
+  });
+
+  it('cancels a run when the caller aborts', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 10_000, wallMs: 20_000 },
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const { err, ms } = await failure(run(pkg, text(''), { signal: controller.signal }));
+    expect(err.code).toBe('ENGINE_ABORTED');
+    expect(ms).toBeLessThan(1000);
+    await expectHealthy();
+  });
+
+  it('reports ENGINE_CRASHED when the sandbox process is killed mid-run', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 10_000, wallMs: 20_000 },
+    });
+    const pending = run(pkg);
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = runtime.sandboxPid;
+    expect(pid).toBeTypeOf('number');
+    process.kill(pid as number, 'SIGKILL');
+    const { err } = await failure(pending);
+    expect(err.code).toBe('ENGINE_CRASHED');
+    expect(err.retryable).toBe(true);
+    await expectHealthy();
+    expect(runtime.sandboxPid).not.toBe(pid);
+  });
+
+  it('kills a sandbox process that stops answering (the parent guard)', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 1000, wallMs: 1000 },
+    });
+    const pending = run(pkg);
+    await new Promise((r) => setTimeout(r, 100));
+    const pid = runtime.sandboxPid as number;
+    // A frozen process answers nothing, not even its own wall timer.
+    process.kill(pid, 'SIGSTOP');
+    const { err, ms } = await failure(pending);
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(ms).toBeLessThan(1000 + 1500 + 1000);
+    await expectHealthy();
+    expect(runtime.sandboxPid).not.toBe(pid);
+  });
+});
