@@ -33,7 +33,11 @@ export const devCommand: CommandModule<object, Args> = {
     );
     const mesh = await startDevMesh({ dir, bots: args.bots, log });
     printWelcome(mesh, logFile);
-    const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true });
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: process.stdin.isTTY === true,
+    });
     mesh.person.onMessage((m) => {
       if (
         m.roomId !== mesh.roomId ||
