@@ -31,11 +31,13 @@ say "node $(node --version)"
 # --ignore-scripts: no package here needs its install script (isolated-vm ships a prebuilt
 # binary for Node 24), and one (matrix-sdk-crypto-nodejs) downloads from GitHub, which fails
 # on machines without internet. --omit=peer keeps helia's WebRTC stack from pulling React Native.
+# `npm install` rather than `npm ci`: registries that mirror only some platforms' optional
+# packages (biome's, here) leave them out of the lock file, and `npm ci` then refuses to run.
 cd "$MESHBOT_ROOT"
 stamp="node_modules/.meshbot-install-stamp"
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   say "installing npm packages"
-  npm ci --omit=peer --ignore-scripts --no-audit --no-fund >/dev/null
+  npm install --omit=peer --ignore-scripts --no-audit --no-fund >/dev/null
   touch "$stamp"
 fi
 
