@@ -1,31 +1,34 @@
+import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import type { z } from 'zod';
-import { MeshError } from '../errors/index.ts';
 import { DAG_JSON } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
+import { Budget } from './budget.ts';
 import { BadBlockError } from './errors.ts';
 import { type Leaf, leafSchema, type Root, rootSchema } from './schema.ts';
 
-type Opts = { signal?: AbortSignal };
+export type ReadOpts = { signal?: AbortSignal; budget?: Budget };
 
-/** Reads a block through the store (fetchers included) and validates it against a schema. */
-async function readValid<S extends z.ZodType>(
+/**
+ * Reads a block through the store (fetchers included), charges it to the budget, decodes it
+ * and validates it against a schema. Missing blocks and timeouts are thrown as they are;
+ * bytes that are not what the schema says are the peer's fault: BadBlockError.
+ */
+export async function readValid<S extends z.ZodType>(
   store: Store,
   cid: CID,
   schema: S,
   what: string,
-  opts: Opts,
+  opts: ReadOpts = {},
 ): Promise<z.infer<S>> {
   if (cid.code !== DAG_JSON) throw new BadBlockError(`${what} ${cid} is not a dag-json block`);
+  const bytes = await store.getBlock(cid, { signal: opts.signal });
+  (opts.budget ?? new Budget()).charge(`${what} ${cid}`, bytes.byteLength);
   let raw: unknown;
   try {
-    raw = await store.getDag(cid, opts);
+    raw = dagJson.decode(bytes);
   } catch (err) {
-    // Undecodable bytes are the peer's fault; missing blocks and timeouts are not.
-    if (err instanceof MeshError && err.code === 'BAD_INPUT') {
-      throw new BadBlockError(`${what} ${cid} is not valid dag-json`, { cause: err });
-    }
-    throw err;
+    throw new BadBlockError(`${what} ${cid} is not valid dag-json`, { cause: err });
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -36,10 +39,10 @@ async function readValid<S extends z.ZodType>(
   return parsed.data;
 }
 
-export const readRoot = (store: Store, cid: CID, opts: Opts = {}): Promise<Root> =>
+export const readRoot = (store: Store, cid: CID, opts: ReadOpts = {}): Promise<Root> =>
   readValid(store, cid, rootSchema, 'GOHO root', opts);
 
-export const readLeaf = (store: Store, cid: CID, opts: Opts = {}): Promise<Leaf> =>
+export const readLeaf = (store: Store, cid: CID, opts: ReadOpts = {}): Promise<Leaf> =>
   readValid(store, cid, leafSchema, 'GOHO leaf', opts);
 
 /** Maps with bounded concurrency, keeping order. */

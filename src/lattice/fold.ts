@@ -43,11 +43,15 @@ export function fold(leaves: readonly Leaf[]): GohoValue {
   }
   const value = new Map<string, unknown>();
   for (const path of [...byPath.keys()].sort(cmp)) {
-    const ordered = (byPath.get(path) as Leaf[]).sort(compareLeaves);
-    const last = ordered[ordered.length - 1] as Leaf;
-    value.set(path, last.action === 'set' ? last.value : appended(ordered));
+    value.set(path, foldPath((byPath.get(path) as Leaf[]).sort(compareLeaves)));
   }
   return value;
+}
+
+/** The value of one path from its leaves, already sorted by compareLeaves. */
+export function foldPath(ordered: readonly Leaf[]): unknown {
+  const last = ordered[ordered.length - 1] as Leaf;
+  return last.action === 'set' ? last.value : appended(ordered);
 }
 
 function appended(ordered: readonly Leaf[]): unknown[] {

@@ -1,14 +1,27 @@
+import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import { BadInputError } from '../errors/index.ts';
+import { cidOf, DAG_JSON } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
 import { mapLimit, readLeaf, readRoot } from './blocks.ts';
-import { fold } from './fold.ts';
-import { LeafSet } from './leaf-set.ts';
+import { Budget, MAX_BLOCK_BYTES } from './budget.ts';
+import { leafCidString } from './fold.ts';
+import { FoldState } from './fold-state.ts';
 import { type Leaf, leafSchema, originRootSchema } from './schema.ts';
+import { type Ref, TrieIo } from './trie-node.ts';
+import { diff, hasLeaf, walk } from './trie-read.ts';
+import { insert, mergeTrie } from './trie-write.ts';
 import type { Goho, GohoValue, LeafInput } from './types.ts';
 
 type Opts = { signal?: AbortSignal };
 const FETCH_CONCURRENCY = 16;
+
+interface State {
+  head: CID;
+  tree: Ref;
+  size: number;
+  clock: number;
+}
 
 /** Creates (or re-creates: the origin depends only on the name) an empty GOHO. */
 export async function createGoho(
@@ -18,16 +31,16 @@ export async function createGoho(
 ): Promise<Goho> {
   const parsed = originRootSchema.safeParse({
     type: 'goho',
+    version: 2,
     origin: null,
     name: init.name,
-    leaves: [],
   });
   if (!parsed.success) throw new BadInputError(`invalid GOHO name: ${JSON.stringify(init.name)}`);
   const origin = await store.putDag(parsed.data, opts);
-  return gohoAt(store, origin, origin, new LeafSet());
+  return gohoAt(store, origin, { head: origin, tree: null, size: 0, clock: 0 });
 }
 
-/** Opens a GOHO at a known head (default: its origin); blocks come through the store. */
+/** Opens a GOHO at a known head (default: its origin); reads two blocks, the rest lazily. */
 export async function openGoho(
   store: Store,
   origin: CID,
@@ -36,17 +49,20 @@ export async function openGoho(
 ): Promise<Goho> {
   const first = await readRoot(store, origin, opts);
   if (first.origin !== null) throw new BadInputError(`${origin} is not the origin of a GOHO`);
-  if (head.equals(origin)) return gohoAt(store, origin, origin, new LeafSet());
+  const empty = { head: origin, tree: null, size: 0, clock: 0 };
+  if (head.equals(origin)) return gohoAt(store, origin, empty);
   const root = await readRoot(store, head, opts);
   if (root.origin === null || !root.origin.equals(origin)) {
     throw new BadInputError(`${head} is not a head of the GOHO ${origin}`);
   }
-  return gohoAt(store, origin, head, new LeafSet(root.leaves));
+  return gohoAt(store, origin, { head, tree: root.tree, size: root.size, clock: root.clock });
 }
 
-function gohoAt(store: Store, origin: CID, initialHead: CID, set: LeafSet): Goho {
-  let head = initialHead;
-  let memo: { head: CID; value: GohoValue } | undefined;
+function gohoAt(store: Store, origin: CID, initial: State): Goho {
+  const io = new TrieIo(store);
+  const fold = new FoldState();
+  let state = initial;
+  let loaded = initial.tree === null;
   let tail: Promise<unknown> = Promise.resolve();
   // Appends and merges run one at a time so no leaf is lost between read and write.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -55,75 +71,133 @@ function gohoAt(store: Store, origin: CID, initialHead: CID, set: LeafSet): Goho
     return run;
   };
 
-  const decodeAll = async (opts: Opts) => {
-    const missing = set.undecoded();
-    const leaves = await mapLimit(missing, FETCH_CONCURRENCY, (cid) => readLeaf(store, cid, opts));
-    for (const [i, cid] of missing.entries()) set.remember(cid, leaves[i] as Leaf);
+  // Decodes every leaf once; after that, appends and merges keep the fold current.
+  const ensureLoaded = async (o: Opts) => {
+    if (loaded) return;
+    const budget = new Budget({ maxBlocks: Infinity, maxBytes: Infinity });
+    const { leaves } = await walk(io, state.tree, undefined, { signal: o.signal, budget });
+    const missing = leaves.filter((c) => !fold.has(c.toString()));
+    const decoded = await mapLimit(missing, FETCH_CONCURRENCY, (c) =>
+      readLeaf(store, c, { signal: o.signal, budget }),
+    );
+    for (const [i, c] of missing.entries()) fold.add(c.toString(), decoded[i] as Leaf);
+    loaded = true;
   };
 
-  // The root is written before the set changes, so an abort or a failed write leaves
-  // head and set as they were.
-  const commit = async (added: { cid: CID; leaf: Leaf }[], opts: Opts) => {
-    opts.signal?.throwIfAborted();
-    const leaves = set.cidsWith(added.map((a) => a.cid));
-    const next = await store.putDag({ type: 'goho', origin, leaves }, opts);
-    for (const { cid, leaf } of added) {
-      set.addCid(cid);
-      set.remember(cid, leaf);
-    }
-    head = next;
+  // The root is written before the state changes, so an abort or a failed write leaves
+  // the GOHO as it was.
+  const commit = async (tree: Ref, added: { cid: CID; leaf: Leaf }[], o: Opts) => {
+    o.signal?.throwIfAborted();
+    const size = state.size + added.length;
+    const clock = added.reduce((m, a) => Math.max(m, a.leaf.clock), state.clock);
+    const head = await store.putDag({ type: 'goho', version: 2, origin, size, clock, tree }, o);
+    state = { head, tree, size, clock };
+    for (const { cid, leaf } of added) fold.add(cid.toString(), leaf);
     return head;
   };
 
+  const appendAll = (inputs: readonly LeafInput[], o: Opts = {}) =>
+    serial(async () => {
+      await ensureLoaded(o);
+      const batch = prepare(inputs, fold, state.clock);
+      if (batch.length === 0) return state.head;
+      for (const b of batch) await store.putBlock(b.cid, b.bytes, o);
+      const grown = await insert(
+        io,
+        state.tree,
+        batch.map((b) => b.cid),
+        0,
+        o,
+      );
+      return commit(grown.ref, batch, o);
+    });
+
   return {
     origin: () => origin,
-    head: () => head,
-    append: (input, opts = {}) =>
+    head: () => state.head,
+    size: () => state.size,
+    append: (input, o = {}) => appendAll([input], o),
+    appendAll,
+    merge: (other, o = {}) =>
       serial(async () => {
-        await decodeAll(opts);
-        const leaf = toLeaf(input, set.maxClock() + 1);
-        if (
-          leaf.action === 'append' &&
-          leaf.key !== undefined &&
-          set.hasKeyedAppend(leaf.path, leaf.key)
-        ) {
-          return head;
-        }
-        const cid = await store.putDag(leaf, opts);
-        if (set.has(cid)) return head;
-        return commit([{ cid, leaf }], opts);
-      }),
-    merge: (other, opts = {}) =>
-      serial(async () => {
-        if (other.equals(head) || other.equals(origin)) return head;
+        if (other.equals(state.head) || other.equals(origin)) return state.head;
+        const opts = { signal: o.signal, budget: new Budget(o.budget) };
         const root = await readRoot(store, other, opts);
         if (root.origin === null || !root.origin.equals(origin)) {
           throw new BadInputError(`${other} is not a head of the GOHO ${origin}`);
         }
-        const missing = root.leaves.filter((cid) => !set.has(cid));
-        if (missing.length === 0) return head;
-        // Validate every new leaf before the set changes: a bad leaf rejects the whole merge.
-        const leaves = await mapLimit(missing, FETCH_CONCURRENCY, (cid) =>
-          readLeaf(store, cid, opts),
+        const grown = await mergeTrie(io, state.tree, root.tree, opts);
+        if (grown.added.length === 0) return state.head;
+        // Every new leaf is read and validated before the state changes.
+        const leaves = await mapLimit(grown.added, FETCH_CONCURRENCY, (c) =>
+          readLeaf(store, c, opts),
         );
         return commit(
-          missing.map((cid, i) => ({ cid, leaf: leaves[i] as Leaf })),
-          opts,
+          grown.ref,
+          grown.added.map((cid, i) => ({ cid, leaf: leaves[i] as Leaf })),
+          o,
         );
       }),
-    leaves: (opts = {}) =>
+    has: (leaf, o = {}) => hasLeaf(io, state.tree, leaf, o),
+    async since(older, o = {}) {
+      const now = state;
+      if (older.equals(now.head)) return { leaves: [], blocks: [] };
+      let olderTree: Ref = null;
+      if (!older.equals(origin)) {
+        const root = await readRoot(store, older, o);
+        if (root.origin === null || !root.origin.equals(origin)) {
+          throw new BadInputError(`${older} is not a head of the GOHO ${origin}`);
+        }
+        olderTree = root.tree;
+      }
+      const delta = await diff(io, now.tree, olderTree, o);
+      return { leaves: delta.leaves, blocks: [now.head, ...delta.nodes, ...delta.leaves] };
+    },
+    leaves: (o = {}) =>
       serial(async () => {
-        await decodeAll(opts);
-        return set.leaves();
+        await ensureLoaded(o);
+        const byCid = (a: Leaf, b: Leaf) => (leafCidString(a) < leafCidString(b) ? -1 : 1);
+        return fold.leaves().sort(byCid);
       }),
-    value: (opts = {}) =>
+    value: (o = {}): Promise<GohoValue> =>
       serial(async () => {
-        if (memo?.head.equals(head)) return memo.value;
-        await decodeAll(opts);
-        memo = { head, value: fold(set.leaves()) };
-        return memo.value;
+        await ensureLoaded(o);
+        return fold.value();
       }),
   };
+}
+
+interface Prepared {
+  cid: CID;
+  leaf: Leaf;
+  bytes: Uint8Array;
+}
+
+/** Validates and encodes new leaves; drops those the set (or the batch) already has. */
+function prepare(inputs: readonly LeafInput[], fold: FoldState, rootClock: number): Prepared[] {
+  let clock = Math.max(rootClock, fold.maxClock());
+  const keys = new Set<string>();
+  const cids = new Set<string>();
+  const out: Prepared[] = [];
+  for (const input of inputs) {
+    const leaf = toLeaf(input, clock + 1);
+    clock = Math.max(clock, leaf.clock);
+    if (leaf.action === 'append' && leaf.key !== undefined) {
+      const k = `${leaf.path}\n${leaf.key}`;
+      if (fold.hasKeyedAppend(leaf.path, leaf.key) || keys.has(k)) continue;
+      keys.add(k);
+    }
+    const bytes = dagJson.encode(leaf);
+    if (bytes.byteLength > MAX_BLOCK_BYTES) {
+      throw new BadInputError(`a leaf of ${bytes.byteLength} bytes is over the block limit`);
+    }
+    const cid = cidOf(DAG_JSON, bytes);
+    const key = cid.toString();
+    if (fold.has(key) || cids.has(key)) continue;
+    cids.add(key);
+    out.push({ cid, leaf, bytes });
+  }
+  return out;
 }
 
 function toLeaf(input: LeafInput, nextClock: number): Leaf {

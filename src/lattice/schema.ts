@@ -23,25 +23,26 @@ export const leafSchema = z.strictObject({
 /** A change record; the GOHO's value is the fold of its leaves. */
 export type Leaf = z.infer<typeof leafSchema>;
 
-const sortedUnique = (cids: CID[]) =>
-  cids.every((cid, i) => i === 0 || (cids[i - 1] as CID).toString() < cid.toString());
-
-/** The first version of a GOHO: its CID is the GOHO's origin. */
+/** The first version of a GOHO: its CID is the GOHO's origin, fixed by its name. */
 export const originRootSchema = z.strictObject({
   type: z.literal('goho'),
+  version: z.literal(2),
   origin: z.null(),
   name: z.string().min(1).max(255),
-  leaves: z.array(cidSchema).length(0),
 });
 
-/** Every later version: the whole leaf set, sorted by CID string, without duplicates. */
+/**
+ * Every later version. `tree` is the trie of leaf CIDs (see trie.ts); `size` and `clock`
+ * (the number of leaves and their highest clock) are derived from the leaf set, so equal
+ * sets still give equal roots.
+ */
 export const headRootSchema = z.strictObject({
   type: z.literal('goho'),
+  version: z.literal(2),
   origin: cidSchema,
-  leaves: z
-    .array(cidSchema)
-    .min(1)
-    .refine(sortedUnique, 'leaves must be sorted by CID string and unique'),
+  size: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  clock: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  tree: cidSchema,
 });
 
 export const rootSchema = z.union([originRootSchema, headRootSchema]);

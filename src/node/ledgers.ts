@@ -2,7 +2,6 @@ import type { CID } from 'multiformats/cid';
 import { CID as CIDClass } from 'multiformats/cid';
 import { decodeInline, encodeInline, inlineSize } from '../blocks/codec.ts';
 import type { RoomId, UserId } from '../ids.ts';
-import { readRoot } from '../lattice/blocks.ts';
 import { createGoho, openGoho } from '../lattice/index.ts';
 import type { Goho } from '../lattice/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -99,7 +98,6 @@ export class RoomLedger {
     }
     const head = CIDClass.parse(parsed.data.head);
     this.#merges.push(async () => {
-      await this.#prefetch(head);
       await this.#lock.exclusive(async () => {
         const before = goho.head().toString();
         const after = await goho.merge(head);
@@ -114,13 +112,6 @@ export class RoomLedger {
     return this.#merges.idle();
   }
 
-  async #prefetch(head: CID): Promise<void> {
-    const signal = AbortSignal.timeout(30_000);
-    for (const leaf of (await readRoot(this.#d.store, head, { signal })).leaves) {
-      await this.#d.store.getBlock(leaf, { signal });
-    }
-  }
-
   #changed(goho: Goho, change: () => Promise<unknown>): Promise<void> {
     return this.#lock.exclusive(async () => {
       const before = goho.head();
@@ -128,20 +119,18 @@ export class RoomLedger {
       const after = goho.head();
       if (after.equals(before)) return;
       await this.#d.heads.set(goho.origin().toString(), after.toString());
-      const blocks = await this.#newBlocks(before, after);
+      const blocks = await this.#newBlocks(goho, before);
       const content = { origin: goho.origin().toString(), head: after.toString(), blocks };
       await this.#d.client.send(this.#room, EVENT.head, content);
     });
   }
 
   /** The new root and the leaves it adds, inline while they fit; peers fetch the rest. */
-  async #newBlocks(before: CID, after: CID): Promise<InlineBlock[]> {
+  async #newBlocks(goho: Goho, before: CID): Promise<InlineBlock[]> {
     const { store } = this.#d;
-    const old = new Set((await readRoot(store, before)).leaves.map(String));
-    const fresh = (await readRoot(store, after)).leaves.filter((c) => !old.has(c.toString()));
     const out: InlineBlock[] = [];
     let size = 0;
-    for (const cid of [after, ...fresh]) {
+    for (const cid of (await goho.since(before)).blocks) {
       const bytes = await store.getBlock(cid, { offline: true });
       size += inlineSize(bytes);
       if (size > INLINE_BUDGET) break;

@@ -1,0 +1,113 @@
+import * as dagJson from '@ipld/dag-json';
+import type { CID } from 'multiformats/cid';
+import { z } from 'zod';
+import { cidOf, DAG_JSON } from '../store/cid.ts';
+import type { Store } from '../store/types.ts';
+import { readValid } from './blocks.ts';
+import { Budget } from './budget.ts';
+import { cidSchema } from './schema.ts';
+
+/**
+ * The leaf set is a hash trie keyed by leaf CID: a node holding more than BUCKET_MAX leaves
+ * is a branch of FANOUT children, chosen by the next 4 bits of each leaf's sha2-256 digest.
+ * The shape is a function of the set alone, so equal sets give equal CIDs however they were
+ * built, one append rewrites one path (O(log n) blocks), and two heads differ only along
+ * the paths to their differing leaves.
+ */
+export const FANOUT = 16;
+export const BUCKET_MAX = 32;
+/** 256 digest bits, 4 per level. */
+export const MAX_DEPTH = 64;
+
+const byString = (a: CID, b: CID) => {
+  const x = a.toString();
+  const y = b.toString();
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+const sortedUnique = (cids: CID[]) =>
+  cids.every((c, i) => i === 0 || byString(cids[i - 1] as CID, c) < 0);
+
+export const bucketSchema = z.strictObject({
+  bucket: z
+    .array(cidSchema)
+    .min(1)
+    .max(BUCKET_MAX)
+    .refine(sortedUnique, 'bucket leaves must be sorted by CID string and unique'),
+});
+export const branchSchema = z.strictObject({
+  branch: z.array(cidSchema.nullable()).length(FANOUT),
+});
+export const trieNodeSchema = z.union([bucketSchema, branchSchema]);
+export type Bucket = z.infer<typeof bucketSchema>;
+export type Branch = z.infer<typeof branchSchema>;
+export type TrieNode = Bucket | Branch;
+export type Ref = CID | null;
+
+export const isBucket = (n: TrieNode): n is Bucket => 'bucket' in n;
+
+/** The 4-bit digit of a leaf's digest that picks its child at `depth`. */
+export function nibble(cid: CID, depth: number): number {
+  const byte = cid.multihash.digest[depth >> 1] ?? 0;
+  return depth & 1 ? byte & 15 : byte >> 4;
+}
+
+export const sortCids = (cids: CID[]): CID[] => [...cids].sort(byString);
+
+/** Leaves grouped by their digit at `depth`. */
+export function groupByNibble(leaves: readonly CID[], depth: number): Map<number, CID[]> {
+  const groups = new Map<number, CID[]>();
+  for (const leaf of leaves) {
+    const i = nibble(leaf, depth);
+    const g = groups.get(i);
+    if (g) g.push(leaf);
+    else groups.set(i, [leaf]);
+  }
+  return groups;
+}
+
+const CACHE_LIMIT = 50_000;
+
+/**
+ * Reads and writes trie nodes. Nodes are immutable, so decoded ones are kept (bounded);
+ * every read that misses the cache is charged to the operation's budget.
+ */
+export class TrieIo {
+  readonly #store: Store;
+  readonly #cache = new Map<string, TrieNode>();
+  /** Blocks written since creation (for benchmarks and tests). */
+  written = 0;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async get(cid: CID, opts: { signal?: AbortSignal; budget?: Budget } = {}): Promise<TrieNode> {
+    const key = cid.toString();
+    const hit = this.#cache.get(key);
+    if (hit) return hit;
+    const node = await readValid(this.#store, cid, trieNodeSchema, 'GOHO trie node', {
+      signal: opts.signal,
+      budget: opts.budget ?? new Budget(),
+    });
+    this.#remember(key, node);
+    return node;
+  }
+
+  async put(node: TrieNode, opts: { signal?: AbortSignal } = {}): Promise<CID> {
+    const bytes = dagJson.encode(node);
+    const cid = cidOf(DAG_JSON, bytes);
+    // Written even when cached: a collected block must come back when a new head needs it.
+    await this.#store.putBlock(cid, bytes, opts);
+    this.written += 1;
+    this.#remember(cid.toString(), node);
+    return cid;
+  }
+
+  #remember(key: string, node: TrieNode): void {
+    if (this.#cache.size >= CACHE_LIMIT) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(key, node);
+  }
+}
