@@ -2,15 +2,11 @@
  * Bots survive a restart: they come back into the same room from their saved sync position,
  * answer new work, and do not run or answer old commands again.
  */
-import { appendFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
-import { ExternalHomeserver } from '../../src/homeserver/index.ts';
-import { createLogger } from '../../src/log/logger.ts';
-import { testHomeserver, uniqueLocalpart } from '../support/homeserver.ts';
+import { testMeshOptions } from '../support/mesh.ts';
 
 const REPLY_MS = 45_000;
 
@@ -37,22 +33,8 @@ async function repliesTo(mesh: DevMesh, request: string): Promise<number> {
 
 describe('restarting the bots', () => {
   it('answers what was asked while they were down, and nothing twice', async () => {
-    const hs = testHomeserver();
-    const dir = await mkdtemp(join(tmpdir(), 'meshbot-restart-'));
-    const opts = {
-      dir,
-      bots: 2,
-      homeserver: new ExternalHomeserver({
-        url: hs.url,
-        secret: hs.secret,
-        serverName: hs.serverName,
-      }),
-      prefix: `${uniqueLocalpart('rs')}-`,
-      log: createLogger({
-        level: 'debug',
-        write: (l) => appendFileSync(join(dir, 'bots.log'), `${l}\n`),
-      }),
-    };
+    const opts = await testMeshOptions('restart');
+    const dir = opts.dir;
     const input = join(dir, 'in.txt');
     await writeFile(input, 'one two three\n');
 

@@ -2,37 +2,21 @@
  * A person in a room with two bots on a real Synapse posts `!run` and reads the result as a
  * threaded reply. Every part is real: Synapse, matrix-bot-sdk, helia on disk, isolated-vm.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
 import type { Message } from '../../src/dev/person.ts';
-import { ExternalHomeserver } from '../../src/homeserver/index.ts';
-import { createLogger } from '../../src/log/logger.ts';
-import { testHomeserver, uniqueLocalpart } from '../support/homeserver.ts';
+import { testMeshOptions } from '../support/mesh.ts';
 
 const REPLY_MS = 45_000;
 let mesh: DevMesh;
 let dir: string;
 
 beforeAll(async () => {
-  const hs = testHomeserver();
-  dir = await mkdtemp(join(tmpdir(), 'meshbot-e2e-'));
-  const logFile = join(dir, 'bots.log');
-  const { appendFileSync } = await import('node:fs');
-  mesh = await startDevMesh({
-    dir,
-    bots: 2,
-    homeserver: new ExternalHomeserver({
-      url: hs.url,
-      secret: hs.secret,
-      serverName: hs.serverName,
-    }),
-    prefix: `${uniqueLocalpart('e2e')}-`,
-    log: createLogger({ level: 'debug', write: (l) => appendFileSync(logFile, `${l}\n`) }),
-    botConfig: { limits: { fetchTimeoutMs: 4_000 } },
-  });
+  const opts = await testMeshOptions('e2e', { botConfig: { limits: { fetchTimeoutMs: 4_000 } } });
+  dir = opts.dir;
+  mesh = await startDevMesh(opts);
 });
 
 afterAll(async () => {

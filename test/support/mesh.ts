@@ -1,0 +1,31 @@
+/** Options for a dev mesh of bots on the test run's homeserver, with its own dir and accounts. */
+import { appendFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DevMeshOptions } from '../../src/dev/dev-mesh.ts';
+import { ExternalHomeserver } from '../../src/homeserver/index.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { testHomeserver, uniqueLocalpart } from './homeserver.ts';
+
+/** Bots log at debug level to `<dir>/bots.log`, kept for a failing test's post-mortem. */
+export async function testMeshOptions(
+  name: string,
+  extra: Partial<DevMeshOptions> = {},
+): Promise<DevMeshOptions & { dir: string }> {
+  const hs = testHomeserver();
+  const dir = await mkdtemp(join(tmpdir(), `meshbot-${name}-`));
+  const logFile = join(dir, 'bots.log');
+  return {
+    dir,
+    bots: 2,
+    homeserver: new ExternalHomeserver({
+      url: hs.url,
+      secret: hs.secret,
+      serverName: hs.serverName,
+    }),
+    prefix: `${uniqueLocalpart(name)}-`,
+    log: createLogger({ level: 'debug', write: (l) => appendFileSync(logFile, `${l}\n`) }),
+    ...extra,
+  };
+}
