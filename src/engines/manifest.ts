@@ -36,16 +36,35 @@ const entryPath = z
     message: 'entry must be a path inside the engine folder',
   });
 
-export const manifestSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
-  version: z.string().min(1).max(64),
-  runtime: z.enum(['isolated-vm', 'docker']),
-  entry: entryPath,
-  description: z.string().min(1).max(500),
-  usage: z.string().max(500).optional(),
-  limits: limitsSchema.prefault({}),
-  input: z.enum(['bytes', 'json']).default('bytes'),
-}) satisfies z.ZodType<EngineManifest>;
+/** An image digest: `sha256:<hex>` (a local image id) or `name@sha256:<hex>` (a registry's). */
+export const IMAGE_DIGEST = /^(?:[a-z0-9][a-z0-9._/:-]{0,254}@)?sha256:[a-f0-9]{64}$/;
+// A digest, or a local tag (`name[:tag]`), which the docker runtime pins to a digest.
+const imageRef = z
+  .string()
+  .max(400)
+  .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'an image reference like name:tag or name@sha256:<hex>');
+
+export const manifestSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
+    version: z.string().min(1).max(64),
+    runtime: z.enum(['isolated-vm', 'docker']),
+    entry: entryPath.optional(),
+    image: imageRef.optional(),
+    command: z.array(z.string().max(4096)).min(1).max(64).optional(),
+    description: z.string().min(1).max(500),
+    usage: z.string().max(500).optional(),
+    limits: limitsSchema.prefault({}),
+    input: z.enum(['bytes', 'json']).default('bytes'),
+  })
+  .refine((m) => m.runtime !== 'isolated-vm' || m.entry !== undefined, {
+    path: ['entry'],
+    message: 'an isolated-vm engine needs an entry script',
+  })
+  .refine((m) => m.runtime !== 'docker' || m.image !== undefined, {
+    path: ['image'],
+    message: 'a docker engine needs an image',
+  }) satisfies z.ZodType<EngineManifest>;
 
 /** `limits.memoryMb: Too small…; name: Invalid string…` — one line, every issue with its path. */
 export function describeIssues(err: z.ZodError): string {
@@ -104,6 +123,8 @@ export async function loadEngineFolder(
     throw new EngineManifestError(name, `${file}: ${(err as Error).message}`, { cause: err });
   }
   const manifest = parseManifest(value, file);
+  // A docker engine's code is its image, which the manifest names.
+  if (manifest.entry === undefined) return { manifest, code: '', cid: engineCid(manifest, '') };
   const entry = join(dir, manifest.entry);
   let code: string;
   try {

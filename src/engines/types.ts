@@ -17,8 +17,15 @@ export interface EngineManifest {
   name: string;
   version: string;
   runtime: 'isolated-vm' | 'docker';
-  /** Entry file relative to the engine folder (isolated-vm). */
-  entry: string;
+  /** Entry file relative to the engine folder (isolated-vm; required there). */
+  entry?: string;
+  /**
+   * The image (docker; required there): a digest (`sha256:<hex>`, `name@sha256:<hex>`), or a
+   * local tag, which a node pins to the image's digest when it loads the engine.
+   */
+  image?: string;
+  /** The command run in the container instead of the image's own (docker). */
+  command?: string[];
   description: string;
   /** Usage text shown by `!help`, e.g. `!run wordcount <cid>`. */
   usage?: string;
@@ -30,7 +37,7 @@ export interface EngineManifest {
 /** An engine ready to run: its manifest, its code, and its content address. */
 export interface EnginePackage {
   manifest: EngineManifest;
-  /** JavaScript source of the entry file. */
+  /** JavaScript source of the entry file; empty for docker engines (the image is the code). */
   code: string;
   /** CID of the canonical dag-json package `{ manifest, code }`: same files, same CID. */
   cid: CidString;
@@ -61,4 +68,13 @@ export interface EngineRuntime {
   start(): Promise<void>;
   stop(): Promise<void>;
   run(req: RunRequest): Promise<RunResult>;
+  /**
+   * Makes a package exact before a node offers it: a docker runtime pins an image tag to its
+   * digest (a new CID). Throws `EngineRefusedError` when this node cannot run the package.
+   * Absent: packages are taken as they are.
+   */
+  pin?(pkg: EnginePackage, opts?: { signal?: AbortSignal }): Promise<EnginePackage>;
 }
+
+/** The engine runtimes this node has. */
+export type RuntimeKind = EngineManifest['runtime'];

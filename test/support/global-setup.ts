@@ -18,6 +18,7 @@ import {
   synapseChrootRoot,
 } from '../../src/homeserver/index.ts';
 import { reapOrphanedInstances } from '../../src/homeserver/reap.ts';
+import { type ProvidedDocker, setupDocker } from './docker.ts';
 
 export interface ProvidedHomeserver {
   url: string;
@@ -29,12 +30,17 @@ export interface ProvidedHomeserver {
 declare module 'vitest' {
   export interface ProvidedContext {
     homeserver: ProvidedHomeserver;
+    /** The private Docker engine; absent when MESHBOT_DOCKER=off. */
+    docker: ProvidedDocker | undefined;
   }
 }
 
 const TEST_PREFIX = 'test-';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Docker first: its setup may install packages, and a failed start must not leave Synapse up.
+  const docker = await setupDocker();
+  project.provide('docker', docker.docker);
   const kind = homeserverKind();
   if (kind === 'chroot') {
     // The project's own files install what tests need: a no-op in < 1 s once provisioned.
@@ -59,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   return async () => {
+    await docker.teardown();
     await hs.stop();
     if (isManaged(hs) && process.env.MESHBOT_KEEP_HS !== '1') {
       await rm(hs.dataDir, { recursive: true, force: true });

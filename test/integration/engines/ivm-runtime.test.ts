@@ -108,6 +108,27 @@ describe('isolated-vm runtime: the repo engines', () => {
     expect(Buffer.from(result.output).equals(data)).toBe(true);
   });
 
+  it('fibsum split, map and reduce give the whitepaper answer, exactly', async () => {
+    const json = (v: unknown) => text(JSON.stringify(v));
+    const indices = JSON.parse(
+      str((await run(repoEngine('fibsum-split'), json({ n: 10 }))).output),
+    );
+    expect(indices).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const values: unknown[] = [];
+    for (const i of indices) {
+      values.push(JSON.parse(str((await run(repoEngine('fibsum-map'), json(i))).output)));
+    }
+    expect(values).toEqual([1, 1, 2, 3, 5, 8, 13, 21, 34, 55]);
+    const sum = await run(repoEngine('fibsum-reduce'), json(values));
+    expect(JSON.parse(str(sum.output))).toBe(143);
+    const f100 = await run(repoEngine('fibsum-map'), json({ i: 100 }));
+    expect(JSON.parse(str(f100.output))).toBe('354224848179261915075');
+    const big = await run(repoEngine('fibsum-reduce'), json(['354224848179261915075', 1]));
+    expect(JSON.parse(str(big.output))).toBe('354224848179261915076');
+    const bad = await failure(run(repoEngine('fibsum-split'), json({ n: -1 })));
+    expect(bad.err.code).toBe('ENGINE_FAILED');
+  });
+
   it('noop returns nothing and sleep burns the CPU time it is asked for', async () => {
     expect((await run(repoEngine('noop'), text('x'))).output.byteLength).toBe(0);
     const slept = await run(repoEngine('sleep'), text(''), { params: { ms: '50' } });
@@ -168,7 +189,11 @@ describe('isolated-vm runtime: the engine contract', () => {
   });
 
   it('refuses engines for another runtime, with a forged CID, or off the allowlist', async () => {
-    const docker = createEnginePackage({ ...repoEngine('echo').manifest, runtime: 'docker' }, '');
+    const image = `sha256:${'0'.repeat(64)}`;
+    const docker = createEnginePackage(
+      { ...repoEngine('echo').manifest, runtime: 'docker', image },
+      '',
+    );
     expect((await failure(run(docker))).err.code).toBe('ENGINE_REFUSED');
     const forged = { ...repoEngine('echo'), code: 'function main() { return "evil"; }' };
     expect((await failure(run(forged))).err.code).toBe('ENGINE_REFUSED');

@@ -45,13 +45,42 @@ afterEach(async () => {
 describe('engine manifests', () => {
   it("accepts every engine in the repo's engines/ folder", async () => {
     const engines = await loadEngines(ENGINES);
-    expect([...engines.keys()].sort()).toEqual(['echo', 'noop', 'sha256', 'sleep', 'wordcount']);
+    expect([...engines.keys()].sort()).toEqual([
+      'echo',
+      'fibsum-docker',
+      'fibsum-map',
+      'fibsum-reduce',
+      'fibsum-split',
+      'noop',
+      'sha256',
+      'sleep',
+      'wordcount',
+    ]);
     for (const [name, pkg] of engines) {
       expect(pkg.manifest.name).toBe(name);
-      expect(pkg.manifest.runtime).toBe('isolated-vm');
-      expect(pkg.code).toContain('function main');
+      if (pkg.manifest.runtime === 'docker') {
+        // The image is the code; a node pins its tag to a digest when it loads it.
+        expect(pkg.code).toBe('');
+        expect(pkg.manifest.image).toBeDefined();
+      } else {
+        expect(pkg.code).toContain('function main');
+      }
       expect(pkg.cid).toMatch(/^bagu/); // CIDv1, dag-json, base32
     }
+  });
+
+  it('needs an entry for isolated-vm and an image for docker', () => {
+    const base = { name: 'x', version: '1', description: 'd' };
+    expect(() => createEnginePackage({ ...base, runtime: 'isolated-vm' }, '')).toThrow(/entry/);
+    expect(() => createEnginePackage({ ...base, runtime: 'docker' }, '')).toThrow(/image/);
+    expect(() =>
+      createEnginePackage({ ...base, runtime: 'docker', image: 'Bad Image!' }, ''),
+    ).toThrow(/image/);
+    const pinned = createEnginePackage(
+      { ...base, runtime: 'docker', image: `reg.example/x@sha256:${'a'.repeat(64)}` },
+      '',
+    );
+    expect(pinned.manifest.image).toContain('@sha256:');
   });
 
   it('fills in default limits and input kind', () => {

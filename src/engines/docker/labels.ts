@@ -1,0 +1,72 @@
+/**
+ * Every container the Docker runtime makes carries these labels, so that what a crashed node
+ * left behind can be found and removed (bacalhau's habit): by owner when the same node
+ * restarts, by host and pid when the process that made it is gone.
+ */
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import type { Logger } from '../../log/logger.ts';
+
+export const LABEL = {
+  /** Marks an engine run container. */
+  run: 'org.meshbot.engine-run',
+  owner: 'org.meshbot.owner',
+  host: 'org.meshbot.host',
+  pid: 'org.meshbot.pid',
+  engine: 'org.meshbot.engine',
+} as const;
+
+export function runLabels(owner: string, engine: string, runId: string): Record<string, string> {
+  return {
+    [LABEL.run]: runId,
+    [LABEL.owner]: owner,
+    [LABEL.host]: hostname(),
+    [LABEL.pid]: String(process.pid),
+    [LABEL.engine]: engine,
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes engine containers of this owner, and those made on this host by a process that is
+ * gone. Returns how many were removed. Never throws: reaping is housekeeping.
+ */
+export async function reapContainers(
+  docker: Docker,
+  owner: string,
+  logger: Logger,
+  opts: { all?: boolean } = {},
+): Promise<number> {
+  let removed = 0;
+  try {
+    const list = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [LABEL.run] }),
+    });
+    const host = hostname();
+    for (const c of list) {
+      const labels = c.Labels ?? {};
+      const pid = Number(labels[LABEL.pid]);
+      const orphan = labels[LABEL.host] === host && Number.isInteger(pid) && !alive(pid);
+      const mine = labels[LABEL.owner] === owner && (opts.all || pid !== process.pid);
+      if (!orphan && !mine) continue;
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .then(() => removed++)
+        .catch((err: unknown) => logger.warn('could not reap a container', { id: c.Id, err }));
+    }
+  } catch (err) {
+    logger.warn('could not list containers to reap', { err });
+  }
+  if (removed > 0) logger.info('reaped engine containers', { removed });
+  return removed;
+}

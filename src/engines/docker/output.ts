@@ -1,0 +1,64 @@
+/**
+ * The output folder is written by hostile code: it is measured without following links, and
+ * the output file is read only when it is a regular file within the cap (a symlink to a host
+ * file must never be read on the host's side).
+ */
+import { constants } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Most entries the output folder may hold. */
+export const MAX_OUTPUT_ENTRIES = 1000;
+
+/** Total bytes of the regular files under `dir`, or Infinity past MAX_OUTPUT_ENTRIES entries. */
+export async function folderSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries = 0;
+  const pending = [dir];
+  for (let at = pending.pop(); at !== undefined; at = pending.pop()) {
+    let names: string[];
+    try {
+      names = await readdir(at);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (++entries > MAX_OUTPUT_ENTRIES) return Number.POSITIVE_INFINITY;
+      const path = join(at, name);
+      const st = await lstat(path).catch(() => undefined);
+      if (st?.isDirectory()) pending.push(path);
+      else if (st?.isFile()) total += st.size;
+    }
+  }
+  return total;
+}
+
+export type OutputFile =
+  | { kind: 'none' }
+  | { kind: 'file'; bytes: Uint8Array }
+  | { kind: 'bad'; reason: string };
+
+/** Reads `<dir>/output` if the engine wrote one. */
+export async function readOutputFile(dir: string, max: number): Promise<OutputFile> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(join(dir, 'output'), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'none' };
+    return {
+      kind: 'bad',
+      reason: code === 'ELOOP' ? 'the output is a link' : `the output cannot be read (${code})`,
+    };
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return { kind: 'bad', reason: 'the output is not a regular file' };
+    if (st.size > max) return { kind: 'bad', reason: `the output is larger than ${max} bytes` };
+    const bytes = new Uint8Array(st.size);
+    const { bytesRead } = await handle.read(bytes, 0, st.size, 0);
+    return { kind: 'file', bytes: bytes.subarray(0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The Docker engine runtime (docker-json-runner form): each task runs in a new, locked-down
+ * container of an image named by digest (see spec.ts), with its input folder mounted
+ * read-only and an output folder. Containers carry labels; the ones a crashed node left
+ * behind are reaped at start, and every run removes its own container.
+ */
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import Docker from 'dockerode';
+import { silentLogger } from '../../log/logger.ts';
+import { EngineAbortedError, EngineCrashedError, EngineRefusedError } from '../errors.ts';
+import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from '../ivm/limits.ts';
+import { engineCid } from '../manifest.ts';
+import type {
+  EngineLimits,
+  EnginePackage,
+  EngineRuntime,
+  RunRequest,
+  RunResult,
+} from '../types.ts';
+import { createImageCache, type ImageCache, isDigest, pinImage } from './image.ts';
+import { reapContainers } from './labels.ts';
+import { type DockerRuntimeOptions, resolveOptions } from './options.ts';
+import { runContainer } from './run-container.ts';
+
+export interface DockerRuntime extends EngineRuntime {
+  readonly kind: 'docker';
+  /** Runs in flight now. */
+  readonly running: number;
+  /** Removes the containers a crashed node left behind; returns how many. */
+  reap(): Promise<number>;
+}
+
+type State = 'stopped' | 'starting' | 'started' | 'stopping';
+
+export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerRuntime {
+  const logger = (options.logger ?? silentLogger).child({ component: 'docker-runtime' });
+  const opts = resolveOptions(options, tmpdir());
+  const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
+  const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
+  const docker = new Docker({ socketPath: opts.socketPath, version: opts.apiVersion });
+  const images: ImageCache = createImageCache(docker, opts.pull);
+  const verified = new WeakSet<EnginePackage>();
+  const inFlight = new Set<Promise<unknown>>();
+  let state: State = 'stopped';
+  let transition: Promise<void> | undefined;
+  let stopper = new AbortController();
+
+  const admit = (req: RunRequest): string => {
+    const pkg = req.engine;
+    const name = pkg.manifest.name;
+    if (state !== 'started')
+      throw new EngineRefusedError(name, 'the docker runtime is not started');
+    if (pkg.manifest.runtime !== 'docker') {
+      throw new EngineRefusedError(name, `it needs the ${pkg.manifest.runtime} runtime`);
+    }
+    if (allow && !allow.has(pkg.cid) && !allow.has(name)) {
+      throw new EngineRefusedError(name, "it is not on this node's allowlist");
+    }
+    if (!verified.has(pkg)) {
+      if (engineCid(pkg.manifest, pkg.code) !== pkg.cid) {
+        throw new EngineRefusedError(name, 'its CID does not match its manifest');
+      }
+      verified.add(pkg);
+    }
+    const image = pkg.manifest.image;
+    if (image === undefined || !isDigest(image)) {
+      throw new EngineRefusedError(name, `its image ${image ?? '(none)'} is not pinned by digest`);
+    }
+    checkRequest(req);
+    return name;
+  };
+
+  const start = async () => {
+    stopper = new AbortController();
+    try {
+      await withTimeout(docker.ping(), opts.startTimeoutMs);
+    } catch (err) {
+      throw new EngineCrashedError(
+        'docker',
+        `no Docker engine answers at ${opts.socketPath}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    await mkdir(opts.workDir, { recursive: true, mode: 0o711 });
+    await reapContainers(docker, opts.owner, logger);
+  };
+
+  return {
+    kind: 'docker',
+    get running() {
+      return inFlight.size;
+    },
+
+    async start() {
+      if (state === 'started') return;
+      if (state === 'starting' && transition) return transition;
+      if (state === 'stopping') await transition;
+      state = 'starting';
+      transition = start().then(
+        () => {
+          state = 'started';
+          logger.debug('docker runtime started', { socket: opts.socketPath });
+        },
+        (err: unknown) => {
+          state = 'stopped';
+          throw err;
+        },
+      );
+      return transition;
+    },
+
+    async stop() {
+      if (state === 'stopped') return;
+      if (state === 'stopping' && transition) return transition;
+      if (state === 'starting') await transition?.catch(() => {});
+      state = 'stopping';
+      stopper.abort('the runtime stopped');
+      transition = (async () => {
+        await Promise.allSettled([...inFlight]);
+        await reapContainers(docker, opts.owner, logger, { all: true });
+        state = 'stopped';
+      })();
+      return transition;
+    },
+
+    reap: () => reapContainers(docker, opts.owner, logger),
+
+    async pin(pkg, pinOpts = {}) {
+      return pinImage(docker, pkg, images, pinOpts.signal);
+    },
+
+    run(req: RunRequest): Promise<RunResult> {
+      try {
+        const name = admit(req);
+        const limits = effectiveLimits(req, max);
+        const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
+        if (signal.aborted) throw new EngineAbortedError(name);
+        const run = runContainer({ docker, opts, images, logger }, req, limits, signal);
+        inFlight.add(run);
+        void run.catch(() => {}).finally(() => inFlight.delete(run));
+        return run;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,81 @@
+/**
+ * The container for one run, locked down as invariant 6 asks: no network, read-only root,
+ * every capability dropped, no-new-privileges, a non-root user, pids, memory and CPU limits.
+ * The input folder is mounted read-only; the output folder is the only writable host path.
+ */
+import type Docker from 'dockerode';
+import type { EngineLimits, EnginePackage } from '../types.ts';
+import type { ResolvedDockerOptions } from './options.ts';
+
+const MiB = 1024 * 1024;
+
+/** Where an engine finds its input and leaves its output, inside the container. */
+export const IN_DIR = '/meshbot/in';
+export const OUT_DIR = '/meshbot/out';
+export const INPUT_FILE = `${IN_DIR}/input`;
+export const PARAMS_FILE = `${IN_DIR}/params.json`;
+export const OUTPUT_FILE = `${OUT_DIR}/output`;
+
+// RLIMIT_FSIZE may not stop an engine from using its /tmp, so it is never below this.
+const MIN_FILE_SIZE = MiB;
+
+export interface SpecInput {
+  pkg: EnginePackage;
+  limits: EngineLimits;
+  params: Record<string, string>;
+  inDir: string;
+  outDir: string;
+  labels: Record<string, string>;
+  opts: ResolvedDockerOptions;
+}
+
+export function containerSpec(s: SpecInput): Docker.ContainerCreateOptions {
+  const { manifest } = s.pkg;
+  const memory = s.limits.memoryMb * MiB;
+  // RLIMIT_CPU counts whole seconds per process: a backstop; the wall timer is the real bound.
+  const cpuSeconds = Math.max(1, Math.ceil(s.limits.cpuMs / 1000));
+  const fileSize = Math.max(MIN_FILE_SIZE, s.limits.maxOutputBytes + 1);
+  return {
+    Image: manifest.image,
+    Cmd: manifest.command,
+    User: s.opts.user,
+    Env: [
+      `MESHBOT_INPUT=${INPUT_FILE}`,
+      `MESHBOT_INPUT_KIND=${manifest.input}`,
+      `MESHBOT_PARAMS_FILE=${PARAMS_FILE}`,
+      `MESHBOT_OUTPUT_DIR=${OUT_DIR}`,
+      `MESHBOT_OUTPUT=${OUTPUT_FILE}`,
+      `MESHBOT_MAX_OUTPUT_BYTES=${s.limits.maxOutputBytes}`,
+    ],
+    Labels: s.labels,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    OpenStdin: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      PidsLimit: s.opts.pidsLimit,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(s.opts.cpus * 1e9),
+      IpcMode: 'private',
+      Binds: [`${s.inDir}:${IN_DIR}:ro`, `${s.outDir}:${OUT_DIR}:rw`],
+      Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${s.opts.tmpMb}m` },
+      Ulimits: [
+        { Name: 'cpu', Soft: cpuSeconds, Hard: cpuSeconds + 1 },
+        { Name: 'fsize', Soft: fileSize, Hard: fileSize },
+        { Name: 'nofile', Soft: 256, Hard: 256 },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+      // Output is read from the attached streams; nothing is kept on the daemon's disk.
+      LogConfig: { Type: 'none', Config: {} },
+      AutoRemove: false,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The private Docker engine for tests (scripts/docker/): installed when missing, started when
+ * not running, its test images built offline. Stopped after the run when this setup started
+ * it. MESHBOT_DOCKER=off skips it all (the Docker tests then say they were skipped).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPTS = fileURLToPath(new URL('../../scripts/docker/', import.meta.url));
+
+export interface ProvidedDocker {
+  /** The private dockerd's unix socket. */
+  socketPath: string;
+  /** A bare busybox image (numeric user 65534) to build hostile engines on. */
+  testImage: string;
+}
+
+export const TEST_IMAGE = 'meshbot-test/busybox:1';
+
+function dockerDir(env = process.env): string {
+  const cache = env.MESHBOT_CACHE || join(env.HOME ?? '/root', '.cache', 'meshbot');
+  return env.MESHBOT_DOCKER_DIR || join(cache, 'docker');
+}
+
+async function script(name: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('bash', [join(SCRIPTS, name), ...args], {
+    timeout: 300_000,
+    maxBuffer: 4 * 1024 * 1024,
+  }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`scripts/docker/${name} failed: ${err.stderr || err.message}`);
+  });
+  return stdout;
+}
+
+/** Starts what the Docker tests need; returns the teardown. */
+export async function setupDocker(): Promise<{
+  docker?: ProvidedDocker;
+  teardown: () => Promise<void>;
+}> {
+  if (process.env.MESHBOT_DOCKER === 'off') return { teardown: async () => {} };
+  await script('install.sh');
+  const wasRunning = await script('dockerd.sh', 'status').then(
+    () => true,
+    () => false,
+  );
+  await script('dockerd.sh', 'start');
+  await script('images.sh');
+  const socketPath = join(dockerDir(), 'docker.sock');
+  process.env.DOCKER_HOST = `unix://${socketPath}`;
+  return {
+    docker: { socketPath, testImage: TEST_IMAGE },
+    teardown: async () => {
+      if (!wasRunning && process.env.MESHBOT_KEEP_DOCKER !== '1')
+        await script('dockerd.sh', 'stop');
+    },
+  };
+}
