@@ -29,7 +29,7 @@ export async function walk(
   out.nodes.push(ref);
   const node = await io.get(ref, o);
   if (isBucket(node)) out.leaves.push(...node.bucket);
-  else for (const child of node.branch) await walk(io, child, out, o);
+  else await Promise.all(node.branch.map((child) => walk(io, child, out, o)));
   return out;
 }
 
@@ -68,8 +68,8 @@ export async function diff(
     out.leaves.push(...below.leaves.filter((l) => !had.has(l.toString())));
     return out;
   }
-  for (let i = 0; i < 16; i++) {
-    await diff(io, n.branch[i] ?? null, old.branch[i] ?? null, o, depth + 1, out);
-  }
+  await Promise.all(
+    n.branch.map((child, i) => diff(io, child, old.branch[i] ?? null, o, depth + 1, out)),
+  );
   return out;
 }
