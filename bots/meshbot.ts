@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../src/config/schema.ts';
-import { createIvmRuntime } from '../src/engines/ivm/index.ts';
 import { loadEngines } from '../src/engines/manifest.ts';
+import { createEngineRunner } from '../src/engines/node-runner.ts';
 import type { UserId } from '../src/ids.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
@@ -32,19 +32,17 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.length = 0;
   };
   try {
-    const engines = await loadEngines(
-      config.engines.dir,
-      config.engines.allow.length ? config.engines.allow : undefined,
-    );
     const store = createStore({
       dir: join(config.dataDir, 'store'),
       logger: log.child({ part: 'store' }),
     });
     await store.start();
     stops.push(() => store.stop());
-    const runtime = createIvmRuntime({ logger: log.child({ part: 'ivm' }) });
+    const runtime = createEngineRunner(config, store, log);
     await runtime.start();
     stops.push(() => runtime.stop());
+    // Only engines allowed and runnable here are offered; their packages go into the store.
+    const engines = await runtime.load(await loadEngines(config.engines.dir));
     const client = await createBotSdkClient({
       homeserverUrl: config.homeserver.url,
       accessToken: config.homeserver.accessToken as string,

@@ -3,6 +3,7 @@ import { hideBin } from 'yargs/helpers';
 import { describeForChat, MeshError } from '../errors/index.ts';
 import { addCommand } from './add.ts';
 import { devCommand } from './dev.ts';
+import { enginesCommand } from './engines.ts';
 import { startCommand } from './start.ts';
 
 await yargs(hideBin(process.argv))
@@ -11,6 +12,7 @@ await yargs(hideBin(process.argv))
   .command(startCommand)
   .command(addCommand)
   .command(devCommand)
+  .command(enginesCommand)
   .demandCommand(1, 'Name a command.')
   .strict()
   .help()

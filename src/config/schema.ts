@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DOCKER_DEFAULTS, dockerConfigSchema } from '../engines/config.ts';
 
 /** The engines that ship with meshbot. */
 export const BUILTIN_ENGINES_DIR = fileURLToPath(new URL('../../engines', import.meta.url));
@@ -31,10 +32,16 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The folder with engine packages (`engines/<name>/manifest.json`). */
       dir: z.string().min(1).default(BUILTIN_ENGINES_DIR),
-      /** Engine names this node runs; empty means every engine in `dir`. */
+      /**
+       * Engines this node runs: names (from `dir`), package CIDs (from `dir` or downloaded from
+       * the mesh), or `name@cid` (offered at once, downloaded when first assigned). Empty means
+       * every engine in `dir` and nothing from the mesh.
+       */
       allow: z.array(z.string().min(1)).default([]),
+      /** The Docker runtime: see src/engines/config.ts. */
+      docker: dockerConfigSchema.default(DOCKER_DEFAULTS),
     })
-    .default({ dir: BUILTIN_ENGINES_DIR, allow: [] }),
+    .default({ dir: BUILTIN_ENGINES_DIR, allow: [], docker: DOCKER_DEFAULTS }),
   limits: z
     .strictObject({
       /** Largest task input fetched, bytes. */

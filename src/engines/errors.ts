@@ -143,3 +143,19 @@ export class EngineManifestError extends EngineError {
     );
   }
 }
+
+/** A runtime's engine is not there (no Docker engine answers): the node runs without it. */
+export class EngineRuntimeUnavailableError extends EngineError {
+  constructor(runtime: string, detail: string, opts: EngineErrorOptions = {}) {
+    super(
+      'ENGINE_CRASHED',
+      runtime,
+      `unavailable: ${detail}`,
+      `the ${runtime} runtime is unavailable: ${detail}`,
+      {
+        retryable: true,
+        ...opts,
+      },
+    );
+  }
+}

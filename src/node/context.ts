@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
-import type { EnginePackage, EngineRuntime } from '../engines/types.ts';
+import type { Runner } from '../engines/runner.ts';
+import type { EnginePackage } from '../engines/types.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MeshClient } from '../matrix/types.ts';
@@ -13,7 +14,8 @@ export interface NodeContext {
   config: Config;
   client: MeshClient;
   store: Store;
-  runtime: EngineRuntime;
+  /** The Runner: downloads authorized engines and runs them in their runtime. */
+  runtime: Runner;
   /** The engines this node runs, by name. */
   engines: Map<string, EnginePackage>;
   roster: Roster;

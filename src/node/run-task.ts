@@ -1,25 +1,14 @@
 import type { CID } from 'multiformats/cid';
-import { MeshError, NotFoundError } from '../errors/index.ts';
+import { NotFoundError } from '../errors/index.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 
 /** Fetches a task's engine and input, runs it in its sandbox, and stores the output. */
 export async function runTask(ctx: NodeContext, task: Task): Promise<CID> {
-  const engine = ctx.engines.get(task.engine.name);
-  if (!engine) {
-    throw new MeshError('ENGINE_REFUSED', `engine ${task.engine.name} is not on this node`, {
-      userMessage: `this node does not run the engine ${task.engine.name}`,
-    });
-  }
-  if (engine.cid !== task.engine.cid.toString()) {
-    throw new MeshError(
-      'ENGINE_REFUSED',
-      `engine ${task.engine.name} has CID ${engine.cid}, task wants ${task.engine.cid}`,
-      {
-        userMessage: `this node has a different version of ${task.engine.name}`,
-      },
-    );
-  }
+  // Download: the engine from this node's folder, or from the mesh when its CID is allowed;
+  // refused, with the reason, otherwise.
+  const ref = { name: task.engine.name, cid: task.engine.cid.toString() };
+  const engine = await ctx.runtime.download(ref, { signal: ctx.signal });
   const input = await fetchInput(ctx, task.input);
   const result = await ctx.runtime.run({
     engine,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineOfferSchema, runtimesSchema } from './engines.ts';
 
 /**
  * The custom room events of the mesh. Each wire format has one schema here; its type is
@@ -35,7 +36,8 @@ export const inlineBlockSchema = z.strictObject({ cid, data: base64 });
 
 export const nodeStateSchema = z.strictObject({
   version: z.string().max(50),
-  engines: z.array(z.strictObject({ name: z.string().max(100), cid })).max(500),
+  engines: z.array(engineOfferSchema).max(500),
+  runtimes: runtimesSchema,
   cores: z.number().int().nonnegative(),
   arch: z.string().max(50),
   memoryMb: z.number().int().nonnegative(),

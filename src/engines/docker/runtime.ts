@@ -8,7 +8,11 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import Docker from 'dockerode';
 import { silentLogger } from '../../log/logger.ts';
-import { EngineAbortedError, EngineCrashedError, EngineRefusedError } from '../errors.ts';
+import {
+  EngineAbortedError,
+  EngineRefusedError,
+  EngineRuntimeUnavailableError,
+} from '../errors.ts';
 import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from '../ivm/limits.ts';
 import { engineCid } from '../manifest.ts';
 import type {
@@ -29,6 +33,8 @@ export interface DockerRuntime extends EngineRuntime {
   readonly running: number;
   /** Removes the containers a crashed node left behind; returns how many. */
   reap(): Promise<number>;
+  /** Pins a package's image tag to the image's digest (a new CID); refuses a missing image. */
+  pin(pkg: EnginePackage, opts?: { signal?: AbortSignal }): Promise<EnginePackage>;
 }
 
 type State = 'stopped' | 'starting' | 'started' | 'stopping';
@@ -76,12 +82,10 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     try {
       await withTimeout(docker.ping(), opts.startTimeoutMs);
     } catch (err) {
-      throw new EngineCrashedError(
+      throw new EngineRuntimeUnavailableError(
         'docker',
         `no Docker engine answers at ${opts.socketPath}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     await mkdir(opts.workDir, { recursive: true, mode: 0o711 });

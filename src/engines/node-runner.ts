@@ -1,0 +1,37 @@
+/** A node's Runner from its config: isolated-vm always, Docker when enabled and answering. */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Store } from '../store/types.ts';
+import { createDockerRuntime } from './docker/index.ts';
+import { createIvmRuntime } from './ivm/index.ts';
+import { createRunner, type Runner } from './runner.ts';
+import type { EngineRuntime } from './types.ts';
+
+export function createEngineRunner(config: Config, store: Store, log: Logger): Runner {
+  const runtimes: EngineRuntime[] = [createIvmRuntime({ logger: log.child({ part: 'ivm' }) })];
+  const docker = config.engines.docker;
+  if (docker.enabled) {
+    const dataDir = resolve(config.dataDir);
+    runtimes.push(
+      createDockerRuntime({
+        logger: log.child({ part: 'docker' }),
+        socketPath: docker.socket,
+        pull: docker.pull,
+        cpus: docker.cpus,
+        pidsLimit: docker.pidsLimit,
+        workDir: join(dataDir, 'docker-runs'),
+        // The same node after a restart: it reaps the containers it left behind.
+        owner: `node-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`,
+      }),
+    );
+  }
+  return createRunner({
+    runtimes,
+    store,
+    allow: config.engines.allow,
+    logger: log,
+    downloadTimeoutMs: config.limits.fetchTimeoutMs,
+  });
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** The engine runtimes a node can have. */
+export const runtimeKindSchema = z.enum(['isolated-vm', 'docker']);
+
+/** One engine a node offers in its `org.meshbot.node` state: the coordinator matches on it. */
+export const engineOfferSchema = z.strictObject({
+  name: z.string().max(100),
+  cid: z
+    .string()
+    .min(8)
+    .max(200)
+    .regex(/^[a-zA-Z0-9]+$/, 'a CID string'),
+  /** The runtime it needs; absent while a `name@cid` allowlist entry is not downloaded yet. */
+  runtime: runtimeKindSchema.optional(),
+});
+
+/** The runtimes a node has started. Absent in announcements of older nodes. */
+export const runtimesSchema = z.array(runtimeKindSchema).max(10).optional();
+
+export type EngineOffer = z.infer<typeof engineOfferSchema>;
