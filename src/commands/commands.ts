@@ -1,10 +1,12 @@
 /** Chat commands described as data; the parser and `!help` are generated from this. */
 export interface CommandSpec {
-  name: string;
-  /** Positional arguments, in order. A trailing `...` argument takes `key=value` pairs. */
-  args: { name: string; description: string; rest?: boolean }[];
+  name: CommandName;
+  /** Positional arguments, in order. A trailing `rest` argument takes `key=value` pairs. */
+  args: { name: string; description: string; rest?: boolean; optional?: boolean }[];
   description: string;
 }
+
+export type CommandName = 'run' | 'status' | 'cancel' | 'mesh' | 'help';
 
 export const PREFIX = '!';
 
@@ -18,11 +20,24 @@ export const COMMANDS: CommandSpec[] = [
     ],
     description: 'run an engine on an input somewhere in the mesh; the result comes as a reply',
   },
+  {
+    name: 'status',
+    args: [{ name: 'task', description: 'a task id, or reply in the thread of a !run' }],
+    description: "a task's state, attempts, node and timings",
+  },
+  {
+    name: 'cancel',
+    args: [{ name: 'task', description: 'a task id, or reply in the thread of a !run' }],
+    description: 'withdraw a task that has not finished (yours, or any if you are the owner)',
+  },
+  { name: 'mesh', args: [], description: 'the nodes, the coordinator, their load and the queue' },
   { name: 'help', args: [], description: 'show the commands and the engines' },
 ];
 
 export function usage(spec: CommandSpec): string {
-  const args = spec.args.map((a) => (a.rest ? `[${a.name} ...]` : `<${a.name}>`));
+  const args = spec.args.map((a) =>
+    a.rest ? `[${a.name} ...]` : a.optional ? `[${a.name}]` : `<${a.name}>`,
+  );
   return [`${PREFIX}${spec.name}`, ...args].join(' ');
 }
 

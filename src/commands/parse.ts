@@ -2,6 +2,9 @@ import { COMMANDS, type CommandSpec, PREFIX, usage } from './commands.ts';
 
 export type Command =
   | { name: 'run'; engine: string; cid: string; params: Record<string, string> }
+  | { name: 'status'; task?: string }
+  | { name: 'cancel'; task?: string }
+  | { name: 'mesh' }
   | { name: 'help' };
 
 export type ParseResult =
@@ -12,20 +15,37 @@ export type ParseResult =
 const MAX_LENGTH = 4_000;
 const PARAM = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,1024})$/s;
 const ENGINE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const TASK = /^[a-zA-Z0-9]{8,200}$/;
 
-/** Parses a message body. Anything not starting with `!` is not a command. */
-export function parseCommand(body: string): ParseResult {
+/**
+ * Parses a message body. Anything not starting with `!` is not a command. `inThread`: the
+ * message is in the thread of a request, so `!status` and `!cancel` may leave out the task.
+ */
+export function parseCommand(body: string, inThread = false): ParseResult {
   const text = body.trim();
   if (!text.startsWith(PREFIX)) return { kind: 'none' };
   if (text.length > MAX_LENGTH) return bad(null, 'command too long');
-  const [head = '', ...words] = text.slice(PREFIX.length).split(/\s+/);
+  const [head = '', ...words] = text.slice(PREFIX.length).split(/\s+/).filter(Boolean);
   const spec = COMMANDS.find((c) => c.name === head.toLowerCase());
   if (!spec) {
     const known = COMMANDS.map((c) => PREFIX + c.name).join(', ');
     return bad(null, `unknown command ${PREFIX}${head}; commands: ${known}`);
   }
-  if (spec.name === 'help') return { kind: 'ok', command: { name: 'help' } };
-  return parseRun(spec, words);
+  switch (spec.name) {
+    case 'run':
+      return parseRun(spec, words);
+    case 'status':
+    case 'cancel': {
+      const [task, ...extra] = words;
+      if (extra.length > 0) return bad(spec, 'too many arguments');
+      if (task === undefined && !inThread) return bad(spec, 'name the task');
+      if (task !== undefined && !TASK.test(task)) return bad(spec, `not a task id: ${task}`);
+      return { kind: 'ok', command: { name: spec.name, task } };
+    }
+    default:
+      if (words.length > 0) return bad(spec, 'this command takes no arguments');
+      return { kind: 'ok', command: { name: spec.name } };
+  }
 }
 
 function parseRun(spec: CommandSpec, words: string[]): ParseResult {

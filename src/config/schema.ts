@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DOCKER_DEFAULTS, dockerConfigSchema } from '../engines/config.ts';
+import {
+  ARCHIVE_DEFAULTS,
+  archiveConfigSchema,
+  LATTICE_DEFAULTS,
+  latticeConfigSchema,
+} from '../hpcp/config.ts';
 
 /** The engines that ship with meshbot. */
 export const BUILTIN_ENGINES_DIR = fileURLToPath(new URL('../../engines', import.meta.url));
@@ -13,7 +19,36 @@ export const admissionSchema = z.strictObject({
   users: z.array(userId).default([]),
   /** Room members at or above this power level may submit work. */
   powerLevel: z.number().int().default(50),
+  /**
+   * Bots that count as nodes besides the owner's: announced members listed here, or at or
+   * above `nodePowerLevel`. An announced member below both sends no Manager events that count.
+   */
+  nodes: z.array(userId).default([]),
+  /** Announced members at or above this power level count as nodes. */
+  nodePowerLevel: z.number().int().default(0),
 });
+
+/** Timings of the coordination protocol. Every node of a room should use the same ones. */
+export const meshSchema = z.strictObject({
+  /** How long a coordinator's lease lasts; it renews at a third of it. A new one after expiry. */
+  leaseMs: z.number().int().min(1_000).default(30_000),
+  /** How long an assignment lives unless its worker renews it (at a third of it). */
+  assignmentLeaseMs: z.number().int().min(1_000).default(30_000),
+  /** How often an idle node re-announces itself (load, liveness). */
+  heartbeatMs: z.number().int().min(1_000).default(60_000),
+  /** Attempts before a task that keeps failing (or whose workers vanish) fails for good. */
+  maxAttempts: z.number().int().min(1).max(20).default(3),
+  /** Assignments a worker holds beyond its capacity, so it never waits for the next one. */
+  prefetch: z.number().int().min(0).max(100).default(1),
+});
+export type MeshTimings = z.infer<typeof meshSchema>;
+const MESH_DEFAULTS = {
+  leaseMs: 30_000,
+  assignmentLeaseMs: 30_000,
+  heartbeatMs: 60_000,
+  maxAttempts: 3,
+  prefetch: 1,
+};
 
 export const configSchema = z.strictObject({
   homeserver: z.strictObject({
@@ -27,7 +62,13 @@ export const configSchema = z.strictObject({
   owner: userId,
   /** Where the node keeps its block store, sync position and heads. */
   dataDir: z.string().min(1).default('.meshbot/node'),
-  admission: admissionSchema.default({ users: [], powerLevel: 50 }),
+  admission: admissionSchema.default({
+    users: [],
+    powerLevel: 50,
+    nodes: [],
+    nodePowerLevel: 0,
+  }),
+  mesh: meshSchema.default(MESH_DEFAULTS),
   engines: z
     .strictObject({
       /** The folder with engine packages (`engines/<name>/manifest.json`). */
@@ -42,6 +83,10 @@ export const configSchema = z.strictObject({
       docker: dockerConfigSchema.default(DOCKER_DEFAULTS),
     })
     .default({ dir: BUILTIN_ENGINES_DIR, allow: [], docker: DOCKER_DEFAULTS }),
+  /** GOHO replication (HPCP) and the bitswap path: see src/hpcp/config.ts. */
+  lattice: latticeConfigSchema.default(LATTICE_DEFAULTS),
+  /** Whether this node archives (pins) heads: see src/hpcp/config.ts. */
+  archive: archiveConfigSchema.default(ARCHIVE_DEFAULTS),
   limits: z
     .strictObject({
       /** Largest task input fetched, bytes. */

@@ -9,6 +9,11 @@ import { createHomeserver, type Homeserver } from '../homeserver/index.ts';
 import type { RoomId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import { EVENT } from '../protocol/events.ts';
+import { MESH_EVENT } from '../protocol/manager.ts';
+
+/** The event power levels a mesh room needs: nodes send these state events at level 0. */
+export const MESH_ROOM_LEVELS = { [EVENT.node]: 0, [MESH_EVENT.lease]: 0 };
+
 import { DevAccounts } from './accounts.ts';
 import { type Person, startPerson } from './person.ts';
 
@@ -99,8 +104,9 @@ async function ensureRoom(dir: string, person: Person, bots: Bot[]): Promise<str
     roomId = (JSON.parse(await readFile(file, 'utf8')) as { roomId: string }).roomId;
     await person.client.joinRoom(roomId);
   } catch {
-    // Nodes announce themselves with a state event; members may send it in a mesh room.
-    roomId = await person.createRoom('meshbot dev mesh', { eventLevels: { [EVENT.node]: 0 } });
+    // Nodes announce themselves and hold the coordinator's lease with state events; members
+    // may send both in a mesh room.
+    roomId = await person.createRoom('meshbot dev mesh', { eventLevels: MESH_ROOM_LEVELS });
     await writeFile(file, JSON.stringify({ roomId }));
   }
   const { joined } = await person.client.getJoinedRoomMembers(roomId);

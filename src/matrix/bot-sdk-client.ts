@@ -14,6 +14,7 @@ import type {
   LeaveHandler,
   MeshClient,
   RoomEvent,
+  SyncedHandler,
   TimelineHandler,
 } from './types.ts';
 
@@ -66,6 +67,9 @@ class BotSdkClient implements MeshClient {
   }
   onLeave(handler: LeaveHandler): void {
     this.#sdk.handlers.leave.push(handler);
+  }
+  onSynced(handler: SyncedHandler): void {
+    this.#sdk.handlers.synced.push(handler);
   }
 
   async send(

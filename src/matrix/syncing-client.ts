@@ -1,7 +1,13 @@
 import { asRoomId, asUserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import { MatrixClient, type SimpleFsStorageProvider } from './sdk.ts';
-import type { InviteHandler, LeaveHandler, RoomEvent, TimelineHandler } from './types.ts';
+import type {
+  InviteHandler,
+  LeaveHandler,
+  RoomEvent,
+  SyncedHandler,
+  TimelineHandler,
+} from './types.ts';
 
 type Emit = (name: string, ...args: unknown[]) => Promise<void>;
 type SyncResponse = { rooms?: { join?: Record<string, { timeline?: { events?: RoomEvent[] } }> } };
@@ -24,6 +30,7 @@ export class SyncingClient extends MatrixClient {
     timeline: [] as TimelineHandler[],
     invite: [] as InviteHandler[],
     leave: [] as LeaveHandler[],
+    synced: [] as SyncedHandler[],
   };
   readonly #log: Logger;
   readonly #seen = new Set<string>();
@@ -51,6 +58,10 @@ export class SyncingClient extends MatrixClient {
     try {
       this.#adoptRoomsJoinedOutOfSight(raw as SyncResponse);
       await super.processSync(raw, emitFn);
+      for (const h of this.handlers.synced) {
+        // A failure here must keep the position unsaved, so the batch comes again.
+        await h();
+      }
     } finally {
       this.#historical = false;
       done();

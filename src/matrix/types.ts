@@ -14,6 +14,8 @@ export interface RoomEvent {
 export type TimelineHandler = (roomId: RoomId, event: RoomEvent) => Promise<void>;
 export type InviteHandler = (roomId: RoomId, inviter: UserId) => Promise<void>;
 export type LeaveHandler = (roomId: RoomId) => Promise<void>;
+/** Runs after a sync batch was handled, before its position is saved. */
+export type SyncedHandler = () => Promise<void>;
 
 /** What the mesh needs from a Matrix connection; tests may fake it behind this interface. */
 export interface MeshClient {
@@ -23,6 +25,8 @@ export interface MeshClient {
   onTimeline(handler: TimelineHandler): void;
   onInvite(handler: InviteHandler): void;
   onLeave(handler: LeaveHandler): void;
+  /** After each sync batch's events were handled and before the sync position is saved. */
+  onSynced?(handler: SyncedHandler): void;
   /** Sends a room event; retried on rate limits with a stable transaction id. */
   send(roomId: RoomId, type: string, content: object, signal?: AbortSignal): Promise<EventId>;
   sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void>;

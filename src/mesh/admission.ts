@@ -2,20 +2,31 @@ import type { Config } from '../config/schema.ts';
 import type { UserId } from '../ids.ts';
 import type { RoomView } from './roster.ts';
 
+export interface AdmissionPolicy {
+  owner: string;
+  admission: Pick<Config['admission'], 'users' | 'powerLevel'> &
+    Partial<Pick<Config['admission'], 'nodes' | 'nodePowerLevel'>>;
+}
+
 /**
  * The mesh policy. Work may be submitted by the owner, the configured users, and room members
- * at or above the configured power level. Nodes are members that announced themselves.
- * Invites are accepted from the owner and the configured users only.
+ * at or above the configured power level. Nodes are joined members that announced themselves
+ * and are listed, or at or above the node power level. Invites are accepted from the owner
+ * and the configured users only.
  */
 export class Admission {
   readonly #owner: UserId;
   readonly #users: Set<string>;
   readonly #powerLevel: number;
+  readonly #nodes: Set<string>;
+  readonly #nodePowerLevel: number;
 
-  constructor(config: Pick<Config, 'owner' | 'admission'>) {
+  constructor(config: AdmissionPolicy) {
     this.#owner = config.owner as UserId;
     this.#users = new Set(config.admission.users);
     this.#powerLevel = config.admission.powerLevel;
+    this.#nodes = new Set(config.admission.nodes ?? []);
+    this.#nodePowerLevel = config.admission.nodePowerLevel ?? 0;
   }
 
   mayInvite(user: UserId): boolean {
@@ -25,16 +36,31 @@ export class Admission {
   maySubmit(view: RoomView | undefined, user: UserId): boolean {
     if (user === this.#owner || this.#users.has(user)) return true;
     if (!view?.members.has(user)) return false;
-    return (view.powerLevels.get(user) ?? view.powerDefault) >= this.#powerLevel;
+    return level(view, user) >= this.#powerLevel;
+  }
+
+  /** Why `user` may not submit, for the reply; null when they may. */
+  refusal(view: RoomView | undefined, user: UserId): string | null {
+    if (this.maySubmit(view, user)) return null;
+    if (!view?.members.has(user)) return `${user} is not a member of this room`;
+    return (
+      `${user} is not admitted to run work in this mesh: it takes power level ` +
+      `${this.#powerLevel} here (yours is ${level(view, user)}), or a node owner can add you`
+    );
   }
 
   /** Whether a sender counts as a node of the mesh in this room. */
   isNode(view: RoomView | undefined, user: UserId): boolean {
-    return !!view && view.nodes.has(user) && view.members.has(user);
+    if (!view?.nodes.has(user) || !view.members.has(user)) return false;
+    return this.#nodes.has(user) || level(view, user) >= this.#nodePowerLevel;
   }
 
   /** Members whose block wants and answers are served and taken. */
   isMember(view: RoomView | undefined, user: UserId): boolean {
     return !!view && view.members.has(user);
   }
+}
+
+function level(view: RoomView, user: UserId): number {
+  return view.powerLevels.get(user) ?? view.powerDefault;
 }

@@ -1,74 +1,202 @@
-import type { CID } from 'multiformats/cid';
-import { helpText } from '../commands/commands.ts';
-import { type Command, parseCommand } from '../commands/parse.ts';
-import { chooseCoordinator } from '../coordinator/choose.ts';
-import { describeForChat } from '../errors/index.ts';
+import { parseCommand } from '../commands/parse.ts';
+import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
+import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
-import { liveNodes } from '../mesh/roster.ts';
-import { CompletionHandler } from './completion-handler.ts';
+import { ACK, Answers } from './answers.ts';
+import { AssignOutbox } from './assign-outbox.ts';
 import type { NodeContext } from './context.ts';
-import { submitRun } from './submit.ts';
+import { type Accepted, Dispatch } from './dispatch.ts';
+import type { MeshRoom } from './mesh-room.ts';
+import { needsOf } from './needs.ts';
+import { Serial } from './serial.ts';
+import type { WorkerRole } from './worker-role.ts';
 
 /**
- * The coordinator side: answers commands, turns `!run` into a task in the queue, assigns it
- * to a worker, and replies to the person when the completion arrives. Only the room's
- * coordinator acts, so each command gets one answer.
+ * The coordinator side. Every node records the commands it sees; only the node that holds
+ * the lease acts: it answers commands, records accepted tasks in the room before
+ * acknowledging them (👀), assigns queued tasks fairly to nodes that can run them, requeues
+ * work whose worker went quiet, and answers each finished task once. A node that takes over
+ * finds all of this in its own book, kept from the same room events.
  */
 export class CoordinatorRole {
   readonly #ctx: NodeContext;
-  readonly #completions: CompletionHandler;
-  /** Tasks assigned and not yet completed, per worker (the load used for matching). */
-  readonly outstanding = new Map<string, string>();
+  readonly #rooms: () => MeshRoom[];
+  readonly #dispatch: Dispatch;
+  readonly #answers: Answers;
+  readonly #outbox: AssignOutbox;
+  readonly #pumps = new Map<RoomId, { serial: Serial; queued: boolean }>();
+  /** The term each room was last coordinated in by this node. */
+  readonly #terms = new Map<RoomId, number>();
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(ctx: NodeContext) {
+  constructor(ctx: NodeContext, worker: WorkerRole, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
-    this.#completions = new CompletionHandler(ctx, this.outstanding);
+    this.#rooms = rooms;
+    this.#dispatch = new Dispatch(ctx);
+    this.#answers = new Answers(ctx);
+    this.#outbox = new AssignOutbox(ctx, worker);
   }
 
-  isCoordinator(roomId: RoomId): boolean {
-    const view = this.#ctx.roster.view(roomId);
-    return !!view && chooseCoordinator(liveNodes(view)) === this.#ctx.self;
+  start(): void {
+    const { leaseMs, assignmentLeaseMs } = this.#ctx.config.mesh;
+    const every = Math.max(
+      100,
+      Math.min(1_000, Math.floor(Math.min(leaseMs, assignmentLeaseMs) / 12)),
+    );
+    this.#timer ??= setInterval(() => {
+      if (this.#ctx.signal.aborted) return clearInterval(this.#timer);
+      for (const room of this.#rooms()) {
+        void room.election.tick().then(() => this.poke(room));
+      }
+    }, every);
+    this.#timer.unref();
   }
 
-  async onMessage(roomId: RoomId, event: RoomEvent): Promise<void> {
-    if (event.sender === this.#ctx.self || typeof event.content.body !== 'string') return;
+  /** Resolves when the work started so far (pumps, answers, sends) is done. */
+  async idle(): Promise<void> {
+    for (const p of this.#pumps.values()) await p.serial.idle();
+    await this.#answers.idle();
+    await this.#outbox.idle();
+  }
+
+  /** A message in the room: a command is recorded, by every node, until one handles it. */
+  onMessage(room: MeshRoom, event: RoomEvent): void {
+    const ctx = this.#ctx;
+    if (event.sender === ctx.self || typeof event.content.body !== 'string') return;
     if (event.content['m.new_content'] !== undefined) return; // an edit never runs anything again
-    const parsed = parseCommand(event.content.body);
-    if (parsed.kind === 'none' || !this.isCoordinator(roomId)) return;
-    if (parsed.kind === 'usage') {
-      await this.#ctx.client.reply(roomId, event, parsed.message);
+    if (ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
+    if (parseCommand(event.content.body, true).kind === 'none') return;
+    room.book.request({
+      id: event.event_id,
+      sender: event.sender,
+      body: event.content.body,
+      relatesTo: event.content['m.relates_to'],
+      seenAt: Date.now(),
+    });
+    room.changed();
+    this.poke(room);
+  }
+
+  /** Something changed in a room: the coordinator looks at it again (coalesced). */
+  poke(room: MeshRoom): void {
+    let p = this.#pumps.get(room.id);
+    if (!p) {
+      p = { serial: new Serial(this.#ctx.log, 'coordination'), queued: false };
+      this.#pumps.set(room.id, p);
+    }
+    if (p.queued || this.#ctx.signal.aborted) return;
+    p.queued = true;
+    const pump = p;
+    p.serial.push(async () => {
+      pump.queued = false;
+      await this.#pump(room);
+    });
+  }
+
+  async #pump(room: MeshRoom): Promise<void> {
+    const ctx = this.#ctx;
+    if (!room.election.acting()) {
+      this.#terms.delete(room.id);
       return;
     }
-    try {
-      await this.#dispatch(roomId, event, parsed.command);
-    } catch (err) {
-      this.#ctx.log.warn('command failed', { roomId, request: event.event_id, err });
-      await this.#ctx.client.reply(roomId, event, describeForChat(err));
+    const term = room.election.term;
+    const { assignmentLeaseMs, maxAttempts } = ctx.config.mesh;
+    if (this.#terms.get(room.id) !== term) {
+      this.#terms.set(room.id, term);
+      // Workers renew to whoever coordinates: each running assignment gets a full lease.
+      room.book.refreshLeases(assignmentLeaseMs, Date.now());
+      ctx.log.info('acting as coordinator', { room: room.id, term });
     }
+    const accepted: Accepted[] = [];
+    for (const req of room.book.unhandled()) {
+      const a = await this.#dispatch.handle(room, req);
+      if (a) accepted.push(a);
+    }
+    for (const rec of room.book.expire(Date.now(), maxAttempts)) {
+      ctx.log.warn('assignment lease expired', {
+        task: rec.id,
+        worker: rec.worker,
+        state: rec.state,
+      });
+      room.changed();
+    }
+    const sent = this.#schedule(room, term);
+    this.#acknowledge(room, term, accepted, sent);
+    this.#answers.answerAll(room);
   }
 
-  async onComplete(roomId: RoomId, event: RoomEvent): Promise<void> {
-    await this.#completions.onEvent(roomId, event);
+  /** Assigns queued tasks, fairly; returns the send of each assignment, by task. */
+  #schedule(room: MeshRoom, term: number): Map<string, Promise<boolean>> {
+    const ctx = this.#ctx;
+    const sent = new Map<string, Promise<boolean>>();
+    const queued = room.book.queued();
+    if (queued.length === 0) return sent;
+    const { perWorker, perSubmitter } = room.book.load();
+    const view = ctx.roster.view(room.id);
+    const candidates: Candidate[] = room.liveNodes().flatMap((id) => {
+      const state = view?.nodes.get(id);
+      return state ? [{ id, state, held: perWorker.get(id) ?? 0 }] : [];
+    });
+    const now = Date.now();
+    for (const rec of fairOrder(queued, perSubmitter)) {
+      const needs = needsOf(ctx, rec);
+      if (!needs) {
+        const error = { code: 'BAD_TASK', message: 'the task record is unreadable' };
+        room.book.giveUp(rec.id, error, now);
+        room.changed();
+        continue;
+      }
+      const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
+      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid);
+      if (!worker) {
+        this.#unplaceable(
+          room,
+          rec,
+          whyNoNode(
+            needs,
+            candidates.map((c) => c.state),
+          ),
+        );
+        continue;
+      }
+      const attempt = rec.attempt + 1;
+      room.book.assign(rec.id, { worker, attempt, term }, ctx.config.mesh.assignmentLeaseMs, now);
+      room.changed();
+      const c = candidates.find((x) => x.id === worker);
+      if (c) c.held++;
+      const block = rec.block ?? '';
+      sent.set(rec.id, this.#outbox.assign(room, term, { task: rec.id, worker, attempt, block }));
+    }
+    return sent;
   }
 
-  async #dispatch(roomId: RoomId, event: RoomEvent, command: Command): Promise<void> {
-    if (command.name === 'help') {
-      await this.#ctx.client.reply(roomId, event, helpText(this.#meshEngines(roomId)));
-      return;
-    }
-    const task: CID | null = await submitRun(this.#ctx, roomId, event, command, this.outstanding);
-    if (task) this.#ctx.log.info('task accepted', { roomId, task: task.toString() });
+  /**
+   * A task no live node can run fails with the reason once it has waited a whole
+   * assignment lease (nodes that just restarted get the time to announce themselves).
+   */
+  #unplaceable(room: MeshRoom, rec: TaskRecord, why: string | null): void {
+    const waited = Date.now() - (rec.leaseUntil ?? rec.acceptedAt);
+    if (why === null || waited < this.#ctx.config.mesh.assignmentLeaseMs) return;
+    room.book.giveUp(rec.id, { code: 'UNPLACEABLE', message: why }, Date.now());
+    room.changed();
   }
 
-  #meshEngines(roomId: RoomId): { name: string; description: string }[] {
-    const names = new Set<string>();
-    for (const node of this.#ctx.roster.view(roomId)?.nodes.values() ?? []) {
-      for (const e of node.engines) names.add(e.name);
+  /** 👀 for each accepted `!run`, once the room holds its record (assignment or accept). */
+  #acknowledge(
+    room: MeshRoom,
+    term: number,
+    accepted: Accepted[],
+    sent: Map<string, Promise<boolean>>,
+  ): void {
+    for (const a of accepted) {
+      const rec = room.book.get(a.task);
+      const recorded =
+        sent.get(a.task) ?? this.#outbox.accept(room, term, a.task, rec?.block ?? '');
+      void recorded.then((ok) => {
+        if (!ok) return;
+        return this.#ctx.client.react(room.id, a.request as never, ACK.accepted);
+      });
     }
-    return [...names].sort().map((name) => ({
-      name,
-      description: this.#ctx.engines.get(name)?.manifest.description ?? '',
-    }));
   }
 }

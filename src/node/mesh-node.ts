@@ -2,23 +2,29 @@ import { availableParallelism, totalmem } from 'node:os';
 import { RoomBlockExchange } from '../blocks/room-exchange.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
-import { liveNodes } from '../mesh/roster.ts';
-import { EVENT, type NodeState } from '../protocol/events.ts';
+import { assignSchema, EVENT, type NodeState } from '../protocol/events.ts';
+import { MESH_EVENT } from '../protocol/manager.ts';
+import { applyBookEvent, applyReply, BOOK_EVENTS } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import { CoordinatorRole } from './coordinator-role.ts';
+import { MeshRoom } from './mesh-room.ts';
+import { ensureMeshPowerLevels } from './power-levels.ts';
 import { WorkerRole } from './worker-role.ts';
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 
 /**
- * One node of the mesh: routes room events to the block exchange, the ledgers, and the
- * coordinator and worker roles; joins rooms it is invited to by admitted users.
+ * One node of the mesh: routes room events to the block exchange, the ledgers, the Manager's
+ * book and the coordinator and worker roles; joins rooms it is invited to by admitted users;
+ * re-announces itself (load, liveness) every heartbeat.
  */
 export class MeshNode {
   readonly #ctx: NodeContext;
   readonly #exchange: RoomBlockExchange;
   readonly #coordinator: CoordinatorRole;
   readonly #worker: WorkerRole;
+  readonly #rooms = new Map<RoomId, MeshRoom>();
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -30,12 +36,25 @@ export class MeshNode {
       admitted: (room, user) => ctx.admission.isMember(ctx.roster.view(room), user),
       maxCarBytes: ctx.config.limits.maxInputBytes,
     });
-    this.#coordinator = new CoordinatorRole(ctx);
-    this.#worker = new WorkerRole(ctx);
+    this.#worker = new WorkerRole(ctx, (room, completions) => {
+      // This node's own reports count at once; the room's echo of them is then a no-op.
+      for (const c of completions) {
+        room.book.complete(ctx.self, c, ctx.config.mesh.maxAttempts, Date.now());
+      }
+      room.changed();
+      this.#coordinator.poke(room);
+    });
+    this.#coordinator = new CoordinatorRole(ctx, this.#worker, () => [...this.#rooms.values()]);
     ctx.store.addFetcher(this.#exchange);
     ctx.client.onTimeline((room, ev) => this.#onTimeline(room, ev));
     ctx.client.onInvite((room, inviter) => this.#onInvite(room, inviter));
-    ctx.client.onLeave(async (room) => ctx.roster.forget(room));
+    ctx.client.onLeave(async (room) => {
+      ctx.roster.forget(room);
+      this.#rooms.delete(room);
+    });
+    ctx.client.onSynced?.(async () => {
+      for (const room of this.#rooms.values()) await room.flush();
+    });
   }
 
   get userId(): UserId {
@@ -46,29 +65,57 @@ export class MeshNode {
   async start(): Promise<void> {
     for (const room of await this.#ctx.client.joinedRooms()) await this.enterRoom(room);
     await this.#ctx.client.start();
+    this.#worker.start();
+    this.#coordinator.start();
+    this.#heartbeat ??= setInterval(() => {
+      if (this.#ctx.signal.aborted) return clearInterval(this.#heartbeat);
+      for (const room of this.#rooms.keys()) void this.#announce(room);
+    }, this.#ctx.config.mesh.heartbeatMs);
+    this.#heartbeat.unref();
   }
 
-  /** The live nodes this node sees in a room, sorted (the first is the coordinator). */
+  /** The live nodes this node sees in a room, sorted. */
   nodesIn(room: RoomId): UserId[] {
-    const view = this.#ctx.roster.view(room);
-    return view ? liveNodes(view) : [];
+    return this.#rooms.get(room)?.liveNodes() ?? [];
+  }
+
+  /** The coordinator of a room as this node sees it, and whether this node is acting as it. */
+  coordinatorOf(room: RoomId): { holder?: UserId; term: number; acting: boolean } {
+    const r = this.#rooms.get(room);
+    const lease = r?.election.clock.current;
+    return {
+      holder: lease?.holder as UserId | undefined,
+      term: lease?.term ?? 0,
+      acting: r?.election.acting() ?? false,
+    };
   }
 
   /** Resolves when all work taken so far is done (for tests and clean shutdown). */
-  idle(): Promise<void> {
-    return this.#worker.idle();
+  async idle(): Promise<void> {
+    await this.#worker.idle();
+    await this.#coordinator.idle();
   }
 
-  /** Makes a joined room a mesh room: loads its roster and ledger and announces this node. */
+  /** Makes a joined room a mesh room: loads its roster, ledger and book, announces this node. */
   async enterRoom(room: RoomId): Promise<void> {
-    const { roster, ledgers, client, self } = this.#ctx;
+    const { roster, ledgers, self } = this.#ctx;
     await roster.load(room);
     await ledgers.open(room);
-    const state = this.#nodeState();
+    const mesh = this.#rooms.get(room) ?? new MeshRoom(this.#ctx, room);
+    await mesh.load();
+    this.#rooms.set(room, mesh);
     roster.view(room)?.members.add(self);
+    await this.#announce(room);
+    await ensureMeshPowerLevels(this.#ctx, room).catch((err: unknown) =>
+      this.#ctx.log.warn('could not set the mesh power levels', { room, err }),
+    );
+  }
+
+  async #announce(room: RoomId): Promise<void> {
+    const state = this.#nodeState();
     try {
-      await client.sendState(room, EVENT.node, self, state);
-      roster.view(room)?.nodes.set(self, state);
+      await this.#ctx.client.sendState(room, EVENT.node, this.#ctx.self, state);
+      this.#ctx.roster.view(room)?.nodes.set(this.#ctx.self, state);
     } catch (err) {
       await this.#cannotAnnounce(room, err);
     }
@@ -81,7 +128,8 @@ export class MeshNode {
     if ((err as { errcode?: string }).errcode !== 'M_FORBIDDEN') return;
     const body =
       `I can't join this mesh: my power level is too low to send ${EVENT.node} state events. ` +
-      `A room admin can lower that event's power level to 0 (or raise mine), then invite me again.`;
+      `A room admin can lower the power level of ${EVENT.node} and ${MESH_EVENT.lease} to 0 ` +
+      '(or raise mine), then invite me again.';
     await client.send(room, 'm.room.message', { msgtype: 'm.notice', body }).catch(() => {});
   }
 
@@ -96,36 +144,71 @@ export class MeshNode {
     await this.enterRoom(room);
   }
 
-  async #onTimeline(room: RoomId, event: RoomEvent): Promise<void> {
+  async #onTimeline(roomId: RoomId, event: RoomEvent): Promise<void> {
     const ctx = this.#ctx;
-    ctx.roster.apply(room, event);
-    if (!ctx.roster.view(room)) return;
-    if (await this.#exchange.onEvent(room, event)) return;
-    switch (event.type) {
-      case 'm.room.message':
-        return this.#coordinator.onMessage(room, event);
-      case EVENT.head:
-        if (event.sender === ctx.self) return;
-        if (!ctx.admission.isNode(ctx.roster.view(room), event.sender)) {
-          ctx.log.warn('head from a sender that is not a node, ignored', {
-            room,
-            sender: event.sender,
-          });
-          return;
-        }
-        return ctx.ledgers.get(room).onHead(event);
-      case EVENT.assign:
-        return this.#worker.onAssign(room, event);
-      case EVENT.complete:
-        return this.#coordinator.onComplete(room, event);
+    ctx.roster.apply(roomId, event);
+    const room = this.#rooms.get(roomId);
+    if (!room || !ctx.roster.view(roomId)) return;
+    if (await this.#exchange.onEvent(roomId, event)) return;
+    if (event.type === 'm.room.member') return this.#onMember(room, event);
+    if (event.type === EVENT.node && event.sender === event.state_key) room.heard(event.sender);
+    if (event.type === 'm.room.message') {
+      applyReply(ctx, room, event);
+      this.#coordinator.onMessage(room, event);
+      return;
     }
+    if (await this.#onLedgerEvent(roomId, event)) return;
+    // This node's own Manager events count too: its lease comes back this way.
+    if (!BOOK_EVENTS.has(event.type)) return;
+    if (!(await applyBookEvent(ctx, room, event))) return;
+    if (event.type === EVENT.assign) {
+      const parsed = assignSchema.safeParse(event.content);
+      if (parsed.success) this.#worker.onAssign(room, parsed.data);
+    }
+    if (event.type === MESH_EVENT.lease) void room.election.tick();
+    this.#coordinator.poke(room);
+  }
+
+  #onMember(room: MeshRoom, event: RoomEvent): void {
+    const who = event.state_key as UserId;
+    if (event.content.membership === 'join') return;
+    // A node that left or was kicked is out: whatever it held goes back to the queue.
+    room.book.dropWorker(who, Date.now());
+    room.changed();
+    this.#coordinator.poke(room);
+  }
+
+  /**
+   * HPCP heads and the other events the ledgers route. Works with the ledgers routing their
+   * own events (`onEvent`) and with the older API that took heads one by one (`onHead`).
+   */
+  async #onLedgerEvent(roomId: RoomId, event: RoomEvent): Promise<boolean> {
+    const ctx = this.#ctx;
+    const ledgers = ctx.ledgers as unknown as {
+      onEvent?: (room: RoomId, event: RoomEvent) => Promise<boolean>;
+      get(room: RoomId): { onHead?: (event: RoomEvent) => Promise<void> };
+    };
+    if (event.sender !== ctx.self && ctx.admission.isNode(ctx.roster.view(roomId), event.sender)) {
+      this.#rooms.get(roomId)?.heard(event.sender);
+    }
+    if (ledgers.onEvent) return ledgers.onEvent(roomId, event);
+    if (event.type !== EVENT.head) return false;
+    if (event.sender === ctx.self) return true;
+    if (!ctx.admission.isNode(ctx.roster.view(roomId), event.sender)) {
+      ctx.log.warn('head from a sender that is not a node, ignored', {
+        room: roomId,
+        sender: event.sender,
+      });
+      return true;
+    }
+    await ledgers.get(roomId).onHead?.(event);
+    return true;
   }
 
   #nodeState(): NodeState {
     return {
       version: VERSION,
-      engines: this.#ctx.runtime.offers(),
-      runtimes: this.#ctx.runtime.kinds(),
+      engines: [...this.#ctx.engines.values()].map((e) => ({ name: e.manifest.name, cid: e.cid })),
       cores: availableParallelism(),
       arch: process.arch,
       memoryMb: Math.round(totalmem() / 2 ** 20),

@@ -1,76 +1,109 @@
 import { CID } from 'multiformats/cid';
+import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
 import type { RoomId } from '../ids.ts';
-import type { RoomEvent } from '../matrix/types.ts';
+import { Batcher } from '../matrix/batcher.ts';
 import {
+  type AssignEvent,
   type Assignment,
-  assignSchema,
   type Completion,
   EVENT,
   type InlineBlock,
 } from '../protocol/events.ts';
+import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
 import { resultBlocks } from './result-blocks.ts';
 import { runTask } from './run-task.ts';
 import { Serial } from './serial.ts';
 
+interface Held {
+  room: MeshRoom;
+  task: string;
+  attempt: number;
+}
+
+interface Report {
+  completion: Completion;
+  blocks: InlineBlock[];
+}
+
+/** Errors worth another try on another node (the task itself may be fine). */
+const RETRYABLE_CODES = new Set(['ENGINE_REFUSED', 'NOT_FOUND', 'TIMEOUT', 'ABORTED']);
+
 /**
- * The worker side of the Manager protocol: takes assignments addressed to this node from a
- * node of the mesh, runs them off the sync loop, and reports each completion to the room.
+ * The worker side of the Manager protocol: takes assignments addressed to this node (the
+ * term was checked by the caller), keeps them alive with batched renewals while they wait or
+ * run, runs them one after another off the sync loop, and reports completions, batched.
  */
 export class WorkerRole {
   readonly #ctx: NodeContext;
-  readonly #running = new Set<string>();
-  /** Tasks run one after another, off the sync loop (the sandbox bounds each one). */
+  readonly #held = new Map<string, Held>();
   readonly #jobs: Serial;
-  #highestTerm = 0;
+  readonly #ledger: Serial;
+  readonly #reports = new Map<RoomId, Batcher<Report>>();
+  readonly #onReported: (room: MeshRoom, completions: Completion[]) => void;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(ctx: NodeContext) {
+  constructor(ctx: NodeContext, onReported: (room: MeshRoom, c: Completion[]) => void) {
     this.#ctx = ctx;
+    this.#onReported = onReported;
     this.#jobs = new Serial(ctx.log, 'task');
+    this.#ledger = new Serial(ctx.log, 'ledger write');
   }
 
-  /** Tasks this node is running now. */
+  /** Assignments this node holds (waiting or running). */
   get load(): number {
-    return this.#running.size;
+    return this.#held.size;
   }
 
-  /** Resolves when every task taken so far has finished. */
-  idle(): Promise<void> {
-    return this.#jobs.idle();
+  start(): void {
+    const every = Math.max(300, Math.floor(this.#ctx.config.mesh.assignmentLeaseMs / 3));
+    this.#timer ??= setInterval(() => void this.#renewAll(), every);
+    this.#timer.unref();
   }
 
-  async onAssign(roomId: RoomId, event: RoomEvent): Promise<void> {
-    const { roster, admission, log, self } = this.#ctx;
-    if (!admission.isNode(roster.view(roomId), event.sender)) {
-      log.warn('assignment from a sender that is not a node, ignored', {
-        roomId,
-        sender: event.sender,
-      });
-      return;
-    }
-    const parsed = assignSchema.safeParse(event.content);
-    if (!parsed.success) {
-      log.warn('invalid assign event dropped', {
-        roomId,
-        sender: event.sender,
-        id: event.event_id,
-      });
-      return;
-    }
-    const { term, assignments } = parsed.data;
-    if (term < this.#highestTerm) {
-      log.warn('assignment from an old term rejected', { term, highest: this.#highestTerm });
-      return;
-    }
-    this.#highestTerm = term;
-    for (const a of assignments) if (a.worker === self) await this.#accept(roomId, a);
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
-  async #accept(roomId: RoomId, a: Assignment): Promise<void> {
-    const key = `${a.task}/${a.attempt}`;
-    if (this.#running.has(key)) return;
+  /** Resolves when every task taken so far has finished and been reported. */
+  async idle(): Promise<void> {
+    await this.#jobs.idle();
+    for (const b of this.#reports.values()) await b.idle();
+  }
+
+  /** An assign event that passed the sender and term checks. */
+  onAssign(room: MeshRoom, data: AssignEvent): void {
+    for (const a of data.assignments) if (a.worker === this.#ctx.self) this.take(room, a);
+  }
+
+  /** Takes one assignment for this node (from the room, or straight from its own coordinator). */
+  take(room: MeshRoom, a: Assignment): void {
+    const key = `${room.id}/${a.task}/${a.attempt}`;
+    if (this.#held.has(key)) return;
+    const rec = room.book.get(a.task);
+    if (rec && (FINAL.has(rec.state) || rec.attempt > a.attempt)) return;
+    this.#held.set(key, { room, task: a.task, attempt: a.attempt });
+    this.#jobs.push(async () => {
+      const report = await this.#run(room, a).catch(() => null);
+      if (!report) {
+        this.#held.delete(key);
+        return;
+      }
+      // Handed over: the next task may start while the report is on its way; until it is
+      // sent, the assignment is still renewed.
+      void this.#batcher(room)
+        .push(report)
+        .finally(() => this.#held.delete(key));
+    });
+  }
+
+  async #run(room: MeshRoom, a: Assignment): Promise<Report | null> {
+    const rec = room.book.get(a.task);
+    if (rec && (FINAL.has(rec.state) || rec.attempt > a.attempt)) return null; // withdrawn
     let task: Task;
     try {
       // The store verifies the block against the task's CID before keeping it.
@@ -78,49 +111,76 @@ export class WorkerRole {
       task = await getTask(this.#ctx.store, CID.parse(a.task));
     } catch (err) {
       this.#ctx.log.warn('assignment with a bad task block dropped', { task: a.task, err });
-      return;
+      return null;
     }
-    this.#running.add(key);
-    this.#jobs.push(() => this.#execute(roomId, a, task).finally(() => this.#running.delete(key)));
+    return this.#execute(room.id, a, task);
   }
 
-  async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<void> {
+  async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<Report> {
     const ctx = this.#ctx;
     const started = Date.now();
-    let completion: Completion;
-    let blocks: InlineBlock[] = [];
     try {
       const result = await runTask(ctx, task);
-      blocks = await resultBlocks(ctx.store, result);
-      completion = {
-        task: a.task,
-        attempt: a.attempt,
-        ok: true,
-        result: result.toString(),
-        wallMs: Date.now() - started,
+      const blocks = await resultBlocks(ctx.store, result);
+      this.#ledger.push(() =>
+        ctx.ledgers.get(roomId).complete(CID.parse(a.task), { worker: ctx.self, ok: true, result }),
+      );
+      const wallMs = Date.now() - started;
+      return {
+        completion: { task: a.task, attempt: a.attempt, ok: true, result: `${result}`, wallMs },
+        blocks,
       };
-      await ctx.ledgers
-        .get(roomId)
-        .complete(CID.parse(a.task), { worker: ctx.self, ok: true, result });
     } catch (err) {
       const e: MeshError = toMeshError(err);
       ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
-      const error = { code: e.code, message: e.userMessage.slice(0, 2_000) };
-      completion = {
-        task: a.task,
-        attempt: a.attempt,
-        ok: false,
-        error,
-        wallMs: Date.now() - started,
+      const retryable = e.retryable || RETRYABLE_CODES.has(e.code);
+      const error = { code: e.code, message: e.userMessage.slice(0, 2_000), retryable };
+      const wallMs = Date.now() - started;
+      return {
+        completion: { task: a.task, attempt: a.attempt, ok: false, error, wallMs },
+        blocks: [],
       };
-      await ctx.ledgers
-        .get(roomId)
-        .complete(CID.parse(a.task), { worker: ctx.self, ok: false, error });
     }
-    await ctx.client
-      .send(roomId, EVENT.complete, { completions: [completion], blocks }, ctx.signal)
-      .catch((err: unknown) =>
-        ctx.log.error('could not report a completion', { task: a.task, err }),
-      );
+  }
+
+  #batcher(room: MeshRoom): Batcher<Report> {
+    let batcher = this.#reports.get(room.id);
+    if (!batcher) {
+      batcher = new Batcher<Report>({
+        send: async (items) => {
+          const content = {
+            completions: items.map((i) => i.completion),
+            blocks: items.flatMap((i) => i.blocks).slice(0, 200),
+          };
+          await this.#ctx.client.send(room.id, EVENT.complete, content, this.#ctx.signal);
+          this.#onReported(
+            room,
+            items.map((i) => i.completion),
+          );
+        },
+        maxItems: 50,
+        log: this.#ctx.log,
+        what: 'completion',
+        signal: this.#ctx.signal,
+      });
+      this.#reports.set(room.id, batcher);
+    }
+    return batcher;
+  }
+
+  /** One renew event per room for every assignment held, so none expires while it waits. */
+  async #renewAll(): Promise<void> {
+    const byRoom = new Map<RoomId, Held[]>();
+    for (const h of this.#held.values()) {
+      const list = byRoom.get(h.room.id) ?? [];
+      list.push(h);
+      byRoom.set(h.room.id, list);
+    }
+    for (const [roomId, held] of byRoom) {
+      const leases = held.slice(0, 500).map((h) => ({ task: h.task, attempt: h.attempt }));
+      await this.#ctx.client
+        .send(roomId, MESH_EVENT.renew, { leases }, this.#ctx.signal)
+        .catch((err: unknown) => this.#ctx.log.warn('could not renew assignments', { err }));
+    }
   }
 }

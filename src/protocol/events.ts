@@ -65,11 +65,15 @@ export const assignmentSchema = z.strictObject({
 export const assignSchema = z.strictObject({
   term: z.number().int().nonnegative(),
   assignments: z.array(assignmentSchema).min(1).max(100),
+  /** How long each assignment lives unless its worker renews it (org.meshbot.renew). */
+  leaseMs: z.number().int().min(500).max(86_400_000).optional(),
 });
 
 const failureSchema = z.strictObject({
   code: z.string().max(64),
   message: z.string().max(2_000),
+  /** Whether another node (or another try) may succeed; the coordinator then retries. */
+  retryable: z.boolean().optional(),
 });
 
 export const completionSchema = z.strictObject({

@@ -35,7 +35,7 @@ describe('the command parser', () => {
   it('names the known commands for an unknown one', () => {
     const r = parseCommand('!frobnicate');
     expect(r.kind === 'usage' && r.message).toBe(
-      'unknown command !frobnicate; commands: !run, !help',
+      'unknown command !frobnicate; commands: !run, !status, !cancel, !mesh, !help',
     );
   });
 
@@ -48,5 +48,22 @@ describe('the command parser', () => {
     const text = helpText([{ name: 'wordcount', description: 'counts words' }]);
     expect(text).toContain('!run <engine> <cid> [key=value ...]');
     expect(text).toContain('wordcount — counts words');
+  });
+});
+
+describe('the coordination commands', () => {
+  it('reads `!status <task>` and `!cancel <task>`, or no task inside a thread', () => {
+    expect(parseCommand('!status bafytask123')).toEqual({
+      kind: 'ok',
+      command: { name: 'status', task: 'bafytask123' },
+    });
+    expect(parseCommand('!cancel', true)).toEqual({ kind: 'ok', command: { name: 'cancel' } });
+    const r = parseCommand('!cancel');
+    expect(r.kind === 'usage' && r.message).toBe('name the task. Usage: !cancel <task>');
+  });
+
+  it('answers arguments to `!mesh` with its usage', () => {
+    const r = parseCommand('!mesh now');
+    expect(r.kind === 'usage' && r.message).toContain('Usage: !mesh');
   });
 });

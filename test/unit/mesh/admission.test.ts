@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chooseCoordinator, chooseWorker } from '../../../src/coordinator/choose.ts';
 import { asUserId, type UserId } from '../../../src/ids.ts';
 import { Admission } from '../../../src/mesh/admission.ts';
-import { liveNodes, type RoomView } from '../../../src/mesh/roster.ts';
+import type { RoomView } from '../../../src/mesh/roster.ts';
 import type { NodeState } from '../../../src/protocol/events.ts';
 
 const u = (s: string): UserId => asUserId(s);
@@ -55,22 +54,22 @@ describe('the mesh policy', () => {
     expect(admission.isNode(view(), u('@gone:x'))).toBe(false);
     expect(admission.isNode(view(), u('@pleb:x'))).toBe(false);
   });
-});
 
-describe('the skeleton coordinator', () => {
-  it('is the live node with the lowest id, the same on every node', () => {
-    expect(liveNodes(view())).toEqual(['@bot1:x', '@bot2:x']);
-    expect(chooseCoordinator(liveNodes(view()))).toBe('@bot1:x');
-    expect(chooseCoordinator([])).toBeNull();
+  it('with a node power level, counts only announced members at it or listed', () => {
+    const strict = new Admission({
+      owner: '@owner:x',
+      admission: { users: [], powerLevel: 50, nodes: ['@bot2:x'], nodePowerLevel: 10 },
+    });
+    const v = view();
+    v.powerLevels.set(u('@bot1:x'), 10);
+    v.nodes.set(u('@pleb:x'), state);
+    expect(strict.isNode(v, u('@bot1:x'))).toBe(true);
+    expect(strict.isNode(v, u('@bot2:x'))).toBe(true);
+    expect(strict.isNode(v, u('@pleb:x'))).toBe(false);
   });
 
-  it('gives work to the least-loaded node that runs the engine', () => {
-    const nodes = [
-      { id: u('@a:x'), engines: ['wordcount'], load: 2 },
-      { id: u('@b:x'), engines: ['wordcount'], load: 1 },
-      { id: u('@c:x'), engines: ['sha256'], load: 0 },
-    ];
-    expect(chooseWorker(nodes, 'wordcount')).toBe('@b:x');
-    expect(chooseWorker(nodes, 'whisper')).toBeNull();
+  it('tells a member who may not submit why', () => {
+    expect(admission.refusal(view(), u('@pleb:x'))).toContain('power level 50');
+    expect(admission.refusal(view(), u('@owner:x'))).toBeNull();
   });
 });

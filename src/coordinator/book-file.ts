@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BookSnapshot } from './task-book.ts';
+
+/**
+ * A room's TaskBook on disk, so a restarted node remembers what happened before its saved
+ * sync position. Written atomically; the sync position is saved only after it.
+ */
+export class BookFile {
+  readonly #file: string;
+
+  constructor(dir: string, roomId: string) {
+    const name = createHash('sha256').update(roomId).digest('hex').slice(0, 24);
+    this.#file = join(dir, `${name}.json`);
+  }
+
+  async load(): Promise<BookSnapshot | undefined> {
+    try {
+      const parsed = JSON.parse(await readFile(this.#file, 'utf8')) as BookSnapshot;
+      if (!Array.isArray(parsed?.tasks) || !Array.isArray(parsed.requests)) return undefined;
+      return { ...parsed, handled: Array.isArray(parsed.handled) ? parsed.handled : [] };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+  }
+
+  async save(snapshot: BookSnapshot): Promise<void> {
+    await mkdir(join(this.#file, '..'), { recursive: true });
+    const tmp = `${this.#file}.tmp`;
+    await writeFile(tmp, JSON.stringify(snapshot));
+    await rename(tmp, this.#file);
+  }
+}

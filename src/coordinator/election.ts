@@ -1,0 +1,120 @@
+import type { UserId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Lease } from '../protocol/manager.ts';
+import { LeaseClock } from './lease.ts';
+
+export interface ElectionOptions {
+  self: UserId;
+  /** The lease this node asks for when it claims or renews. */
+  leaseMs: number;
+  /** The room's live nodes, sorted: the order in which they may claim an expired lease. */
+  candidates: () => UserId[];
+  /** Sends the lease state event. */
+  publish: (lease: Lease) => Promise<void>;
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * The election of one room, driven by `tick()` (on a timer and after each lease event).
+ * The holder renews at a third of its lease. When the lease has expired, the live nodes claim
+ * in a fixed order, one stagger apart, each only if nobody claimed before its turn; the
+ * expired holder comes last. A claim takes the highest term seen plus one. Two claims of the
+ * same term (no compare-and-swap in Matrix state) resolve to the later one in the timeline:
+ * the other claimant sees it and steps down, having cost at most some duplicate work.
+ */
+export class Election {
+  readonly clock: LeaseClock;
+  readonly #o: ElectionOptions;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  #renewal = 0;
+  #lastSend = Number.NEGATIVE_INFINITY;
+  #busy = false;
+  #lastTick: number;
+  #quietUntil = 0;
+
+  constructor(opts: ElectionOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#lastTick = this.#startedAt;
+    this.clock = new LeaseClock(opts.self);
+  }
+
+  /** Whether this node is the coordinator now. */
+  acting(): boolean {
+    return this.clock.acting(this.#now());
+  }
+
+  /** The term this node acts in (meaningful while `acting()`). */
+  get term(): number {
+    return this.clock.current?.term ?? 0;
+  }
+
+  /** Time between two claims in the candidate order. */
+  get stagger(): number {
+    return Math.max(250, Math.round(this.#o.leaseMs / 4));
+  }
+
+  async tick(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      await this.#decide();
+    } catch (err) {
+      this.#o.log.warn('lease update failed; will try again', { err });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #decide(): Promise<void> {
+    const now = this.#now();
+    const third = this.#o.leaseMs / 3;
+    // Woken from a pause (SIGSTOP, a frozen VM): what this node knows of the room is stale,
+    // so it claims nothing until the sync has had time to bring the news.
+    if (now - this.#lastTick > this.#o.leaseMs / 2) this.#quietUntil = now + this.#o.leaseMs / 2;
+    this.#lastTick = now;
+    const current = this.clock.current;
+    if (this.clock.acting(now)) {
+      if (now - this.#lastSend >= third && current) await this.#send(current.term);
+      return;
+    }
+    // A claim or renewal is on its way: wait for it to come back through the sync.
+    if (now - this.#lastSend < third) return;
+    if (this.clock.inherited()) {
+      this.#o.log.info('this node held the lease before a restart: claiming a new term');
+      await this.#send(this.clock.highestTerm + 1);
+      return;
+    }
+    const expires = this.clock.expiresAt() ?? this.#startedAt;
+    if (now < expires || now < this.#quietUntil) return;
+    const order = this.#order(current?.holder as UserId | undefined);
+    const rank = order.indexOf(this.#o.self);
+    if (rank < 0 || now < expires + rank * this.stagger) return;
+    this.#o.log.info('coordinator lease expired: claiming it', {
+      previous: current?.holder,
+      term: this.clock.highestTerm + 1,
+    });
+    await this.#send(this.clock.highestTerm + 1);
+  }
+
+  #order(expiredHolder: UserId | undefined): UserId[] {
+    const live = this.#o.candidates().filter((n) => n !== expiredHolder);
+    return expiredHolder ? [...live, expiredHolder] : live;
+  }
+
+  async #send(term: number): Promise<void> {
+    const lease: Lease = {
+      holder: this.#o.self,
+      term,
+      leaseMs: this.#o.leaseMs,
+      renewal: ++this.#renewal,
+    };
+    const at = this.#now();
+    this.clock.noteSend(lease, at);
+    this.#lastSend = at;
+    await this.#o.publish(lease);
+  }
+}

@@ -1,0 +1,85 @@
+import type { UserId } from '../ids.ts';
+import type { Lease } from '../protocol/manager.ts';
+
+/** The lease as this node last saw it in the room, with the local time it was seen. */
+export interface SeenLease extends Lease {
+  seenAt: number;
+}
+
+const TERM_MEMORY = 64;
+
+/**
+ * What one node knows about the coordinator's lease. Matrix state has no compare-and-swap,
+ * so the rule is plain: the current lease is the last lease event in timeline order, and it
+ * expires `leaseMs` after this node saw it. The holder measures its own lease from the
+ * moment it *sent* the renewal, which is never later than anyone saw it: the holder stops
+ * acting before any other node may take over. A paused holder (SIGSTOP) wakes up with an
+ * expired lease by its own clock and acts no more; anything it still sends carries an old
+ * term, which workers reject once they saw the newer one.
+ */
+export class LeaseClock {
+  readonly self: UserId;
+  #current: SeenLease | undefined;
+  #highest = 0;
+  readonly #holders = new Map<number, UserId>();
+  /** When this node sent each of its own lease events, by `term/renewal`. */
+  readonly #sent = new Map<string, number>();
+  #validUntil = 0;
+
+  constructor(self: UserId) {
+    this.self = self;
+  }
+
+  get current(): SeenLease | undefined {
+    return this.#current;
+  }
+
+  get highestTerm(): number {
+    return this.#highest;
+  }
+
+  /** The holder of a term, as far as this node saw the claims. */
+  holderOf(term: number): UserId | undefined {
+    return this.#holders.get(term);
+  }
+
+  /** Called just before this node sends a lease event: its own lease runs from here. */
+  noteSend(lease: Lease, at: number): void {
+    this.#sent.set(`${lease.term}/${lease.renewal}`, at);
+    if (this.#sent.size > TERM_MEMORY) this.#sent.delete(this.#sent.keys().next().value as string);
+  }
+
+  /** A lease event from the room's timeline (or its state, on start). */
+  observe(lease: Lease, at: number): void {
+    this.#current = { ...lease, seenAt: at };
+    this.#highest = Math.max(this.#highest, lease.term);
+    this.#holders.set(lease.term, lease.holder as UserId);
+    if (this.#holders.size > TERM_MEMORY) {
+      this.#holders.delete(this.#holders.keys().next().value as number);
+    }
+    const sentAt = this.#sent.get(`${lease.term}/${lease.renewal}`);
+    this.#validUntil =
+      lease.holder === this.self && sentAt !== undefined ? sentAt + lease.leaseMs : 0;
+  }
+
+  /** A term seen elsewhere (an assignment): raises the highest term without a holder. */
+  observeTerm(term: number): void {
+    this.#highest = Math.max(this.#highest, term);
+  }
+
+  /** Whether this node is the coordinator now, by its own (conservative) clock. */
+  acting(now: number): boolean {
+    return this.#current?.holder === this.self && now < this.#validUntil;
+  }
+
+  /** When the current lease runs out in this node's eyes; null when there is none. */
+  expiresAt(): number | null {
+    return this.#current ? this.#current.seenAt + this.#current.leaseMs : null;
+  }
+
+  /** The latest lease names this node but this process never sent it (a restart). */
+  inherited(): boolean {
+    const c = this.#current;
+    return !!c && c.holder === this.self && !this.#sent.has(`${c.term}/${c.renewal}`);
+  }
+}

@@ -1,0 +1,15 @@
+import * as dagJson from '@ipld/dag-json';
+import { parseTask, type Task } from '../queue/task.ts';
+import { cidFromString, verifyBlock } from '../store/index.ts';
+
+/**
+ * A task block carried in a Manager event, checked against the task id it claims to be:
+ * its bytes must hash to the CID, and it must be a valid task. Throws BadInputError (or a
+ * corrupt-block error) for anything a hostile sender could put there.
+ */
+export function readTaskBlock(id: string, base64: string): Task {
+  const cid = cidFromString(id);
+  const bytes = Buffer.from(base64, 'base64');
+  verifyBlock(cid, bytes);
+  return parseTask(dagJson.decode(bytes));
+}

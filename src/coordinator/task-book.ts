@@ -1,0 +1,281 @@
+import type { Completion } from '../protocol/events.ts';
+import { FINAL, type PendingRequest, type TaskRecord } from './task-record.ts';
+
+/** What a task block says about itself (decoded and checked by the caller). */
+export interface TaskInfo {
+  request: string;
+  submitter: string;
+  engine: string;
+}
+
+export interface BookSnapshot {
+  seq: number;
+  tasks: TaskRecord[];
+  requests: PendingRequest[];
+  handled: string[];
+}
+
+const KEEP_FINISHED = 2_000;
+const KEEP_REQUESTS = 1_000;
+const KEEP_HANDLED = 5_000;
+
+/**
+ * The Manager's view of one room: tasks with their attempts, leases and outcomes, and the
+ * commands no coordinator has handled yet. Every node keeps one from the same room events,
+ * in the same order, with the same rules, so whichever node coordinates next knows what is
+ * pending. Pure: times are passed in; the caller persists snapshots.
+ */
+export class TaskBook {
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #byRequest = new Map<string, string>();
+  readonly #requests = new Map<string, PendingRequest>();
+  readonly #handled = new Set<string>();
+  #seq = 0;
+
+  get(id: string): TaskRecord | undefined {
+    return this.#tasks.get(id);
+  }
+
+  byRequest(request: string): TaskRecord | undefined {
+    const id = this.#byRequest.get(request);
+    return id === undefined ? undefined : this.#tasks.get(id);
+  }
+
+  all(): TaskRecord[] {
+    return [...this.#tasks.values()];
+  }
+
+  /** A command seen in the room; ignored when some node handled it already. */
+  request(r: PendingRequest): void {
+    if (this.#handled.has(r.id) || this.#requests.has(r.id)) return;
+    this.#requests.set(r.id, r);
+    trim(this.#requests, KEEP_REQUESTS);
+  }
+
+  /** A coordinator answered or took a request: no other node handles it again. */
+  handled(request: string): void {
+    this.#requests.delete(request);
+    this.#handled.add(request);
+    trim(this.#handled, KEEP_HANDLED);
+  }
+
+  isHandled(request: string): boolean {
+    return this.#handled.has(request);
+  }
+
+  /** Commands waiting for a coordinator, oldest first. */
+  unhandled(): PendingRequest[] {
+    return [...this.#requests.values()];
+  }
+
+  /** A task was accepted (its block is known). Idempotent. */
+  accept(id: string, block: string, info: TaskInfo, now: number): TaskRecord {
+    this.handled(info.request);
+    const known = this.#tasks.get(id);
+    if (known) {
+      known.block ??= FINAL.has(known.state) && known.answered ? undefined : block;
+      return known;
+    }
+    const rec: TaskRecord = {
+      id,
+      block,
+      ...info,
+      state: 'queued',
+      attempt: 0,
+      failures: [],
+      answered: false,
+      acceptedAt: now,
+      seq: ++this.#seq,
+    };
+    this.#tasks.set(id, rec);
+    this.#byRequest.set(info.request, id);
+    return rec;
+  }
+
+  /** An assignment (a newer attempt supersedes an older one; a final task stays final). */
+  assign(
+    id: string,
+    a: { worker: string; attempt: number; term: number },
+    leaseMs: number,
+    now: number,
+  ): void {
+    const rec = this.#tasks.get(id);
+    if (!rec || FINAL.has(rec.state) || a.attempt < rec.attempt) return;
+    if (a.attempt === rec.attempt && rec.state === 'assigned' && (rec.term ?? 0) > a.term) return;
+    Object.assign(rec, { state: 'assigned', ...a, leaseUntil: now + leaseMs, assignedAt: now });
+  }
+
+  /** A worker keeps its assignment alive. */
+  renew(worker: string, id: string, attempt: number, leaseMs: number, now: number): void {
+    const rec = this.#tasks.get(id);
+    if (rec?.state !== 'assigned' || rec.worker !== worker || rec.attempt !== attempt) return;
+    rec.leaseUntil = now + leaseMs;
+  }
+
+  /**
+   * A worker's report. A result is final whatever the attempt; a failure is final when it
+   * cannot be retried or the attempts are used up, else the task waits for another worker.
+   */
+  complete(worker: string, c: Completion, maxAttempts: number, now: number): void {
+    const rec = this.#tasks.get(c.task);
+    if (!rec || FINAL.has(rec.state)) return;
+    if (c.ok && c.result) {
+      Object.assign(rec, { state: 'done', result: c.result, worker, finishedAt: now });
+      return;
+    }
+    const error = c.error ?? { code: 'ERROR', message: 'unknown error' };
+    this.#fail(rec, { attempt: c.attempt, worker, code: error.code, message: error.message });
+    const current = c.attempt === rec.attempt;
+    if (error.retryable !== true || rec.attempt >= maxAttempts) {
+      if (current || error.retryable !== true) this.#finish(rec, error, now);
+    } else if (current) {
+      rec.state = 'queued';
+    }
+  }
+
+  /**
+   * Assignments whose lease ran out (their worker vanished): the task waits for another
+   * worker, or fails for good after `maxAttempts`. Only the acting coordinator calls this;
+   * the others follow from its next assignment or its answer.
+   */
+  expire(now: number, maxAttempts: number): TaskRecord[] {
+    const changed: TaskRecord[] = [];
+    for (const rec of this.#tasks.values()) {
+      if (rec.state !== 'assigned' || (rec.leaseUntil ?? 0) > now) continue;
+      const message = `${rec.worker} stopped answering while running it (attempt ${rec.attempt})`;
+      this.#fail(rec, { attempt: rec.attempt, worker: rec.worker, code: 'LOST', message });
+      if (rec.attempt >= maxAttempts) {
+        this.#finish(rec, { code: 'GAVE_UP', message: reasons(rec) }, now);
+      } else rec.state = 'queued';
+      changed.push(rec);
+    }
+    return changed;
+  }
+
+  /** Every assignment of `worker` is lost now (it left the room). */
+  dropWorker(worker: string, now: number): void {
+    for (const rec of this.#tasks.values()) {
+      if (rec.state === 'assigned' && rec.worker === worker) rec.leaseUntil = now - 1;
+    }
+  }
+
+  /** A new coordinator gives every running assignment a full lease from now. */
+  refreshLeases(leaseMs: number, now: number): void {
+    for (const rec of this.#tasks.values()) {
+      if (rec.state === 'assigned') rec.leaseUntil = Math.max(rec.leaseUntil ?? 0, now + leaseMs);
+    }
+  }
+
+  /** The coordinator gives up on a task (no node can run it): final, with the reason. */
+  giveUp(id: string, error: { code: string; message: string }, now: number): void {
+    const rec = this.#tasks.get(id);
+    if (rec && !FINAL.has(rec.state)) this.#finish(rec, error, now);
+  }
+
+  /** Withdrawn before it finished: final, and answered as cancelled. */
+  cancel(id: string, why: string, now: number): boolean {
+    const rec = this.#tasks.get(id);
+    if (!rec || FINAL.has(rec.state)) return false;
+    Object.assign(rec, {
+      state: 'cancelled',
+      error: { code: 'CANCELLED', message: why },
+      finishedAt: now,
+    });
+    return true;
+  }
+
+  /** A final answer seen in the room (from any node). */
+  answered(
+    id: string,
+    state: 'done' | 'failed' | 'cancelled' | undefined,
+    now: number,
+    error?: { code: string; message: string },
+  ): void {
+    const rec = this.#tasks.get(id);
+    if (!rec) return;
+    if (!FINAL.has(rec.state)) {
+      rec.state = state ?? 'done';
+      rec.finishedAt = now;
+      if (error) rec.error = error;
+    }
+    rec.answered = true;
+    rec.block = undefined;
+    this.#prune();
+  }
+
+  /** Tasks waiting for a worker, in acceptance order. */
+  queued(): TaskRecord[] {
+    return this.all()
+      .filter((r) => r.state === 'queued')
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Final tasks nobody has answered yet. */
+  unanswered(): TaskRecord[] {
+    return this.all().filter((r) => FINAL.has(r.state) && !r.answered);
+  }
+
+  /** Assignments held per worker, and tasks running per submitter. */
+  load(): { perWorker: Map<string, number>; perSubmitter: Map<string, number> } {
+    const perWorker = new Map<string, number>();
+    const perSubmitter = new Map<string, number>();
+    for (const r of this.#tasks.values()) {
+      if (r.state !== 'assigned' || !r.worker) continue;
+      perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + 1);
+      perSubmitter.set(r.submitter, (perSubmitter.get(r.submitter) ?? 0) + 1);
+    }
+    return { perWorker, perSubmitter };
+  }
+
+  snapshot(): BookSnapshot {
+    return {
+      seq: this.#seq,
+      tasks: this.all(),
+      requests: this.unhandled(),
+      handled: [...this.#handled],
+    };
+  }
+
+  restore(s: BookSnapshot): void {
+    this.#seq = Math.max(this.#seq, s.seq);
+    for (const t of s.tasks) {
+      this.#tasks.set(t.id, t);
+      this.#byRequest.set(t.request, t.id);
+    }
+    for (const h of s.handled) this.#handled.add(h);
+    for (const r of s.requests) this.request(r);
+  }
+
+  #fail(rec: TaskRecord, f: TaskRecord['failures'][number]): void {
+    if (!rec.failures.some((x) => x.attempt === f.attempt && x.worker === f.worker)) {
+      rec.failures.push(f);
+    }
+  }
+
+  #finish(rec: TaskRecord, error: { code: string; message: string }, now: number): void {
+    Object.assign(rec, { state: 'failed', error, finishedAt: now });
+  }
+
+  /** Keeps the newest answered tasks (to ignore late duplicates); drops the oldest beyond. */
+  #prune(): void {
+    const done = this.all().filter((r) => r.answered);
+    if (done.length <= KEEP_FINISHED) return;
+    done.sort((a, b) => a.seq - b.seq);
+    for (const r of done.slice(0, done.length - KEEP_FINISHED)) {
+      this.#tasks.delete(r.id);
+      this.#byRequest.delete(r.request);
+    }
+  }
+}
+
+/** Every failure of a task, one line each, for the final answer. */
+export function reasons(rec: TaskRecord): string {
+  return rec.failures.map((f) => `attempt ${f.attempt} on ${f.worker}: ${f.message}`).join('; ');
+}
+
+function trim<T>(c: Map<string, T> | Set<string>, max: number): void {
+  while (c.size > max) {
+    const first = c.keys().next().value as string;
+    c.delete(first);
+  }
+}

@@ -1,0 +1,49 @@
+/** One task as the Manager protocol tracks it, on every node of the room. */
+export type TaskState = 'queued' | 'assigned' | 'done' | 'failed' | 'cancelled';
+
+export const FINAL: ReadonlySet<TaskState> = new Set(['done', 'failed', 'cancelled']);
+
+export interface Failure {
+  attempt: number;
+  worker?: string;
+  code: string;
+  message: string;
+}
+
+export interface TaskRecord {
+  /** The task's CID (its id). */
+  id: string;
+  /** The task's dag-json block, base64; dropped once the task is final and answered. */
+  block?: string;
+  /** The `!run` event, its sender and the engine asked for. */
+  request: string;
+  submitter: string;
+  engine: string;
+  state: TaskState;
+  /** The latest attempt number assigned (0 while never assigned). */
+  attempt: number;
+  worker?: string;
+  term?: number;
+  /** Local time the current assignment expires unless renewed. */
+  leaseUntil?: number;
+  failures: Failure[];
+  result?: string;
+  error?: { code: string; message: string };
+  /** A node replied with the final state, so nobody answers again. */
+  answered: boolean;
+  acceptedAt: number;
+  assignedAt?: number;
+  finishedAt?: number;
+  /** Acceptance order, for first-come-first-served within one submitter. */
+  seq: number;
+}
+
+/** A command seen in the room and not yet handled by a coordinator. */
+export interface PendingRequest {
+  id: string;
+  sender: string;
+  body: string;
+  /** The request's `m.relates_to`, so a reply lands in the right thread. */
+  relatesTo?: unknown;
+  seenAt: number;
+}

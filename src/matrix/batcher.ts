@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log/logger.ts';
+
+export interface BatcherOptions<T> {
+  /** Sends one batch as one event; a throw means "try this batch again later". */
+  send: (items: T[]) => Promise<void>;
+  /** Most items in one event. */
+  maxItems: number;
+  /** Most JSON bytes of items in one event (events are capped at 64 KiB). Default 40 000. */
+  maxBytes?: number;
+  log: Logger;
+  /** Named in log lines. */
+  what: string;
+  /** Stops retrying when aborted; items not sent are then dropped. */
+  signal: AbortSignal;
+  /** First wait after a failed send, ms; doubles up to 30 s. Default 1000. */
+  retryDelayMs?: number;
+}
+
+interface Pending<T> {
+  item: T;
+  size: number;
+  done: () => void;
+}
+
+/**
+ * Sends items as few events as possible (invariant 7): while one event is on its way — or
+ * waits out a rate limit — new items gather for the next one. A batch that fails is sent
+ * again until it goes through or the node stops, so nothing handed over is lost.
+ */
+export class Batcher<T> {
+  readonly #o: BatcherOptions<T>;
+  readonly #queue: Pending<T>[] = [];
+  #running: Promise<void> | undefined;
+
+  constructor(opts: BatcherOptions<T>) {
+    this.#o = opts;
+  }
+
+  /** Resolves once the event carrying `item` was sent. */
+  push(item: T): Promise<void> {
+    return new Promise((done) => {
+      this.#queue.push({ item, size: Buffer.byteLength(JSON.stringify(item)), done });
+      this.#running ??= this.#drain().finally(() => {
+        this.#running = undefined;
+      });
+    });
+  }
+
+  /** Resolves when everything pushed so far was sent. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    // Let the current turn of the event loop add its items to this batch.
+    await Promise.resolve();
+    let delay = this.#o.retryDelayMs ?? 1000;
+    while (this.#queue.length > 0 && !this.#o.signal.aborted) {
+      const batch = this.#take();
+      try {
+        await this.#o.send(batch.map((p) => p.item));
+        for (const p of batch) p.done();
+        delay = this.#o.retryDelayMs ?? 1000;
+      } catch (err) {
+        this.#queue.unshift(...batch);
+        this.#o.log.warn(`${this.#o.what}: send failed, will retry`, { err, delayMs: delay });
+        await sleep(delay, undefined, { signal: this.#o.signal }).catch(() => {});
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  #take(): Pending<T>[] {
+    const maxBytes = this.#o.maxBytes ?? 40_000;
+    const batch: Pending<T>[] = [];
+    let bytes = 0;
+    while (this.#queue.length > 0 && batch.length < this.#o.maxItems) {
+      const next = this.#queue[0] as Pending<T>;
+      if (batch.length > 0 && bytes + next.size > maxBytes) break;
+      batch.push(this.#queue.shift() as Pending<T>);
+      bytes += next.size;
+    }
+    return batch;
+  }
+}

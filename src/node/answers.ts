@@ -1,0 +1,96 @@
+import { CID } from 'multiformats/cid';
+import { reasons } from '../coordinator/task-book.ts';
+import type { TaskRecord } from '../coordinator/task-record.ts';
+import type { EventId } from '../ids.ts';
+import { threadedReply } from '../matrix/reply.ts';
+import type { RoomEvent } from '../matrix/types.ts';
+import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';
+import { getTask } from '../queue/task.ts';
+import type { NodeContext } from './context.ts';
+import { formatResult } from './format-result.ts';
+import type { MeshRoom } from './mesh-room.ts';
+import { Serial } from './serial.ts';
+
+/** Emoji reactions that show a request's state. */
+export const ACK = { accepted: '👀', done: '✅', failed: '❌' } as const;
+
+/**
+ * Sends a tagged threaded reply: every node that sees it marks the request handled (and the
+ * task answered), so no later coordinator answers it again.
+ */
+export async function sendReply(
+  ctx: NodeContext,
+  room: MeshRoom,
+  to: { id: string; relatesTo?: unknown },
+  text: string,
+  tag: ReplyTag = {},
+): Promise<void> {
+  const event = {
+    event_id: to.id,
+    content: { 'm.relates_to': to.relatesTo },
+  } as unknown as RoomEvent;
+  const content = { ...threadedReply(event, text), [REPLY_TAG]: tag };
+  await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
+}
+
+/**
+ * The acting coordinator's answers: one reply per finished task, to the `!run` that asked.
+ * Checked against the lease right before sending, so a coordinator that lost its lease
+ * leaves the answer to the next one (which sees this one's reply, if it went out, and
+ * stays quiet).
+ */
+export class Answers {
+  readonly #ctx: NodeContext;
+  readonly #inFlight = new Set<string>();
+  readonly #queue: Serial;
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+    this.#queue = new Serial(ctx.log, 'answer');
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  answerAll(room: MeshRoom): void {
+    for (const rec of room.book.unanswered()) {
+      if (this.#inFlight.has(rec.id)) continue;
+      this.#inFlight.add(rec.id);
+      this.#queue.push(() => this.#answer(room, rec).finally(() => this.#inFlight.delete(rec.id)));
+    }
+  }
+
+  async #answer(room: MeshRoom, rec: TaskRecord): Promise<void> {
+    const ctx = this.#ctx;
+    if (rec.answered || !room.election.acting()) return;
+    const text = await this.#text(rec);
+    if (rec.answered || !room.election.acting()) return;
+    const state =
+      rec.state === 'done' ? 'done' : rec.state === 'cancelled' ? 'cancelled' : 'failed';
+    await sendReply(ctx, room, { id: rec.request }, text, { task: rec.id, state });
+    room.book.answered(rec.id, state, Date.now());
+    room.changed();
+    const key = state === 'done' ? ACK.done : ACK.failed;
+    void ctx.client.react(room.id, rec.request as EventId, key).catch(() => {});
+  }
+
+  async #text(rec: TaskRecord): Promise<string> {
+    const ctx = this.#ctx;
+    if (rec.state === 'cancelled') return `${rec.engine}: ${rec.error?.message ?? 'cancelled'}`;
+    if (rec.state !== 'done' || !rec.result) {
+      const all = rec.failures.length > 1 ? `\nattempts: ${reasons(rec)}` : '';
+      return `${rec.engine} failed: ${rec.error?.message ?? 'unknown error'} (${rec.error?.code ?? 'ERROR'})${all}`;
+    }
+    try {
+      const cid = CID.parse(rec.id);
+      if (rec.block) await ctx.store.putBlock(cid, Buffer.from(rec.block, 'base64'));
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
+      const task = await getTask(ctx.store, cid, { signal });
+      const completion = { task: rec.id, attempt: rec.attempt, ok: true, result: rec.result };
+      return await formatResult(ctx, task, completion);
+    } catch {
+      return `${rec.engine} done. Result: ${rec.result}`;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { decodeInline } from '../blocks/codec.ts';
+import { readTaskBlock } from '../coordinator/task-block.ts';
+import type { UserId } from '../ids.ts';
+import type { RoomEvent } from '../matrix/types.ts';
+import { type AssignEvent, assignSchema, completeSchema, EVENT } from '../protocol/events.ts';
+import {
+  acceptSchema,
+  cancelSchema,
+  leaseSchema,
+  MESH_EVENT,
+  REPLY_TAG,
+  renewSchema,
+  replyTagSchema,
+} from '../protocol/manager.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+
+/** The room events that change the Manager's book, on every node. */
+export const BOOK_EVENTS: ReadonlySet<string> = new Set([
+  EVENT.assign,
+  EVENT.complete,
+  MESH_EVENT.accept,
+  MESH_EVENT.renew,
+  MESH_EVENT.cancel,
+  MESH_EVENT.lease,
+]);
+
+/**
+ * Applies one Manager event to the room's book. The sender must be an admitted node (a
+ * forged event from any other member is dropped), and content must match its schema; a
+ * coordinator's event must come from the holder of its term, and not from a term older
+ * than the newest seen. Returns false when the event was dropped.
+ */
+export async function applyBookEvent(
+  ctx: NodeContext,
+  room: MeshRoom,
+  event: RoomEvent,
+): Promise<boolean> {
+  const now = Date.now();
+  const view = ctx.roster.view(room.id);
+  if (!ctx.admission.isNode(view, event.sender)) {
+    return drop(ctx, event, 'sender is not a node of this mesh');
+  }
+  room.heard(event.sender);
+  const { book } = room;
+  const { mesh } = ctx.config;
+  switch (event.type) {
+    case MESH_EVENT.lease: {
+      if (event.state_key !== '') return drop(ctx, event, 'lease with a state key');
+      const p = leaseSchema.safeParse(event.content);
+      if (!p.success || p.data.holder !== event.sender) return drop(ctx, event, 'invalid lease');
+      room.election.clock.observe(p.data, now);
+      return true;
+    }
+    case EVENT.assign: {
+      const p = assignSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid assign');
+      if (!fromCoordinatorOf(room, p.data.term, event.sender)) {
+        const highest = room.election.clock.highestTerm;
+        return drop(
+          ctx,
+          event,
+          `assignment from an old term rejected (${p.data.term} < ${highest})`,
+        );
+      }
+      recordAssignments(room, p.data, now, mesh.assignmentLeaseMs);
+      break;
+    }
+    case MESH_EVENT.accept: {
+      const p = acceptSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid accept');
+      if (!fromCoordinatorOf(room, p.data.term, event.sender)) return drop(ctx, event, 'old term');
+      for (const t of p.data.tasks) acceptBlock(room, t.task, t.block, now);
+      break;
+    }
+    case MESH_EVENT.renew: {
+      const p = renewSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid renew');
+      for (const l of p.data.leases) {
+        book.renew(event.sender, l.task, l.attempt, mesh.assignmentLeaseMs, now);
+      }
+      break;
+    }
+    case EVENT.complete: {
+      const p = completeSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid complete');
+      for (const b of p.data.blocks) {
+        const { cid, bytes } = decodeInline(b);
+        await ctx.store.putBlock(cid, bytes).catch((err: unknown) => {
+          ctx.log.warn('bad result block', { err });
+        });
+      }
+      for (const c of p.data.completions) book.complete(event.sender, c, mesh.maxAttempts, now);
+      break;
+    }
+    case MESH_EVENT.cancel: {
+      const p = cancelSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid cancel');
+      if (!fromCoordinatorOf(room, p.data.term, event.sender)) return drop(ctx, event, 'old term');
+      for (const id of p.data.tasks) book.cancel(id, 'cancelled by its submitter', now);
+      break;
+    }
+    default:
+      return false;
+  }
+  room.changed();
+  return true;
+}
+
+/** A bot's threaded reply: the request is handled, and a tagged task is answered. */
+export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): void {
+  const tag = event.content[REPLY_TAG];
+  if (tag === undefined) return;
+  if (!ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
+  const parsed = replyTagSchema.safeParse(tag);
+  const rel = event.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: unknown } };
+  const request = rel?.['m.in_reply_to']?.event_id;
+  if (!parsed.success || typeof request !== 'string') return;
+  room.heard(event.sender);
+  room.book.handled(request);
+  if (parsed.data.task) room.book.answered(parsed.data.task, parsed.data.state, Date.now());
+  room.changed();
+}
+
+/** Records a coordinator's assignments (the worker side checks its own separately). */
+export function recordAssignments(
+  room: MeshRoom,
+  data: AssignEvent,
+  now: number,
+  defaultLeaseMs: number,
+): void {
+  room.election.clock.observeTerm(data.term);
+  for (const a of data.assignments) {
+    if (!acceptBlock(room, a.task, a.block, now)) continue;
+    room.book.assign(
+      a.task,
+      { worker: a.worker, attempt: a.attempt, term: data.term },
+      data.leaseMs ?? defaultLeaseMs,
+      now,
+    );
+  }
+}
+
+function acceptBlock(room: MeshRoom, id: string, block: string, now: number): boolean {
+  try {
+    const task = readTaskBlock(id, block);
+    if (task.room !== room.id) return false;
+    room.book.accept(
+      id,
+      block,
+      { request: task.request, submitter: task.submitter, engine: task.engine.name },
+      now,
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `sender` may act as coordinator in `term`: not older than the newest term seen. */
+export function fromCoordinatorOf(room: MeshRoom, term: number, sender: UserId): boolean {
+  const clock = room.election.clock;
+  if (term < clock.highestTerm) return false;
+  const holder = clock.holderOf(term);
+  return holder === undefined || holder === sender;
+}
+
+function drop(ctx: NodeContext, event: RoomEvent, why: string): false {
+  ctx.log.warn('mesh event dropped', { why, type: event.type, sender: event.sender });
+  return false;
+}

@@ -1,0 +1,156 @@
+import { helpText } from '../commands/commands.ts';
+import { type Command, parseCommand } from '../commands/parse.ts';
+import { type Needs, whyNoNode } from '../coordinator/match.ts';
+import type { PendingRequest } from '../coordinator/task-record.ts';
+import { BadInputError, describeForChat, NotAdmittedError } from '../errors/index.ts';
+import type { UserId } from '../ids.ts';
+import type { NodeState } from '../protocol/events.ts';
+import { MESH_EVENT } from '../protocol/manager.ts';
+import { putTask, type Task } from '../queue/task.ts';
+import { cidFromString } from '../store/index.ts';
+import { sendReply } from './answers.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+import { meshText, statusText } from './status-text.ts';
+
+/** A `!run` taken: the task waits in the book until its record event is sent. */
+export interface Accepted {
+  task: string;
+  request: string;
+}
+
+/**
+ * The acting coordinator's answer to one command. Every command gets exactly one reply,
+ * threaded to it; a `!run` that is accepted gets its reply when the task is final.
+ */
+export class Dispatch {
+  readonly #ctx: NodeContext;
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Handles a request; returns the accepted task of a `!run`, else null. */
+  async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
+    room.book.handled(req.id);
+    room.changed();
+    const rel = req.relatesTo as { rel_type?: string; event_id?: string } | undefined;
+    const thread = rel?.rel_type === 'm.thread' ? rel.event_id : undefined;
+    const parsed = parseCommand(req.body, thread !== undefined);
+    try {
+      if (parsed.kind === 'none') return null;
+      if (parsed.kind === 'usage') {
+        await this.#reply(room, req, parsed.message);
+        return null;
+      }
+      return await this.#run(room, req, parsed.command, thread);
+    } catch (err) {
+      this.#ctx.log.warn('command failed', { room: room.id, request: req.id, err });
+      await this.#reply(room, req, describeForChat(err)).catch(() => {});
+      return null;
+    }
+  }
+
+  async #run(
+    room: MeshRoom,
+    req: PendingRequest,
+    cmd: Command,
+    thread: string | undefined,
+  ): Promise<Accepted | null> {
+    const ctx = this.#ctx;
+    switch (cmd.name) {
+      case 'help':
+        await this.#reply(room, req, helpText(this.#engines(room)));
+        return null;
+      case 'mesh':
+        await this.#reply(room, req, meshText(ctx, room));
+        return null;
+      case 'status':
+      case 'cancel': {
+        const rec = cmd.task ? room.book.get(cmd.task) : room.book.byRequest(thread ?? '');
+        if (!rec) throw new BadInputError(`no task ${cmd.task ?? 'in this thread'} in this mesh`);
+        if (cmd.name === 'status') {
+          await this.#reply(room, req, statusText(rec, Date.now()));
+          return null;
+        }
+        await this.#cancel(room, req, rec.id, rec.submitter);
+        return null;
+      }
+      case 'run':
+        return this.#accept(room, req, cmd);
+    }
+  }
+
+  async #accept(
+    room: MeshRoom,
+    req: PendingRequest,
+    cmd: Extract<Command, { name: 'run' }>,
+  ): Promise<Accepted> {
+    const ctx = this.#ctx;
+    const sender = req.sender as UserId;
+    const refusal = ctx.admission.refusal(ctx.roster.view(room.id), sender);
+    if (refusal)
+      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing was run` });
+    const input = cidFromString(cmd.cid);
+    const states = this.#liveStates(room);
+    const own = ctx.engines.get(cmd.engine);
+    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === cmd.engine));
+    const engineCid = own && offered.some((e) => e.cid === own.cid) ? own.cid : offered[0]?.cid;
+    const needs: Needs = { engine: cmd.engine, engineCid };
+    if (own && own.cid === engineCid) needs.memoryMb = own.manifest.limits.memoryMb;
+    const why = whyNoNode(needs, states);
+    if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${cmd.engine}`);
+    const task: Task = {
+      type: 'task',
+      engine: { name: cmd.engine, cid: cidFromString(engineCid) },
+      input,
+      params: cmd.params,
+      submitter: sender,
+      room: room.id,
+      request: req.id,
+    };
+    const cid = await putTask(ctx.store, task);
+    const bytes = await ctx.store.getBlock(cid, { offline: true });
+    const info = { request: req.id, submitter: sender, engine: cmd.engine };
+    room.book.accept(cid.toString(), Buffer.from(bytes).toString('base64'), info, Date.now());
+    room.changed();
+    return { task: cid.toString(), request: req.id };
+  }
+
+  async #cancel(room: MeshRoom, req: PendingRequest, task: string, submitter: string) {
+    const ctx = this.#ctx;
+    if (req.sender !== submitter && req.sender !== ctx.config.owner) {
+      throw new NotAdmittedError(`${req.sender} may not cancel ${task}`, {
+        userMessage: `only ${submitter} (who asked for it) or a node's owner may cancel it`,
+      });
+    }
+    if (!room.book.cancel(task, `cancelled by ${req.sender}`, Date.now())) {
+      await this.#reply(room, req, `${task} has finished already; nothing to cancel`);
+      return;
+    }
+    room.changed();
+    const content = { term: room.election.term, tasks: [task] };
+    await ctx.client.send(room.id, MESH_EVENT.cancel, content, ctx.signal);
+    await this.#reply(room, req, `cancelled ${task}`);
+  }
+
+  #liveStates(room: MeshRoom): NodeState[] {
+    const view = this.#ctx.roster.view(room.id);
+    return room.liveNodes().flatMap((n) => {
+      const s = view?.nodes.get(n);
+      return s ? [s] : [];
+    });
+  }
+
+  #engines(room: MeshRoom): { name: string; description: string }[] {
+    const names = new Set(this.#liveStates(room).flatMap((s) => s.engines.map((e) => e.name)));
+    return [...names].sort().map((name) => ({
+      name,
+      description: this.#ctx.engines.get(name)?.manifest.description ?? '',
+    }));
+  }
+
+  #reply(room: MeshRoom, req: PendingRequest, text: string): Promise<void> {
+    return sendReply(this.#ctx, room, req, text);
+  }
+}

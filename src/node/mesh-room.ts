@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { BookFile } from '../coordinator/book-file.ts';
+import { Election } from '../coordinator/election.ts';
+import { TaskBook } from '../coordinator/task-book.ts';
+import type { RoomId, UserId } from '../ids.ts';
+import { liveNodes } from '../mesh/roster.ts';
+import { type Lease, leaseSchema, MESH_EVENT } from '../protocol/manager.ts';
+import type { NodeContext } from './context.ts';
+
+/**
+ * The coordination state of one mesh room on this node: the Manager's TaskBook (kept on
+ * disk), the election, and when each node was last heard from (liveness).
+ */
+export class MeshRoom {
+  readonly id: RoomId;
+  readonly book = new TaskBook();
+  readonly election: Election;
+  readonly #ctx: NodeContext;
+  readonly #file: BookFile;
+  readonly #heard = new Map<UserId, number>();
+  readonly #startedAt = Date.now();
+  #dirty = false;
+
+  constructor(ctx: NodeContext, id: RoomId) {
+    this.#ctx = ctx;
+    this.id = id;
+    this.#file = new BookFile(join(ctx.config.dataDir, 'mesh'), id);
+    this.election = new Election({
+      self: ctx.self,
+      leaseMs: ctx.config.mesh.leaseMs,
+      candidates: () => this.liveNodes(),
+      publish: (lease: Lease) => ctx.client.sendState(id, MESH_EVENT.lease, '', lease),
+      log: ctx.log.child({ part: 'election', room: id }),
+    });
+  }
+
+  /** Loads the book from disk and the current lease from room state. */
+  async load(): Promise<void> {
+    const snap = await this.#file.load();
+    if (snap) this.book.restore(snap);
+    const state = await this.#ctx.client.stateOfType(this.id, MESH_EVENT.lease);
+    const lease = leaseSchema.safeParse(state.get('')?.content);
+    if (lease.success) this.election.clock.observe(lease.data, Date.now());
+  }
+
+  /** Something was heard from `user`: it is alive. */
+  heard(user: UserId): void {
+    this.#heard.set(user, Date.now());
+  }
+
+  /**
+   * Admitted nodes that are joined and were heard from lately (or that this node has not
+   * been running long enough to judge), sorted.
+   */
+  liveNodes(): UserId[] {
+    const view = this.#ctx.roster.view(this.id);
+    if (!view) return [];
+    const now = Date.now();
+    const ttl = this.#ctx.config.mesh.heartbeatMs * 2.5;
+    return liveNodes(view).filter((n) => {
+      if (!this.#ctx.admission.isNode(view, n)) return false;
+      if (n === this.#ctx.self) return true;
+      const last = this.#heard.get(n) ?? this.#startedAt;
+      return now - last < ttl;
+    });
+  }
+
+  changed(): void {
+    this.#dirty = true;
+  }
+
+  /** Writes the book when it changed; called before the sync position is saved. */
+  async flush(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    await this.#file.save(this.book.snapshot());
+  }
+}

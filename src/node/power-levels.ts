@@ -1,0 +1,44 @@
+import type { RoomId } from '../ids.ts';
+import { EVENT } from '../protocol/events.ts';
+import { MESH_EVENT } from '../protocol/manager.ts';
+import type { NodeContext } from './context.ts';
+
+/** The mesh's event types that only nodes send. */
+const NODE_EVENTS = [
+  EVENT.head,
+  EVENT.assign,
+  EVENT.complete,
+  MESH_EVENT.lease,
+  MESH_EVENT.accept,
+  MESH_EVENT.renew,
+  MESH_EVENT.cancel,
+];
+
+/**
+ * Where this bot may change the room's power levels, it makes them say what the mesh
+ * expects: anyone may announce a node (so invited bots can join), and the Manager's events
+ * take the node power level. Nodes check every sender themselves anyway: an encrypted or
+ * misconfigured room gives no server-side protection.
+ */
+export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Promise<void> {
+  const current = (await ctx.client.stateOfType(room, 'm.room.power_levels')).get('')?.content;
+  if (!current) return;
+  const users = (current.users ?? {}) as Record<string, number>;
+  const events = { ...((current.events ?? {}) as Record<string, number>) };
+  const stateDefault = typeof current.state_default === 'number' ? current.state_default : 50;
+  const mine = users[ctx.self] ?? (current.users_default as number | undefined) ?? 0;
+  const needed = events['m.room.power_levels'] ?? stateDefault;
+  if (mine < needed) return;
+  const level = Math.min(ctx.config.admission.nodePowerLevel, mine);
+  const want: Record<string, number> = { [EVENT.node]: 0 };
+  for (const type of NODE_EVENTS) want[type] = level;
+  const missing = Object.entries(want).filter(([type, l]) => events[type] !== l);
+  // Never lower a level someone raised on purpose, except the node announcement itself.
+  const changes = missing.filter(
+    ([type, l]) => events[type] === undefined || type === EVENT.node || l > (events[type] ?? 0),
+  );
+  if (changes.length === 0) return;
+  for (const [type, l] of changes) events[type] = l;
+  await ctx.client.sendState(room, 'm.room.power_levels', '', { ...current, events });
+  ctx.log.info('set the power levels of the mesh events', { room, level });
+}

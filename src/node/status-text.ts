@@ -1,0 +1,44 @@
+import { reasons } from '../coordinator/task-book.ts';
+import type { TaskRecord } from '../coordinator/task-record.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** `!status`: a task's state, attempts, node and timings. */
+export function statusText(rec: TaskRecord, now: number): string {
+  const lines = [`task ${rec.id}: ${rec.state}`, `engine ${rec.engine}, asked by ${rec.submitter}`];
+  lines.push(`attempts: ${rec.attempt}${rec.worker ? `, node ${rec.worker}` : ''}`);
+  const waited = (rec.assignedAt ?? rec.finishedAt ?? now) - rec.acceptedAt;
+  lines.push(`accepted ${secs(now - rec.acceptedAt)} ago; waited ${secs(Math.max(0, waited))}`);
+  if (rec.assignedAt && rec.finishedAt) lines.push(`ran ${secs(rec.finishedAt - rec.assignedAt)}`);
+  if (rec.result) lines.push(`result: ${rec.result}`);
+  if (rec.failures.length > 0) lines.push(`failures: ${reasons(rec)}`);
+  return lines.join('\n');
+}
+
+/** `!mesh`: the nodes, the coordinator, load and the queue. */
+export function meshText(ctx: NodeContext, room: MeshRoom): string {
+  const view = ctx.roster.view(room.id);
+  const live = new Set(room.liveNodes());
+  const { perWorker } = room.book.load();
+  const lease = room.election.clock.current;
+  const lines = [
+    `coordinator: ${lease ? `${lease.holder} (term ${lease.term})` : 'none yet'}`,
+    'nodes:',
+  ];
+  for (const [id, s] of [...(view?.nodes ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const engines = s.engines.map((e) => e.name).join(', ');
+    const state = live.has(id) ? 'online' : 'not heard from';
+    lines.push(
+      `  ${id} — ${state}; ${perWorker.get(id) ?? 0}/${s.capacity} busy; ${s.cores} cores ${s.arch}, ` +
+        `${s.memoryMb} MB${s.gpu ? ', GPU' : ''}; engines: ${engines || 'none'}`,
+    );
+  }
+  const count = (state: TaskRecord['state']) => room.book.all().filter((r) => r.state === state);
+  lines.push(
+    `queue: ${count('queued').length} waiting, ${count('assigned').length} running, ` +
+      `${count('done').length} done, ${count('failed').length} failed (recent)`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The coordination events of the mesh (election, Manager leases, answers), one schema each.
+ * They live beside `events.ts`; together they are the mesh's wire format.
+ */
+export const MESH_EVENT = {
+  /** State event, state_key '': the coordinator's lease (holder, term). Renewed by its holder. */
+  lease: 'org.meshbot.lease',
+  /** Manager: the coordinator records accepted tasks that wait for a worker (batched). */
+  accept: 'org.meshbot.accept',
+  /** Manager: a worker keeps its assignments alive (batched). */
+  renew: 'org.meshbot.renew',
+  /** Manager: the coordinator withdraws tasks (batched). */
+  cancel: 'org.meshbot.cancel',
+} as const;
+
+/** The key a bot's threaded reply carries so every node knows the request was answered. */
+export const REPLY_TAG = 'org.meshbot.reply';
+
+const cid = z
+  .string()
+  .min(8)
+  .max(200)
+  .regex(/^[a-zA-Z0-9]+$/, 'a CID string');
+const base64 = z
+  .string()
+  .max(60_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const userId = z.string().min(3).max(255).startsWith('@');
+
+export const leaseSchema = z.strictObject({
+  holder: userId,
+  term: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  /** How long the lease lasts after each renewal, as the holder promises it. */
+  leaseMs: z.number().int().min(500).max(3_600_000),
+  /** Counts renewals: a state event identical to the current one would not be sent again. */
+  renewal: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+
+export const acceptSchema = z.strictObject({
+  term: z.number().int().nonnegative(),
+  tasks: z
+    .array(z.strictObject({ task: cid, block: base64 }))
+    .min(1)
+    .max(100),
+});
+
+export const renewSchema = z.strictObject({
+  leases: z
+    .array(z.strictObject({ task: cid, attempt: z.number().int().positive() }))
+    .min(1)
+    .max(500),
+});
+
+export const cancelSchema = z.strictObject({
+  term: z.number().int().nonnegative(),
+  tasks: z.array(cid).min(1).max(100),
+});
+
+/** What a reply answers: a task's final state, or just the request (usage, help, refusals). */
+export const replyTagSchema = z.strictObject({
+  task: cid.optional(),
+  state: z.enum(['done', 'failed', 'cancelled']).optional(),
+});
+
+export type Lease = z.infer<typeof leaseSchema>;
+export type AcceptEvent = z.infer<typeof acceptSchema>;
+export type RenewEvent = z.infer<typeof renewSchema>;
+export type CancelEvent = z.infer<typeof cancelSchema>;
+export type ReplyTag = z.infer<typeof replyTagSchema>;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { Election } from '../../../src/coordinator/election.ts';
+import { asUserId, type UserId } from '../../../src/ids.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import type { Lease } from '../../../src/protocol/manager.ts';
+
+const LEASE = 3_000;
+const ids = ['@a:x', '@b:x', '@c:x'].map(asUserId);
+
+/** Three nodes on one simulated room: a lease event reaches everyone, in one order. */
+function mesh(live: () => UserId[] = () => ids) {
+  let now = 0;
+  const sent: Lease[] = [];
+  const nodes = ids.map(
+    (self) =>
+      new Election({
+        self,
+        leaseMs: LEASE,
+        candidates: live,
+        publish: async (l) => {
+          sent.push(l);
+        },
+        log: silentLogger,
+        now: () => now,
+      }),
+  );
+  /** Delivers the lease events sent so far to every node, in send order. */
+  const sync = () => {
+    for (const l of sent.splice(0)) for (const n of nodes) n.clock.observe(l, now);
+  };
+  const step = async (ms: number) => {
+    for (let t = 0; t < ms; t += 250) {
+      now += 250;
+      for (const n of nodes) await n.tick();
+      sync();
+    }
+  };
+  const acting = () => nodes.filter((n) => n.acting()).map((n) => n.clock.self);
+  return { nodes, step, acting, sync, sent, at: () => now };
+}
+
+describe('coordinator election', () => {
+  it('elects the first live node of a new mesh and keeps it while it renews', async () => {
+    const m = mesh();
+    await m.step(500);
+    expect(m.acting()).toEqual(['@a:x']);
+    await m.step(LEASE * 5);
+    expect(m.acting()).toEqual(['@a:x']);
+    expect(m.nodes[1]?.clock.current?.term).toBe(1);
+  });
+
+  it('hands over only after the lease expired, with a higher term, to the next live node', async () => {
+    let live = ids;
+    const m = mesh(() => live);
+    await m.step(500);
+    // @a dies: it neither ticks nor renews any more.
+    m.nodes.splice(0, 1);
+    live = ids.slice(1);
+    const died = m.at();
+    let takeover = 0;
+    while (m.acting().length === 0) {
+      await m.step(250);
+      takeover = m.at() - died;
+    }
+    expect(takeover).toBeGreaterThanOrEqual(LEASE - 1_000);
+    expect(m.acting()).toEqual(['@b:x']);
+    expect(m.nodes[0]?.clock.current?.term).toBe(2);
+  });
+
+  it('a holder paused past its lease acts no more when it wakes, and claims nothing at once', async () => {
+    const m = mesh();
+    await m.step(500);
+    const a = m.nodes[0] as Election;
+    const others = m.nodes.splice(0, 1);
+    await m.step(LEASE * 3); // @a is frozen: @b takes term 2
+    m.nodes.unshift(...others);
+    expect(a.acting()).toBe(false);
+    await a.tick(); // wakes up: stale view, must not claim
+    expect(m.sent.filter((l) => l.holder === '@a:x')).toEqual([]);
+    m.sync();
+    expect(m.acting()).toEqual(['@b:x']);
+  });
+
+  it('two claims of one term resolve to the later one: the other steps down', () => {
+    const m = mesh();
+    const [a, b] = m.nodes as [Election, Election];
+    const la = { holder: ids[0] as string, term: 5, leaseMs: LEASE, renewal: 1 };
+    const lb = { holder: ids[1] as string, term: 5, leaseMs: LEASE, renewal: 1 };
+    a.clock.noteSend(la, 0);
+    b.clock.noteSend(lb, 0);
+    for (const n of m.nodes) {
+      n.clock.observe(la, 1);
+      n.clock.observe(lb, 2);
+    }
+    expect(a.acting()).toBe(false);
+    expect(b.clock.acting(3)).toBe(true);
+  });
+
+  it('a node that held the lease before a restart claims a new term at once', async () => {
+    const m = mesh();
+    const a = m.nodes[0] as Election;
+    a.clock.observe({ holder: '@a:x', term: 7, leaseMs: LEASE, renewal: 3 }, 0);
+    await a.tick();
+    expect(m.sent.at(-1)).toMatchObject({ holder: '@a:x', term: 8 });
+  });
+});

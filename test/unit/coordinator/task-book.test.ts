@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { TaskBook } from '../../../src/coordinator/task-book.ts';
+
+const info = (n: number, who = '@p:x') => ({ request: `$req${n}`, submitter: who, engine: 'noop' });
+const LEASE = 1_000;
+
+function book(): TaskBook {
+  const b = new TaskBook();
+  b.accept('task1', 'AA==', info(1), 0);
+  return b;
+}
+
+describe('the Manager book', () => {
+  it('an assignment expires unless renewed, and the task comes back with a higher attempt', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.renew('@w1:x', 'task1', 1, LEASE, 900);
+    expect(b.expire(1_500, 3)).toEqual([]);
+    expect(b.expire(2_000, 3).map((r) => r.id)).toEqual(['task1']);
+    expect(b.get('task1')).toMatchObject({ state: 'queued', attempt: 1 });
+    b.assign('task1', { worker: '@w2:x', attempt: 2, term: 1 }, LEASE, 2_000);
+    expect(b.get('task1')).toMatchObject({ state: 'assigned', worker: '@w2:x', attempt: 2 });
+  });
+
+  it('only the assigned worker renews', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.renew('@intruder:x', 'task1', 1, LEASE, 900);
+    expect(b.expire(1_001, 3)).toHaveLength(1);
+  });
+
+  it('a completion is final: later reports and assignments change nothing', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.complete('@w1:x', { task: 'task1', attempt: 1, ok: true, result: 'bafyresult' }, 3, 10);
+    b.complete('@w2:x', { task: 'task1', attempt: 2, ok: true, result: 'bafyother' }, 3, 20);
+    b.assign('task1', { worker: '@w2:x', attempt: 2, term: 2 }, LEASE, 30);
+    expect(b.get('task1')).toMatchObject({ state: 'done', result: 'bafyresult', worker: '@w1:x' });
+    expect(b.unanswered().map((r) => r.id)).toEqual(['task1']);
+    b.answered('task1', 'done', 40);
+    expect(b.unanswered()).toEqual([]);
+  });
+
+  it('a late result from an expired attempt still counts', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.expire(2_000, 3);
+    b.assign('task1', { worker: '@w2:x', attempt: 2, term: 1 }, LEASE, 2_000);
+    b.complete('@w1:x', { task: 'task1', attempt: 1, ok: true, result: 'bafylate' }, 3, 2_100);
+    expect(b.get('task1')).toMatchObject({ state: 'done', result: 'bafylate' });
+  });
+
+  it('retries a retryable failure, fails for good after maxAttempts with every reason', () => {
+    const b = book();
+    const fail = (attempt: number, worker: string) =>
+      b.complete(
+        worker,
+        {
+          task: 'task1',
+          attempt,
+          ok: false,
+          error: { code: 'NOT_FOUND', message: `no input on ${worker}`, retryable: true },
+        },
+        2,
+        attempt * 10,
+      );
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    fail(1, '@w1:x');
+    expect(b.get('task1')?.state).toBe('queued');
+    b.assign('task1', { worker: '@w2:x', attempt: 2, term: 1 }, LEASE, 20);
+    fail(2, '@w2:x');
+    const rec = b.get('task1');
+    expect(rec?.state).toBe('failed');
+    expect(rec?.failures.map((f) => f.worker)).toEqual(['@w1:x', '@w2:x']);
+  });
+
+  it('a failure that cannot be retried is final at once', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    const error = { code: 'ENGINE_ERROR', message: 'boom' };
+    b.complete('@w1:x', { task: 'task1', attempt: 1, ok: false, error }, 3, 5);
+    expect(b.get('task1')).toMatchObject({ state: 'failed', error });
+  });
+
+  it('gives up after maxAttempts lost workers, naming each', () => {
+    const b = book();
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      b.assign('task1', { worker: `@w${attempt}:x`, attempt, term: 1 }, LEASE, attempt * 10_000);
+      b.expire(attempt * 10_000 + LEASE + 1, 2);
+    }
+    const rec = b.get('task1');
+    expect(rec?.state).toBe('failed');
+    expect(rec?.error?.message).toContain('@w1:x stopped answering');
+    expect(rec?.error?.message).toContain('@w2:x stopped answering');
+  });
+
+  it('a worker that leaves loses its assignments at once', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.dropWorker('@w1:x', 10);
+    expect(b.expire(10, 3)).toHaveLength(1);
+  });
+
+  it('keeps commands until a node handles them, and never takes a handled one again', () => {
+    const b = new TaskBook();
+    b.request({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
+    b.request({ id: '$2', sender: '@p:x', body: '!mesh', seenAt: 0 });
+    b.handled('$1');
+    b.request({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
+    expect(b.unhandled().map((r) => r.id)).toEqual(['$2']);
+    b.accept('t', 'AA==', { ...info(2), request: '$2' }, 0);
+    expect(b.unhandled()).toEqual([]);
+  });
+
+  it('survives a snapshot and restore', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 4 }, LEASE, 0);
+    b.request({ id: '$9', sender: '@p:x', body: '!help', seenAt: 0 });
+    const copy = new TaskBook();
+    copy.restore(JSON.parse(JSON.stringify(b.snapshot())));
+    expect(copy.get('task1')).toEqual(b.get('task1'));
+    expect(copy.byRequest('$req1')?.id).toBe('task1');
+    expect(copy.unhandled().map((r) => r.id)).toEqual(['$9']);
+    copy.accept('task2', 'AA==', info(2), 5);
+    expect(copy.get('task2')?.seq).toBeGreaterThan(copy.get('task1')?.seq ?? 0);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log/logger.ts';
+import { Batcher } from '../../../src/matrix/batcher.ts';
+
+describe('the batcher', () => {
+  it('gathers items pushed while an event is on its way into the next one', async () => {
+    const events: number[][] = [];
+    const b = new Batcher<number>({
+      send: async (items) => {
+        events.push(items);
+        await new Promise((r) => setTimeout(r, 20));
+      },
+      maxItems: 100,
+      log: silentLogger,
+      what: 'test',
+      signal: new AbortController().signal,
+    });
+    const sent = Array.from({ length: 10 }, (_, i) => b.push(i));
+    await new Promise((r) => setTimeout(r, 5));
+    sent.push(...Array.from({ length: 10 }, (_, i) => b.push(10 + i)));
+    await Promise.all(sent);
+    expect(events).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+    ]);
+  });
+
+  it('sends a failed batch again, losing nothing, and respects maxItems', async () => {
+    const events: string[][] = [];
+    let fail = 2;
+    const b = new Batcher<string>({
+      send: async (items) => {
+        if (fail-- > 0) throw new Error('homeserver down');
+        events.push(items);
+      },
+      maxItems: 2,
+      log: silentLogger,
+      what: 'test',
+      signal: new AbortController().signal,
+      retryDelayMs: 1,
+    });
+    await Promise.all(['a', 'b', 'c'].map((x) => b.push(x)));
+    expect(events).toEqual([['a', 'b'], ['c']]);
+  });
+});
