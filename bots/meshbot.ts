@@ -12,13 +12,15 @@ import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
 import { Admission } from '../src/mesh/admission.ts';
 import { Roster } from '../src/mesh/roster.ts';
 import { HeadsFile } from '../src/node/heads-file.ts';
-import { Ledgers } from '../src/node/ledgers.ts';
+import { createLedgers, type Ledgers } from '../src/node/ledgers.ts';
 import { MeshNode } from '../src/node/mesh-node.ts';
 import { createStore } from '../src/store/index.ts';
 
 export interface Bot {
   readonly userId: UserId;
   readonly node: MeshNode;
+  /** The node's replicated ledgers (GOHOs and HPCP), per room. */
+  readonly ledgers: Ledgers;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     const store = createStore({
       dir: join(config.dataDir, 'store'),
       logger: log.child({ part: 'store' }),
+      listen: config.lattice.listen,
     });
     await store.start();
     stops.push(() => store.stop());
@@ -53,15 +56,28 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     const nodeLog = log.child({ node: self });
     const heads = new HeadsFile(join(config.dataDir, 'heads.json'));
     await heads.load();
+    const roster = new Roster(client, nodeLog);
+    const admission = new Admission(config);
+    const ledgers = await createLedgers(config, {
+      store,
+      client,
+      heads,
+      log: nodeLog,
+      self,
+      roster,
+      admission,
+      network: store,
+      signal: abort.signal,
+    });
     const node = new MeshNode({
       config,
       client,
       store,
       runtime,
       engines,
-      roster: new Roster(client, nodeLog),
-      admission: new Admission(config),
-      ledgers: new Ledgers({ store, client, heads, log: nodeLog, self }),
+      roster,
+      admission,
+      ledgers,
       log: nodeLog,
       self,
       signal: abort.signal,
@@ -69,7 +85,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.push(() => client.stop());
     await node.start();
     nodeLog.info('node started', { engines: [...engines.keys()], rooms: undefined });
-    return { userId: self, node, stop };
+    return { userId: self, node, ledgers, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -20,6 +20,11 @@ export class HeadsFile {
     }
   }
 
+  /** Every origin and its head. */
+  entries(): [string, string][] {
+    return Object.entries(this.#heads);
+  }
+
   get(origin: string): string | undefined {
     return this.#heads[origin];
   }

@@ -1,18 +1,22 @@
-import type { CID } from 'multiformats/cid';
-import { CID as CIDClass } from 'multiformats/cid';
-import { decodeInline, encodeInline, inlineSize } from '../blocks/codec.ts';
+import { join } from 'node:path';
+import { CID } from 'multiformats/cid';
+import { Archivist } from '../archivist/archivist.ts';
+import { DEFAULT_ARCHIVIST } from '../archivist/types.ts';
+import type { Config } from '../config/schema.ts';
+import { hpcpOptions } from '../hpcp/config.ts';
+import { RoomHpcp } from '../hpcp/room-hpcp.ts';
+import { DEFAULT_HPCP, type HpcpOptions, type PeerNetwork } from '../hpcp/types.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import { createGoho, openGoho } from '../lattice/index.ts';
-import type { Goho } from '../lattice/types.ts';
+import type { Goho, LeafInput } from '../lattice/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MeshClient, RoomEvent } from '../matrix/types.ts';
-import { EVENT, headSchema, type InlineBlock } from '../protocol/events.ts';
+import type { Admission } from '../mesh/admission.ts';
+import { liveNodes, type Roster } from '../mesh/roster.ts';
 import { createQueue, type Queue } from '../queue/index.ts';
 import type { Store } from '../store/types.ts';
-import type { HeadsFile } from './heads-file.ts';
+import { HeadsFile } from './heads-file.ts';
 import { Serial } from './serial.ts';
-
-const INLINE_BUDGET = 30_000;
 
 export interface LedgerDeps {
   store: Store;
@@ -20,12 +24,22 @@ export interface LedgerDeps {
   heads: HeadsFile;
   log: Logger;
   self: UserId;
+  /** Who counts as a node of the mesh in a room, and which nodes are live there. */
+  mesh?: { isNode(room: RoomId, user: UserId): boolean; nodes(room: RoomId): UserId[] };
+  /** The bitswap path, when this node listens for it. */
+  network?: PeerNetwork;
+  hpcp?: Partial<HpcpOptions>;
+  /** Pins the heads this node archives; absent when it archives nothing. */
+  archivist?: Archivist;
+  /** Aborted when the node stops. */
+  signal?: AbortSignal;
 }
 
 /**
  * A room's replicated state: its Queue GOHO (available/assigned/completed) and its Results
- * GOHO. Every local change is persisted and announced (HPCP); announced heads are merged.
- * Both GOHOs have origins derived from the room id, so every node agrees on them unasked.
+ * GOHO, kept in step with the other nodes by HPCP. Every local change is persisted and
+ * announced; announced heads are merged. Both origins derive from the room id, so every
+ * node agrees on them unasked.
  */
 export class RoomLedger {
   readonly #d: LedgerDeps;
@@ -33,19 +47,39 @@ export class RoomLedger {
   readonly queueGoho: Goho;
   readonly resultsGoho: Goho;
   readonly queue: Queue;
+  readonly hpcp: RoomHpcp;
   /** One change at a time: a GOHO's head is read, changed and written back. */
   readonly #lock: Serial;
-  /** Announced heads are merged off the sync loop, since their blocks may need fetching. */
-  readonly #merges: Serial;
 
   constructor(d: LedgerDeps, room: RoomId, queueGoho: Goho, resultsGoho: Goho) {
     this.#d = d;
     this.#lock = new Serial(d.log, 'ledger change');
-    this.#merges = new Serial(d.log, 'head merge');
     this.#room = room;
     this.queueGoho = queueGoho;
     this.resultsGoho = resultsGoho;
     this.queue = createQueue(queueGoho, { author: d.self });
+    const gohos = new Map([queueGoho, resultsGoho].map((g) => [g.origin().toString(), g]));
+    this.hpcp = new RoomHpcp(
+      {
+        client: d.client,
+        store: d.store,
+        log: d.log.child({ part: 'hpcp', room }),
+        self: d.self,
+        gohos,
+        exclusive: (job) => this.#lock.exclusive(job),
+        merged: (goho) => this.#persist(goho),
+        isNode: (user) => d.mesh?.isNode(room, user) ?? false,
+        nodes: () => d.mesh?.nodes(room) ?? [],
+        network: d.network,
+        options: { ...DEFAULT_HPCP, ...d.hpcp },
+        signal: d.signal,
+      },
+      room,
+    );
+  }
+
+  get gohos(): Goho[] {
+    return [this.queueGoho, this.resultsGoho];
   }
 
   async enqueue(task: CID): Promise<void> {
@@ -69,74 +103,38 @@ export class RoomLedger {
     }
   }
 
+  /** Appends leaves to one of this room's GOHOs as one change (announced like any other). */
+  async append(goho: Goho, leaves: readonly LeafInput[]): Promise<void> {
+    await this.#changed(goho, () => goho.appendAll(leaves));
+  }
+
   status(task: CID): ReturnType<Queue['status']> {
     return this.queue.status(task);
   }
 
-  /**
-   * Takes an announced head of one of this room's GOHOs: its blocks are fetched first, then
-   * it is merged under the lock. Stays quiet: a merge is not re-announced.
-   */
-  async onHead(event: RoomEvent): Promise<void> {
-    const parsed = headSchema.safeParse(event.content);
-    if (!parsed.success) {
-      this.#d.log.warn('invalid head announcement dropped', {
-        sender: event.sender,
-        id: event.event_id,
-      });
-      return;
-    }
-    const goho = [this.queueGoho, this.resultsGoho].find(
-      (g) => g.origin().toString() === parsed.data.origin,
-    );
-    if (!goho) return;
-    for (const b of parsed.data.blocks) {
-      const { cid, bytes } = decodeInline(b);
-      await this.#d.store
-        .putBlock(cid, bytes)
-        .catch((err: unknown) => this.#d.log.warn('bad head block', { err }));
-    }
-    const head = CIDClass.parse(parsed.data.head);
-    this.#merges.push(async () => {
-      await this.#lock.exclusive(async () => {
-        const before = goho.head().toString();
-        const after = await goho.merge(head);
-        if (after.toString() !== before)
-          await this.#d.heads.set(goho.origin().toString(), after.toString());
-      });
-    });
-  }
-
   /** Resolves when announced heads taken so far are merged. */
   settled(): Promise<void> {
-    return this.#merges.idle();
+    return this.hpcp.settled();
+  }
+
+  /** Takes a heads announcement routed here (for routers that predate `Ledgers.onEvent`). */
+  async onHead(event: RoomEvent): Promise<void> {
+    await this.hpcp.onEvent(event);
+  }
+
+  async #persist(goho: Goho): Promise<void> {
+    await this.#d.heads.set(goho.origin().toString(), goho.head().toString());
+    this.#d.archivist?.headChanged(this.#room, goho);
   }
 
   #changed(goho: Goho, change: () => Promise<unknown>): Promise<void> {
     return this.#lock.exclusive(async () => {
       const before = goho.head();
       await change();
-      const after = goho.head();
-      if (after.equals(before)) return;
-      await this.#d.heads.set(goho.origin().toString(), after.toString());
-      const blocks = await this.#newBlocks(goho, before);
-      const content = { origin: goho.origin().toString(), head: after.toString(), blocks };
-      await this.#d.client.send(this.#room, EVENT.head, content);
+      if (goho.head().equals(before)) return;
+      await this.#persist(goho);
+      this.hpcp.changed(goho, before);
     });
-  }
-
-  /** The new root and the leaves it adds, inline while they fit; peers fetch the rest. */
-  async #newBlocks(goho: Goho, before: CID): Promise<InlineBlock[]> {
-    const { store } = this.#d;
-    const out: InlineBlock[] = [];
-    let size = 0;
-    for (const cid of (await goho.since(before)).blocks) {
-      const bytes = await store.getBlock(cid, { offline: true });
-      size += inlineSize(bytes);
-      if (size > INLINE_BUDGET) break;
-      out.push(encodeInline(cid, bytes));
-    }
-    return out;
   }
 }
 
@@ -155,6 +153,16 @@ export class Ledgers {
     return l;
   }
 
+  rooms(): RoomId[] {
+    return [...this.#rooms.keys()];
+  }
+
+  /** The Archivist, when this node has one. */
+  get archivist(): Archivist | undefined {
+    return this.#d.archivist;
+  }
+
+  /** Opens a room's ledger from the saved heads, then asks the room for newer heads. */
   async open(room: RoomId): Promise<RoomLedger> {
     const existing = this.#rooms.get(room);
     if (existing) return existing;
@@ -162,12 +170,70 @@ export class Ledgers {
     const results = await this.#openGoho(`meshbot/results/${room}`);
     const ledger = new RoomLedger(this.#d, room, queue, results);
     this.#rooms.set(room, ledger);
+    for (const g of ledger.gohos) {
+      if (!g.head().equals(g.origin())) this.#d.archivist?.headChanged(room, g);
+    }
+    ledger.hpcp.requestHeads().catch((err: unknown) => {
+      this.#d.log.warn('could not ask the room for heads', { room, err });
+    });
     return ledger;
+  }
+
+  /** Routes a room event to HPCP and the archivist; false when it is neither's. */
+  async onEvent(room: RoomId, event: RoomEvent): Promise<boolean> {
+    const ledger = this.#rooms.get(room);
+    if (!ledger) return false;
+    if (await ledger.hpcp.onEvent(event)) return true;
+    return this.#d.archivist?.onEvent(room, event) ?? false;
   }
 
   async #openGoho(name: string): Promise<Goho> {
     const fresh = await createGoho(this.#d.store, { name });
     const head = this.#d.heads.get(fresh.origin().toString());
-    return head ? openGoho(this.#d.store, fresh.origin(), CIDClass.parse(head)) : fresh;
+    if (!head) return fresh;
+    try {
+      return await openGoho(this.#d.store, fresh.origin(), CID.parse(head));
+    } catch (err) {
+      this.#d.log.warn('saved head unreadable; starting from the origin', { name, head, err });
+      return fresh;
+    }
   }
+}
+
+/**
+ * The ledgers of a node as its config says: HPCP pacing and budgets, the bitswap path when
+ * the store listens, and an Archivist (pins kept in `dataDir/archive.json`).
+ */
+export async function createLedgers(
+  config: Config,
+  d: Omit<LedgerDeps, 'mesh' | 'network' | 'hpcp' | 'archivist'> & {
+    roster: Roster;
+    admission: Admission;
+    network?: PeerNetwork;
+  },
+): Promise<Ledgers> {
+  const isNode = (room: RoomId, user: UserId) => d.admission.isNode(d.roster.view(room), user);
+  const nodes = (room: RoomId) => {
+    const view = d.roster.view(room);
+    return view ? liveNodes(view).filter((n) => isNode(room, n)) : [];
+  };
+  const pins = new HeadsFile(join(config.dataDir, 'archive.json'));
+  await pins.load();
+  const archivist = new Archivist({
+    store: d.store,
+    client: d.client,
+    log: d.log.child({ part: 'archivist' }),
+    self: d.self,
+    pins,
+    isNode,
+    options: { ...DEFAULT_ARCHIVIST, ...config.archive, owner: config.owner as UserId },
+    signal: d.signal,
+  });
+  return new Ledgers({
+    ...d,
+    mesh: { isNode, nodes },
+    network: config.lattice.listen.length > 0 ? d.network : undefined,
+    hpcp: hpcpOptions(config.lattice),
+    archivist,
+  });
 }

@@ -21,13 +21,13 @@ const CODECS = new Map<number, BlockCodec<number, unknown>>([
  * above the store.
  */
 export function createMemoryStore(opts: { logger?: Logger; fetchBudgetMs?: number } = {}): Store & {
-  readonly blocks: Map<string, { cid: CID; bytes: Uint8Array }>;
+  readonly held: Map<string, { cid: CID; bytes: Uint8Array }>;
 } {
   const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>();
   const fetchers: BlockFetcher[] = [];
   const logger = opts.logger ?? silentLogger;
   const store = {
-    blocks,
+    held: blocks,
     async start() {},
     async stop() {},
     async putBlock(cid: CID, bytes: Uint8Array) {
@@ -77,6 +77,12 @@ export function createMemoryStore(opts: { logger?: Logger; fetchBudgetMs?: numbe
       catFile(store, cid, o.maxBytes ?? 64 * 1024 * 1024, o),
     collect: (root: CID, o: GetOptions & { maxBlocks?: number } = {}) =>
       collectDag({ getBlock: store.getBlock, getCodec: (code) => codec(code) }, root, o),
+    async *blocks() {
+      for (const { cid } of [...blocks.values()]) yield cid;
+    },
+    async deleteBlock(cid: CID) {
+      blocks.delete(cid.toString());
+    },
     addFetcher(fetcher: BlockFetcher) {
       fetchers.push(fetcher);
     },

@@ -124,6 +124,12 @@ export function createStore(opts: StoreOptions): LocalStore {
         root,
         o,
       ),
+    async *blocks(o = {}) {
+      for await (const { cid } of live().blocks.getAll({ signal: o.signal })) yield cid;
+    },
+    async deleteBlock(cid, o = {}) {
+      await live().helia.blockstore.delete(cid, { signal: o.signal });
+    },
     addFetcher(fetcher) {
       fetchers.push(fetcher);
     },

@@ -32,6 +32,10 @@ export interface Store {
   cat(cid: CID, opts?: GetOptions & { maxBytes?: number }): Promise<Uint8Array>;
   /** Every block CID reachable from root (for shipping a DAG to a peer), bounded. */
   collect(root: CID, opts?: GetOptions & { maxBlocks?: number }): Promise<CID[]>;
+  /** Every block CID stored locally. */
+  blocks(opts?: { signal?: AbortSignal }): AsyncIterable<CID>;
+  /** Deletes a block from the local store (garbage collection). */
+  deleteBlock(cid: CID, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Registers a fetcher used when a block is missing locally. */
   addFetcher(fetcher: BlockFetcher): void;
 }

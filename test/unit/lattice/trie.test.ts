@@ -144,12 +144,12 @@ describe('the GOHO trie', () => {
   it('writes O(log n) blocks per append and never a block over 1 MiB', async () => {
     const { store, g } = await fresh();
     await g.appendAll(many(5000));
-    const before = store.blocks.size;
+    const before = store.held.size;
     for (let i = 0; i < 20; i++) await g.append(many(1, 10_000 + i)[0] as LeafInput);
-    const perAppend = (store.blocks.size - before) / 20;
+    const perAppend = (store.held.size - before) / 20;
     // leaf + root + one node per level: 5000 leaves / 32 per bucket ≈ 16^2 buckets → 3 levels
     expect(perAppend).toBeLessThanOrEqual(6);
-    const largest = Math.max(...[...store.blocks.values()].map((b) => b.bytes.byteLength));
+    const largest = Math.max(...[...store.held.values()].map((b) => b.bytes.byteLength));
     expect(largest).toBeLessThan(8 * 1024);
     expect(g.size()).toBe(5020);
   });

@@ -1,0 +1,37 @@
+import type { RoomId, UserId } from '../ids.ts';
+import type { Logger } from '../log/logger.ts';
+import type { MeshClient } from '../matrix/types.ts';
+import type { HeadsFile } from '../node/heads-file.ts';
+import type { Store } from '../store/types.ts';
+
+export interface ArchivistOptions {
+  /** Whether this node pins the newest head of each GOHO of its rooms. Default true. */
+  enabled: boolean;
+  /** The person who runs this node, named in its archive reports. */
+  owner: UserId;
+  /** Pins are reported to the room at most once per this many ms. Default 10 000. */
+  reportDelayMs: number;
+  /** A head unchanged this long that fewer than two owners hold is warned about, ms. Default 60 000. */
+  warnAfterMs: number;
+  /** Longest a pin may take to fetch what it lacks, ms. Default 120 000. */
+  pinTimeoutMs: number;
+}
+
+export const DEFAULT_ARCHIVIST: Omit<ArchivistOptions, 'owner'> = {
+  enabled: true,
+  reportDelayMs: 10_000,
+  warnAfterMs: 60_000,
+  pinTimeoutMs: 120_000,
+};
+
+export interface ArchivistDeps {
+  store: Store;
+  client: MeshClient;
+  log: Logger;
+  self: UserId;
+  /** origin -> pinned head, kept across restarts. */
+  pins: HeadsFile;
+  isNode(room: RoomId, user: UserId): boolean;
+  options: ArchivistOptions;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { DEFAULT_ARCHIVIST } from '../archivist/types.ts';
+import { DEFAULT_HPCP, type HpcpOptions } from './types.ts';
+
+const ms = z.number().int().nonnegative();
+
+/** Config key `lattice`: how GOHOs are replicated (HPCP) and how blocks reach this node. */
+export const latticeConfigSchema = z.strictObject({
+  /**
+   * libp2p TCP addresses to take bitswap connections on (e.g. `/ip4/0.0.0.0/tcp/4011`).
+   * Empty (the default): no direct path, blocks come through the room only.
+   */
+  listen: z.array(z.string().startsWith('/')).default([]),
+  /** Local changes within this window go out as one announcement, ms. */
+  announceDelayMs: ms.default(DEFAULT_HPCP.announceDelayMs),
+  /** One rank step before announcing a merged head nobody announced yet, ms. */
+  mergeDelayMs: ms.default(DEFAULT_HPCP.mergeDelayMs),
+  /** One rank step before answering a node that asks for heads, ms. */
+  answerDelayMs: ms.default(DEFAULT_HPCP.answerDelayMs),
+  /** Fewest ms between two answers to head requests. */
+  answerIntervalMs: ms.default(DEFAULT_HPCP.answerIntervalMs),
+  /** Longest one merge of an announced head may take, fetching included, ms. */
+  mergeTimeoutMs: ms.default(DEFAULT_HPCP.mergeTimeoutMs),
+  /** Most blocks one merge may read (a DAG-bomb guard). */
+  maxMergeBlocks: z.number().int().positive().default(DEFAULT_HPCP.budget.maxBlocks),
+  /** Most bytes one merge may read. */
+  maxMergeBytes: z.number().int().positive().default(DEFAULT_HPCP.budget.maxBytes),
+});
+export type LatticeConfig = z.infer<typeof latticeConfigSchema>;
+export const LATTICE_DEFAULTS: LatticeConfig = latticeConfigSchema.parse({});
+
+/** Config key `archive`: whether this node is an Archivist. */
+export const archiveConfigSchema = z.strictObject({
+  /** Pin the newest head of every GOHO of this node's rooms. */
+  enabled: z.boolean().default(DEFAULT_ARCHIVIST.enabled),
+  /** Pins are reported to the room at most once per this many ms. */
+  reportDelayMs: ms.default(DEFAULT_ARCHIVIST.reportDelayMs),
+  /** Warn when a head unchanged this long is held by fewer than two owners' nodes, ms. */
+  warnAfterMs: z.number().int().positive().default(DEFAULT_ARCHIVIST.warnAfterMs),
+});
+export type ArchiveConfig = z.infer<typeof archiveConfigSchema>;
+export const ARCHIVE_DEFAULTS: ArchiveConfig = archiveConfigSchema.parse({});
+
+/** The HPCP options a node runs with, from its config. */
+export function hpcpOptions(c: LatticeConfig): HpcpOptions {
+  return {
+    ...DEFAULT_HPCP,
+    announceDelayMs: c.announceDelayMs,
+    mergeDelayMs: c.mergeDelayMs,
+    answerDelayMs: c.answerDelayMs,
+    answerIntervalMs: c.answerIntervalMs,
+    mergeTimeoutMs: c.mergeTimeoutMs,
+    budget: { maxBlocks: c.maxMergeBlocks, maxBytes: c.maxMergeBytes },
+  };
+}
