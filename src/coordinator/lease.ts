@@ -62,11 +62,6 @@ export class LeaseClock {
       lease.holder === this.self && sentAt !== undefined ? sentAt + lease.leaseMs : 0;
   }
 
-  /** A term seen elsewhere (an assignment): raises the highest term without a holder. */
-  observeTerm(term: number): void {
-    this.#highest = Math.max(this.#highest, term);
-  }
-
   /** Whether this node is the coordinator now, by its own (conservative) clock. */
   acting(now: number): boolean {
     return this.#current?.holder === this.self && now < this.#validUntil;

@@ -129,7 +129,6 @@ export function recordAssignments(
   now: number,
   defaultLeaseMs: number,
 ): void {
-  room.election.clock.observeTerm(data.term);
   for (const a of data.assignments) {
     if (!acceptBlock(room, a.task, a.block, now)) continue;
     room.book.assign(
@@ -157,12 +156,12 @@ function acceptBlock(room: MeshRoom, id: string, block: string, now: number): bo
   }
 }
 
-/** Whether `sender` may act as coordinator in `term`: not older than the newest term seen. */
+/** Whether `sender` holds `term` (seen in a lease event), and no newer term was seen. */
 export function fromCoordinatorOf(room: MeshRoom, term: number, sender: UserId): boolean {
+  // Terms come from lease events only, which precede the holder's Manager events in the
+  // timeline: a made-up term from anyone else can never outrank the real coordinator.
   const clock = room.election.clock;
-  if (term < clock.highestTerm) return false;
-  const holder = clock.holderOf(term);
-  return holder === undefined || holder === sender;
+  return term >= clock.highestTerm && clock.holderOf(term) === sender;
 }
 
 function drop(ctx: NodeContext, event: RoomEvent, why: string): false {

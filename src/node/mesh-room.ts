@@ -39,8 +39,14 @@ export class MeshRoom {
     const snap = await this.#file.load();
     if (snap) this.book.restore(snap);
     const state = await this.#ctx.client.stateOfType(this.id, MESH_EVENT.lease);
-    const lease = leaseSchema.safeParse(state.get('')?.content);
-    if (lease.success) this.election.clock.observe(lease.data, Date.now());
+    const event = state.get('');
+    const lease = leaseSchema.safeParse(event?.content);
+    // Room state keeps whoever wrote last: only a node's own claim counts.
+    const view = this.#ctx.roster.view(this.id);
+    const valid = lease.success && lease.data.holder === event?.sender;
+    if (valid && this.#ctx.admission.isNode(view, event.sender)) {
+      this.election.clock.observe(lease.data, Date.now());
+    }
   }
 
   /** Something was heard from `user`: it is alive. */
