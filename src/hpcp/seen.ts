@@ -4,7 +4,7 @@ const PER_ORIGIN = 256;
 
 /**
  * What the room has said about each GOHO: every head announced (by anyone, this node
- * included) with when it was first seen, and the latest head each admitted node announced.
+ * included) with when it was last announced, and the latest head each admitted node announced.
  * Lets a node stay quiet about a head the room already knows, and tells the archivist which
  * heads are still announced.
  */
@@ -19,10 +19,10 @@ export class SeenHeads {
       heads = new Map();
       this.#heads.set(origin, heads);
     }
-    if (!heads.has(head)) {
-      heads.set(head, Date.now());
-      if (heads.size > PER_ORIGIN) heads.delete(heads.keys().next().value as string);
-    }
+    // Re-announcing moves a head to the end with a fresh time.
+    heads.delete(head);
+    heads.set(head, Date.now());
+    if (heads.size > PER_ORIGIN) heads.delete(heads.keys().next().value as string);
     if (sender) {
       let senders = this.#bySender.get(origin);
       if (!senders) {
@@ -37,7 +37,7 @@ export class SeenHeads {
     return this.#heads.get(origin)?.has(head) ?? false;
   }
 
-  /** Whether `head` was first announced at or after `since` (ms since the epoch). */
+  /** Whether `head` was announced (again) at or after `since` (ms since the epoch). */
   seenSince(origin: string, head: string, since: number): boolean {
     return (this.#heads.get(origin)?.get(head) ?? -1) >= since;
   }

@@ -1,0 +1,166 @@
+/**
+ * HPCP between nodes on an in-memory room: batched announcements, one announcement per
+ * merged head, quiet once converged, and a late joiner answered once.
+ */
+import { describe, expect, it } from 'vitest';
+import { RoomHpcp } from '../../../src/hpcp/room-hpcp.ts';
+import { DEFAULT_HPCP } from '../../../src/hpcp/types.ts';
+import type { EventId, RoomId, UserId } from '../../../src/ids.ts';
+import { createGoho, type Goho } from '../../../src/lattice/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import type { MeshClient, RoomEvent } from '../../../src/matrix/types.ts';
+import { Serial } from '../../../src/node/serial.ts';
+import { HPCP_EVENT } from '../../../src/protocol/hpcp.ts';
+import { createMemoryStore } from '../../../src/store/memory.ts';
+
+const ROOM = '!room:h' as RoomId;
+const OPTIONS = {
+  ...DEFAULT_HPCP,
+  announceDelayMs: 40,
+  mergeDelayMs: 80,
+  answerDelayMs: 60,
+  answerIntervalMs: 100,
+};
+
+interface Node {
+  id: UserId;
+  goho: Goho;
+  hpcp: RoomHpcp;
+  lock: Serial;
+}
+
+/** A room that delivers every event to every node (the sender too), a few ms later. */
+class Room {
+  readonly nodes: Node[] = [];
+  readonly members = new Set<UserId>();
+  readonly log: RoomEvent[] = [];
+  #n = 0;
+
+  send(sender: UserId, type: string, content: object): EventId {
+    const event = {
+      type,
+      sender,
+      content: JSON.parse(JSON.stringify(content)),
+      event_id: `$${this.#n++}` as EventId,
+      origin_server_ts: Date.now(),
+    } as RoomEvent;
+    this.log.push(event);
+    setTimeout(() => {
+      for (const n of this.nodes) void n.hpcp.onEvent(event);
+    }, 5);
+    return event.event_id;
+  }
+
+  async join(id: string): Promise<Node> {
+    const self = id as UserId;
+    this.members.add(self);
+    const store = createMemoryStore();
+    // Stands in for the room's block exchange: any member's store answers.
+    store.addFetcher({
+      name: 'room',
+      fetch: async (cid) => {
+        for (const n of this.nodes) {
+          const held = (n as Node & { store: typeof store }).store.held.get(cid.toString());
+          if (held) return held.bytes;
+        }
+        throw new Error('nobody has it');
+      },
+    });
+    const goho = await createGoho(store, { name: 'shared' });
+    const lock = new Serial(silentLogger, 'lock');
+    const client = {
+      userId: self,
+      send: async (_room: RoomId, type: string, content: object) => this.send(self, type, content),
+    } as unknown as MeshClient;
+    const hpcp = new RoomHpcp(
+      {
+        client,
+        store,
+        log: silentLogger,
+        self,
+        gohos: new Map([[goho.origin().toString(), goho]]),
+        exclusive: (job) => lock.exclusive(job),
+        merged: async () => {},
+        isNode: (u) => this.members.has(u),
+        nodes: () => [...this.members],
+        options: OPTIONS,
+      },
+      ROOM,
+    );
+    const node = Object.assign({ id: self, goho, hpcp, lock }, { store });
+    this.nodes.push(node);
+    return node;
+  }
+
+  heads(): number {
+    return this.log.filter((e) => e.type === HPCP_EVENT.heads).length;
+  }
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function append(node: Node, value: string): Promise<void> {
+  await node.lock.exclusive(async () => {
+    const before = node.goho.head();
+    await node.goho.append({ path: 'p', action: 'append', value, author: node.id });
+    node.hpcp.changed(node.goho, before);
+  });
+}
+
+async function converged(room: Room, size: number): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        new Set(room.nodes.map((n) => n.goho.head().toString())).size === 1 &&
+        room.nodes[0]?.goho.size() === size,
+      { timeout: 5_000, interval: 20 },
+    )
+    .toBe(true);
+}
+
+describe('HPCP in a room', () => {
+  it('batches appends, announces a merged head once, and then stays quiet', async () => {
+    const room = new Room();
+    const nodes = [await room.join('@a:h'), await room.join('@b:h'), await room.join('@c:h')];
+    await Promise.all(
+      nodes.map(async (n) => {
+        for (let i = 0; i < 5; i++) await append(n, `${n.id}-${i}`);
+      }),
+    );
+    await converged(room, 15);
+    await wait(600);
+    const changes = room.log.filter((e) => (e.content as { reason?: string }).reason === 'change');
+    const merges = room.log.filter((e) => (e.content as { reason?: string }).reason === 'merge');
+    expect(changes).toHaveLength(3); // five appends each, inside one window
+    expect(merges.length).toBeLessThanOrEqual(1);
+    const quiet = room.heads();
+    await wait(500);
+    expect(room.heads()).toBe(quiet);
+  });
+
+  it('answers a late joiner once, with what it lacks', async () => {
+    const room = new Room();
+    const nodes = [await room.join('@a:h'), await room.join('@b:h'), await room.join('@c:h')];
+    for (const [i, n] of nodes.entries()) await append(n, `v${i}`);
+    await converged(room, 3);
+    await wait(500);
+    const before = room.heads();
+    const late = await room.join('@late:h');
+    await late.hpcp.requestHeads();
+    await converged(room, 3);
+    await wait(500);
+    expect(room.heads() - before).toBe(1);
+    const answer = room.log.at(-1)?.content as { reason: string; heads: { prev?: string }[] };
+    expect(answer.reason).toBe('answer');
+  });
+
+  it('ignores heads from a sender that is not a node', async () => {
+    const room = new Room();
+    const a = await room.join('@a:h');
+    const b = await room.join('@b:h');
+    room.members.delete(b.id);
+    await append(b, 'from outside');
+    await wait(300);
+    expect(a.goho.size()).toBe(0);
+  });
+});
