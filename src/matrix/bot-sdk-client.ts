@@ -26,6 +26,8 @@ export interface BotSdkClientOptions {
   logger: Logger;
 }
 
+const SYNC_FILTER = { room: { timeline: { limit: 100 } } };
+
 /** MeshClient on matrix-bot-sdk. Handlers are awaited; the sync position is saved after them. */
 export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<MeshClient> {
   routeSdkLogs(opts.logger);
@@ -49,7 +51,9 @@ class BotSdkClient implements MeshClient {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    await withRetry(() => this.#sdk.start());
+    // A longer timeline than the server's default 10 makes gappy syncs rare; the rest are
+    // back-filled (backfill.ts).
+    await withRetry(() => this.#sdk.start(SYNC_FILTER));
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import { asRoomId, asUserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
+import { fillGap, type GappyRoom } from './backfill.ts';
 import { MatrixClient, type SimpleFsStorageProvider } from './sdk.ts';
 import type {
   InviteHandler,
@@ -10,7 +11,7 @@ import type {
 } from './types.ts';
 
 type Emit = (name: string, ...args: unknown[]) => Promise<void>;
-type SyncResponse = { rooms?: { join?: Record<string, { timeline?: { events?: RoomEvent[] } }> } };
+type SyncResponse = { rooms?: { join?: Record<string, GappyRoom> } };
 
 const SEEN_LIMIT = 10_000;
 
@@ -57,6 +58,7 @@ export class SyncingClient extends MatrixClient {
     this.#inFlight = new Promise((r) => (done = r));
     try {
       this.#adoptRoomsJoinedOutOfSight(raw as SyncResponse);
+      await this.#fillGaps(raw as SyncResponse);
       await super.processSync(raw, emitFn);
       for (const h of this.handlers.synced) {
         // A failure here must keep the position unsaved, so the batch comes again.
@@ -71,6 +73,19 @@ export class SyncingClient extends MatrixClient {
   /** Resolves once the batch being processed (if any) is done. */
   idle(): Promise<void> {
     return this.#inFlight;
+  }
+
+  /** Puts the events a limited sync left out in front of its timeline (see backfill.ts). */
+  async #fillGaps(raw: SyncResponse): Promise<void> {
+    const since = await Promise.resolve(this.storageProvider.getSyncToken());
+    if (!since || this.#historical) return;
+    const get = (path: string, qs: Record<string, unknown>) => this.doRequest('GET', path, qs);
+    for (const [roomId, room] of Object.entries(raw?.rooms?.join ?? {})) {
+      if (!room.timeline?.limited) continue;
+      const { events, complete } = await fillGap(get, roomId, room, since);
+      this.#log.info('gappy sync back-filled', { roomId, events: events.length, complete });
+      room.timeline.events = [...events, ...(room.timeline.events ?? [])];
+    }
   }
 
   /** A joined room whose join event fell out of a gappy timeline still counts as joined. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as dagJson from '@ipld/dag-json';
 import { addFile } from '../../src/cli/add.ts';
 import { MESH_ROOM_LEVELS } from '../../src/dev/dev-mesh.ts';
-import { type Message, type Person, startPerson } from '../../src/dev/person.ts';
+import { type Person, startPerson } from '../../src/dev/person.ts';
 import { registerUser } from '../../src/homeserver/register.ts';
 import { MESH_EVENT } from '../../src/protocol/manager.ts';
 import { uniqueLocalpart } from './homeserver.ts';
@@ -47,12 +47,28 @@ export interface ProcessMesh {
   ): Promise<{ holder: string; term: number }>;
   /** Posts a command; returns the request's event id. */
   ask(body: string): Promise<string>;
-  /** Bot replies in the thread of `request` seen so far. */
-  replies(request: string): Message[];
-  waitForReply(request: string, ms: number): Promise<Message>;
-  /** The worker of each assignment of a request's task seen so far. */
-  assignments(request: string): { worker: string; attempt: number; term: number }[];
+  /** Bot replies to `request` in the room's history (the server's, not what a client saw). */
+  replies(request: string): Promise<Reply[]>;
+  waitForReply(request: string, ms: number): Promise<Reply>;
+  /** Each assignment of a request's task in the room's history. */
+  assignments(
+    request: string,
+  ): Promise<{ worker: string; attempt: number; term: number; task: string }[]>;
+  /** The room's recent events, oldest first, from the server. */
+  history(): Promise<RawEvent[]>;
   stop(): Promise<void>;
+}
+
+export interface RawEvent {
+  type: string;
+  sender: string;
+  event_id: string;
+  content: Record<string, unknown>;
+}
+
+export interface Reply {
+  body: string;
+  sender: string;
 }
 
 export interface ProcessMeshOptions {
@@ -134,9 +150,29 @@ export async function startProcessMesh(opts: ProcessMeshOptions): Promise<Proces
     }
     throw new Error(`no such lease within ${ms} ms; last: ${JSON.stringify(await lease())}`);
   };
-  const isBot = (m: Message) => bots.some((b) => b.userId === m.sender);
-  const replies = (request: string) =>
-    person.seen.filter((m) => m.type === 'm.room.message' && isBot(m) && m.inReplyTo === request);
+  const isBot = (sender: string) => bots.some((b) => b.userId === sender);
+  let cached: { at: number; events: RawEvent[] } | undefined;
+  const history = async (): Promise<RawEvent[]> => {
+    if (cached && Date.now() - cached.at < 300) return cached.events;
+    const newestFirst: RawEvent[] = [];
+    let from: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const res = await person.client.createMessagesRequest(roomId, from, 500, 'b' as never);
+      newestFirst.push(...(res.chunk as unknown as RawEvent[]));
+      if (!res.end || res.chunk.length === 0) break;
+      from = res.end;
+    }
+    cached = { at: Date.now(), events: newestFirst.reverse() };
+    return cached.events;
+  };
+  const replies = async (request: string): Promise<Reply[]> =>
+    (await history())
+      .filter((e) => {
+        const rel = e.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: string } };
+        const to = rel?.['m.in_reply_to']?.event_id;
+        return e.type === 'm.room.message' && isBot(e.sender) && to === request;
+      })
+      .map((e) => ({ body: String(e.content.body ?? ''), sender: e.sender }));
   const mesh: ProcessMesh = {
     dir,
     person,
@@ -149,20 +185,28 @@ export async function startProcessMesh(opts: ProcessMeshOptions): Promise<Proces
     waitForLease,
     ask: (body) => person.send(roomId, body),
     replies,
-    waitForReply: (request, ms) =>
-      person.waitFor((m) => m.type === 'm.room.message' && isBot(m) && m.inReplyTo === request, ms),
-    assignments(request) {
-      const out: { worker: string; attempt: number; term: number }[] = [];
-      for (const m of person.seen) {
-        if (m.type !== 'org.meshbot.assign' || !isBot(m)) continue;
-        const c = m.content as {
+    history,
+    async waitForReply(request, ms) {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const found = (await replies(request))[0];
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      throw new Error(`no reply to ${request} within ${ms} ms`);
+    },
+    async assignments(request) {
+      const out: { worker: string; attempt: number; term: number; task: string }[] = [];
+      for (const e of await history()) {
+        if (e.type !== 'org.meshbot.assign' || !isBot(e.sender)) continue;
+        const c = e.content as {
           term: number;
-          assignments: { worker: string; attempt: number; block: string }[];
+          assignments?: { task: string; worker: string; attempt: number; block: string }[];
         };
         for (const a of c.assignments ?? []) {
           const task = dagJson.decode(Buffer.from(a.block, 'base64')) as { request?: string };
-          if (task.request === request)
-            out.push({ worker: a.worker, attempt: a.attempt, term: c.term });
+          if (task.request !== request) continue;
+          out.push({ worker: a.worker, attempt: a.attempt, term: c.term, task: a.task });
         }
       }
       return out;
