@@ -9,9 +9,9 @@ export interface ArchivistOptions {
   enabled: boolean;
   /** The person who runs this node, named in its archive reports. */
   owner: UserId;
-  /** Pins are reported to the room at most once per this many ms. Default 10 000. */
+  /** Pins are reported to the room at most once per this many ms. Default 60 000. */
   reportDelayMs: number;
-  /** A head unchanged this long that fewer than two owners hold is warned about, ms. Default 60 000. */
+  /** A head unchanged this long that fewer than two owners hold is warned about, ms. Default 180 000. */
   warnAfterMs: number;
   /** Longest a pin may take to fetch what it lacks, ms. Default 120 000. */
   pinTimeoutMs: number;
@@ -19,8 +19,8 @@ export interface ArchivistOptions {
 
 export const DEFAULT_ARCHIVIST: Omit<ArchivistOptions, 'owner'> = {
   enabled: true,
-  reportDelayMs: 10_000,
-  warnAfterMs: 60_000,
+  reportDelayMs: 60_000,
+  warnAfterMs: 180_000,
   pinTimeoutMs: 120_000,
 };
 

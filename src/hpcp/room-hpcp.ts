@@ -183,7 +183,14 @@ export class RoomHpcp {
     if (out.length === 0) return;
     this.#sends.push(async () => {
       if (this.#d.signal?.aborted) return;
-      const content = await headsContent(this.#d, out, reason);
+      // Sends wait out rate limits; a head already said since then is not said again
+      // (an answer still is: the asker may have missed it).
+      const fresh =
+        reason === 'answer'
+          ? out
+          : out.filter((o) => !this.seen.has(o.goho.origin().toString(), o.goho.head().toString()));
+      if (fresh.length === 0) return;
+      const content = await headsContent(this.#d, fresh, reason);
       await this.#d.client.send(this.#room, HPCP_EVENT.heads, content, this.#d.signal);
       for (const h of content.heads) {
         this.seen.add(h.origin, h.head);

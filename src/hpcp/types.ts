@@ -7,7 +7,7 @@ import type { Store } from '../store/types.ts';
 
 /** How a node paces HPCP in a room. Defaults suit a homeserver allowing ~0.2 messages/s. */
 export interface HpcpOptions {
-  /** Local changes within this window go out as one announcement, ms. Default 500. */
+  /** Local changes within this window go out as one announcement, ms. Default 1000. */
   announceDelayMs: number;
   /** One rank step before announcing a merged head nobody announced yet, ms. Default 1500. */
   mergeDelayMs: number;
@@ -24,7 +24,7 @@ export interface HpcpOptions {
 }
 
 export const DEFAULT_HPCP: HpcpOptions = {
-  announceDelayMs: 500,
+  announceDelayMs: 1000,
   mergeDelayMs: 1500,
   answerDelayMs: 1000,
   answerIntervalMs: 5000,

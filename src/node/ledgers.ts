@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { Archivist } from '../archivist/archivist.ts';
+import type { GcResult } from '../archivist/gc.ts';
 import { DEFAULT_ARCHIVIST } from '../archivist/types.ts';
 import type { Config } from '../config/schema.ts';
 import { hpcpOptions } from '../hpcp/config.ts';
@@ -177,6 +178,26 @@ export class Ledgers {
       this.#d.log.warn('could not ask the room for heads', { room, err });
     });
     return ledger;
+  }
+
+  /**
+   * Deletes old GOHO versions: every block of a pinned head, of this node's current heads,
+   * and of the latest head each admitted node announced is kept. Files, tasks, results and
+   * engines are never touched. Null when this node has no Archivist.
+   */
+  async collectGarbage(opts: { signal?: AbortSignal } = {}): Promise<GcResult | null> {
+    const archivist = this.#d.archivist;
+    if (!archivist) return null;
+    const keep: CID[] = [];
+    for (const [room, ledger] of this.#rooms) {
+      for (const g of ledger.gohos) {
+        keep.push(g.head());
+        for (const [sender, head] of ledger.hpcp.seen.announcedBy(g.origin().toString())) {
+          if (this.#d.mesh?.isNode(room, sender)) keep.push(CID.parse(head));
+        }
+      }
+    }
+    return archivist.collectGarbage(keep, opts);
   }
 
   /** Routes a room event to HPCP and the archivist; false when it is neither's. */
