@@ -3,11 +3,12 @@
  * each and writes bench/results/NAME.json.
  */
 import { fileURLToPath } from 'node:url';
+import { enginesBenchmark } from './engines.ts';
 import { gohoBenchmark } from './goho.ts';
 import { type Benchmark, table, writeResults } from './harness.ts';
 import { runBenchmark } from './run-reply.ts';
 
-const BENCHMARKS: Benchmark[] = [runBenchmark, gohoBenchmark];
+const BENCHMARKS: Benchmark[] = [runBenchmark, gohoBenchmark, enginesBenchmark];
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 
 const wanted = process.argv.slice(2);

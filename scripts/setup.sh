@@ -41,6 +41,14 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt
   touch "$stamp"
 fi
 
+# --- Docker (engines) ----------------------------------------------------------------------
+# Debian's docker.io and a static busybox, for Docker engines and their tests. The test run
+# starts a private dockerd (scripts/docker/dockerd.sh) and its offline images, and stops it
+# after. MESHBOT_DOCKER=off skips Docker (its tests then say they were skipped).
+if [ "${MESHBOT_DOCKER:-}" != off ]; then
+  bash "$MESHBOT_ROOT/scripts/docker/install.sh" || say "Docker is not available: scripts/docker/install.sh failed"
+fi
+
 # --- Synapse -------------------------------------------------------------------------------
 if [ -z "${MESHBOT_HS_URL:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

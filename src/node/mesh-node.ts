@@ -208,7 +208,8 @@ export class MeshNode {
   #nodeState(): NodeState {
     return {
       version: VERSION,
-      engines: [...this.#ctx.engines.values()].map((e) => ({ name: e.manifest.name, cid: e.cid })),
+      engines: this.#ctx.runtime.offers(),
+      runtimes: this.#ctx.runtime.kinds(),
       cores: availableParallelism(),
       arch: process.arch,
       memoryMb: Math.round(totalmem() / 2 ** 20),

@@ -6,11 +6,14 @@
  * An isolate that hit a limit or was disposed is never reused.
  */
 import ivm from 'isolated-vm';
+import type { PreparedContext } from './context-prep.ts';
 
 export interface WarmIsolate {
   readonly isolate: ivm.Isolate;
   readonly prelude: ivm.Script;
   readonly engine: ivm.Script;
+  /** A context prepared for the next task (context-prep.ts), while one is. */
+  spare?: Promise<PreparedContext | undefined>;
 }
 
 export interface IsolateSpec {

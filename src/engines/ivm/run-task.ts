@@ -6,6 +6,7 @@
  * settle it later).
  */
 import ivm from 'isolated-vm';
+import { cpuSince, prepareContext, prepareSpare, takeSpare } from './context-prep.ts';
 import type { IsolatePool, WarmIsolate } from './isolate-pool.ts';
 import { createLogSink } from './log-sink.ts';
 import type { ChildMessage, RunMessage, WireError } from './protocol.ts';
@@ -76,6 +77,8 @@ export async function runTask(
       task.context?.release();
     }
     if (warm) pool.release(warm, healthy);
+    // While the sandbox waits for the next task, the engine's next context gets ready.
+    if (warm && healthy) prepareSpare(warm, msg.limits);
   }
 }
 
@@ -95,34 +98,26 @@ async function callEngine(
   progress: (fraction: number) => void,
 ): Promise<{ result: RunnerResult; cpuMs: number }> {
   const { isolate } = warm;
-  const cpuStart = isolate.cpuTime;
-  const context = await isolate.createContext();
-  task.context = context;
-  const install = await warm.prelude.run(context, { reference: true });
-  task.refs.push(install);
-  const hostApi = [
-    new ivm.Callback(log),
-    new ivm.Callback(progress, { ignored: true }),
-    msg.limits.maxOutputBytes,
-  ];
-  const runner = await install.apply(undefined, hostApi, { result: { reference: true } });
-  task.refs.push(runner);
+  const { limits } = msg;
+  const prep = (await takeSpare(warm, limits)) ?? (await prepareContext(warm, limits));
+  task.context = prep.context;
+  task.refs.push(...prep.refs);
+  for (const line of prep.earlyLogs) log(line);
+  prep.slot.log = log;
+  prep.slot.progress = progress;
   // The engine's top level and main() share one CPU budget.
-  await warm.engine.run(context, { timeout: msg.limits.cpuMs });
-  const left = Math.max(1, Math.ceil(msg.limits.cpuMs - cpuSince(isolate, cpuStart)));
+  if (prep.cpuMs >= limits.cpuMs) throw new Error('Script execution timed out.');
+  const cpuStart = isolate.cpuTime;
+  const left = Math.max(1, Math.ceil(limits.cpuMs - prep.cpuMs));
   const args = [
     new ivm.ExternalCopy(input).copyInto({ release: true }),
     new ivm.ExternalCopy(msg.params).copyInto({ release: true }),
   ];
-  const result = (await runner.apply(undefined, args, {
+  const result = (await prep.runner.apply(undefined, args, {
     timeout: left,
     result: { promise: true, copy: true },
   })) as RunnerResult;
-  return { result, cpuMs: cpuSince(isolate, cpuStart) };
-}
-
-function cpuSince(isolate: ivm.Isolate, start: bigint): number {
-  return isolate.isDisposed ? 0 : Number(isolate.cpuTime - start) / 1e6;
+  return { result, cpuMs: prep.cpuMs + cpuSince(isolate, cpuStart) };
 }
 
 // Anything that escapes the runner is a termination by the host or a compile error: the

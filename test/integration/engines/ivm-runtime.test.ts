@@ -188,6 +188,24 @@ describe('isolated-vm runtime: the engine contract', () => {
     expect(str((await run(pkg)).output)).toBe('1');
   });
 
+  it('prepares the next context while idle, keeping its top-level logs and CPU for the task', async () => {
+    const pkg = engine(
+      'meshbot.log("top level"); const started = Date.now(); while (Date.now() - started < 30) {}' +
+        ' function main() { return "ok"; }',
+      { limits: { cpuMs: 1000 } },
+    );
+    for (let i = 0; i < 3; i++) {
+      const result = await run(pkg);
+      expect(result.logs).toEqual(['top level']);
+      expect(result.cpuMs).toBeGreaterThanOrEqual(25);
+      await new Promise((r) => setTimeout(r, 60)); // the spare gets ready meanwhile
+    }
+    // A task with a smaller output limit does not take a spare made for another one.
+    const small = await run(pkg, text(''), { limits: { maxOutputBytes: 2 } });
+    expect(str(small.output)).toBe('ok');
+    expect(small.logs).toEqual(['top level']);
+  });
+
   it('refuses engines for another runtime, with a forged CID, or off the allowlist', async () => {
     const image = `sha256:${'0'.repeat(64)}`;
     const docker = createEnginePackage(

@@ -1,0 +1,216 @@
+/**
+ * Per-task cost of each engine runtime next to running the same code directly, in the same
+ * run, interleaved so that both see the same load:
+ * - isolated-vm: the repo's `noop` engine and a 10 ms task of fixed work through the runtime (sandbox
+ *   process, warm isolate, a context prepared while the sandbox waited: tasks are 3 ms apart)
+ *   vs the same entry script as a plain function in this process;
+ * - Docker: a no-op and a 10 ms task (`usleep 10000`) through the runtime (input folder,
+ *   locked-down container, output folder, removal) vs a plain `docker run --rm` of the same
+ *   image and command with the docker CLI, and vs the same command as a host process.
+ * The private dockerd (scripts/docker) is started if needed and stopped after.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createDockerRuntime } from '../src/engines/docker/index.ts';
+import { createIvmRuntime } from '../src/engines/ivm/index.ts';
+import { createEnginePackage, loadEngines } from '../src/engines/manifest.ts';
+import type { EnginePackage, EngineRuntime } from '../src/engines/types.ts';
+import { type Benchmark, type Figure, figure, percentile } from './harness.ts';
+
+const IVM_ROUNDS = Number(process.env.MESHBOT_BENCH_IVM_ROUNDS ?? 200);
+const DOCKER_ROUNDS = Number(process.env.MESHBOT_BENCH_DOCKER_ROUNDS ?? 20);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TEST_IMAGE = 'meshbot-test/busybox:1';
+const run = promisify(execFile);
+const median = (xs: number[]) => percentile(xs, 50);
+/** Time between two isolated-vm tasks, not measured. */
+const GAP_MS = 3;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function time(fn: () => unknown): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+/** Median and p95 of a measured series next to its baseline series. */
+function pair(name: string, value: number[], baseline: number[]): Figure[] {
+  return [
+    figure(`${name}, median`, 'ms', median(value), median(baseline)),
+    figure(`${name}, p95`, 'ms', percentile(value, 95), percentile(baseline, 95)),
+  ];
+}
+
+/** The entry script as a plain function in this process: what "the same code directly" is. */
+function direct(
+  pkg: EnginePackage,
+): (input: Uint8Array, params: Record<string, string>) => unknown {
+  return new Function('meshbot', `${pkg.code}\nreturn main;`)({
+    log() {},
+    progress() {},
+    textDecode: (b: Uint8Array) => new TextDecoder().decode(b),
+    textEncode: (s: string) => new TextEncoder().encode(s),
+  });
+}
+
+/** A 10 ms task of fixed work (not a clock-bound spin, whose length varies with the clock tick). */
+const BURN = createEnginePackage(
+  {
+    name: 'burn',
+    version: '1',
+    runtime: 'isolated-vm',
+    entry: 'main.js',
+    description: 'n rounds of integer arithmetic',
+    limits: { cpuMs: 5000, wallMs: 10000 },
+  },
+  `function main(_input, params) {
+    let x = 0;
+    const n = Number(params.n);
+    for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003;
+    return String(x);
+  }`,
+);
+
+/** Rounds of BURN that take about `ms` when run directly. */
+async function calibrate(ms: number): Promise<string> {
+  const fn = direct(BURN);
+  let n = 100_000;
+  for (let i = 0; i < 8; i++) {
+    const times: number[] = [];
+    for (let j = 0; j < 9; j++)
+      times.push(await time(() => fn(new Uint8Array(), { n: String(n) })));
+    n = Math.max(1000, Math.round((n * ms) / median(times)));
+  }
+  return String(n);
+}
+
+async function ivmFigures(): Promise<Figure[]> {
+  const engines = await loadEngines(join(ROOT, 'engines'));
+  const noop = engines.get('noop') as EnginePackage;
+  const runtime = createIvmRuntime();
+  await runtime.start();
+  const input = new Uint8Array([120]);
+  const cases = [
+    { name: 'isolated-vm no-op vs direct', pkg: noop, params: {} as Record<string, string> },
+    { name: 'isolated-vm 10 ms task vs direct', pkg: BURN, params: { n: await calibrate(10) } },
+  ];
+  const out: Figure[] = [];
+  const overhead: number[] = [];
+  try {
+    for (const c of cases) {
+      const fn = direct(c.pkg);
+      const viaRuntime: number[] = [];
+      const plain: number[] = [];
+      for (let i = 0; i < 5; i++) await runtime.run({ engine: c.pkg, input, params: c.params });
+      for (let i = 0; i < IVM_ROUNDS; i++) {
+        // Tasks reach a node seconds apart; a short pause lets the sandbox get ready as it would.
+        await pause(GAP_MS);
+        viaRuntime.push(await time(() => runtime.run({ engine: c.pkg, input, params: c.params })));
+        plain.push(await time(() => fn(input, c.params)));
+        if (c.pkg === noop) overhead.push((viaRuntime.at(-1) as number) - (plain.at(-1) as number));
+      }
+      out.push(...pair(c.name, viaRuntime, plain));
+    }
+  } finally {
+    await runtime.stop();
+  }
+  // The issue's goal for the set-up cost of one task.
+  out.push(
+    figure(
+      'isolated-vm set-up per task (no-op − direct) vs the 5 ms goal, median',
+      'ms',
+      median(overhead),
+      5,
+    ),
+  );
+  return out;
+}
+
+function dockerEnv(): NodeJS.ProcessEnv {
+  const cache = process.env.MESHBOT_CACHE || join(process.env.HOME ?? '/root', '.cache', 'meshbot');
+  const sock = join(process.env.MESHBOT_DOCKER_DIR || join(cache, 'docker'), 'docker.sock');
+  return { ...process.env, DOCKER_HOST: `unix://${sock}` };
+}
+
+async function dockerFigures(): Promise<Figure[]> {
+  const env = dockerEnv();
+  const script = (name: string, ...args: string[]) =>
+    spawnSync('bash', [join(ROOT, 'scripts/docker', name), ...args], { env, stdio: 'inherit' })
+      .status;
+  const wasRunning =
+    spawnSync('bash', [join(ROOT, 'scripts/docker/dockerd.sh'), 'status'], { env }).status === 0;
+  if (
+    script('install.sh') !== 0 ||
+    script('dockerd.sh', 'start') !== 0 ||
+    script('images.sh') !== 0
+  ) {
+    console.log('(no Docker engine here: Docker figures skipped)');
+    return [];
+  }
+  const socketPath = (env.DOCKER_HOST as string).slice('unix://'.length);
+  const runtime: EngineRuntime & { pin: NonNullable<EngineRuntime['pin']> } = createDockerRuntime({
+    socketPath,
+  });
+  await runtime.start();
+  const cases = [
+    { name: 'docker no-op', cmd: ['/bin/true'] },
+    { name: 'docker 10 ms task', cmd: ['/bin/usleep', '10000'] },
+  ];
+  const out: Figure[] = [];
+  try {
+    for (const c of cases) {
+      const pkg = await runtime.pin(
+        createEnginePackage(
+          {
+            name: 'bench',
+            version: '1',
+            runtime: 'docker',
+            image: TEST_IMAGE,
+            command: c.cmd,
+            description: 'bench',
+          },
+          '',
+        ),
+      );
+      const input = new Uint8Array([120]);
+      const viaRuntime: number[] = [];
+      const plainRun: number[] = [];
+      const host: number[] = [];
+      const dockerRun = () =>
+        run('docker', ['run', '--rm', '--network', 'none', TEST_IMAGE, ...c.cmd], { env });
+      const hostRun = () =>
+        run('busybox', [c.cmd[0]?.slice('/bin/'.length) as string, ...c.cmd.slice(1)]);
+      for (let i = 0; i < 2; i++)
+        await Promise.all([runtime.run({ engine: pkg, input, params: {} })]).then(dockerRun);
+      for (let i = 0; i < DOCKER_ROUNDS; i++) {
+        viaRuntime.push(await time(() => runtime.run({ engine: pkg, input, params: {} })));
+        plainRun.push(await time(dockerRun));
+        host.push(await time(hostRun));
+      }
+      out.push(...pair(`${c.name} vs plain docker run`, viaRuntime, plainRun));
+      out.push(
+        figure(
+          `${c.name} vs the same command on the host, median`,
+          'ms',
+          median(viaRuntime),
+          median(host),
+        ),
+      );
+    }
+  } finally {
+    await runtime.stop();
+    if (!wasRunning) script('dockerd.sh', 'stop');
+  }
+  return out;
+}
+
+export const enginesBenchmark: Benchmark = {
+  name: 'engines',
+  description:
+    'per-task time of each runtime (no-op and 10 ms task) next to the same code run directly, and Docker next to a plain `docker run`',
+  async run() {
+    return [...(await ivmFigures()), ...(await dockerFigures())];
+  },
+};
