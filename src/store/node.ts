@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Helia } from '@helia/interface';
 import * as dagJson from '@ipld/dag-json';
 import { FsBlockstore } from 'blockstore-fs';
+import { NextToLast } from 'blockstore-fs/sharding';
 import { MemoryDatastore } from 'datastore-core';
 import { createHeliaLight } from 'helia';
+import type { CID } from 'multiformats/cid';
 import { addNetwork, type Network } from './network.ts';
 
 /** A started helia node over the on-disk block store. */
@@ -11,6 +14,8 @@ export interface Node {
   helia: Helia;
   blocks: FsBlockstore;
   network?: Network;
+  /** A stored block's bytes in one read, or undefined when it is not stored. */
+  readLocal(cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined>;
 }
 
 export interface NodeInit {
@@ -25,7 +30,19 @@ export interface NodeInit {
  * A failed start closes what it opened.
  */
 export async function openNode(init: NodeInit): Promise<Node> {
-  const blocks = new FsBlockstore(join(init.dir, 'blocks'));
+  const path = join(init.dir, 'blocks');
+  const sharding = new NextToLast();
+  const blocks = new FsBlockstore(path, { shardingStrategy: sharding });
+  // FsBlockstore streams every read; GOHO blocks are small and read by the thousand.
+  const readLocal = async (cid: CID, signal?: AbortSignal) => {
+    const { dir, file } = sharding.encode(cid);
+    try {
+      return new Uint8Array(await readFile(join(path, dir, file), { signal }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
   await blocks.open();
   let helia: Helia | undefined;
   try {
@@ -37,7 +54,7 @@ export async function openNode(init: NodeInit): Promise<Node> {
     const network =
       init.listen.length > 0 ? addNetwork(helia, init.listen, init.bitswapBudgetMs) : undefined;
     await helia.start();
-    return { helia, blocks, network };
+    return { helia, blocks, network, readLocal };
   } catch (err) {
     await helia?.stop().catch(() => {});
     await blocks.close();

@@ -2,7 +2,6 @@ import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import { BadInputError, NotFoundError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
-import { concat } from './blocks.ts';
 import { assertSupported, cidOf, DAG_JSON, verifyBlock } from './cid.ts';
 import { collectDag } from './collect.ts';
 import { StoreNotStartedError } from './errors.ts';
@@ -74,11 +73,10 @@ export function createStore(opts: StoreOptions): LocalStore {
       await live().helia.blockstore.put(cid, bytes, { signal: o.signal });
     },
     async getBlock(cid, o = {}) {
-      const { helia, network } = live();
+      const { network, readLocal } = live();
       assertSupported(cid);
-      if (await helia.blockstore.has(cid, { signal: o.signal })) {
-        return concat(helia.blockstore.get(cid, { signal: o.signal, offline: true }));
-      }
+      const local = await readLocal(cid, o.signal);
+      if (local) return local;
       if (o.offline) throw new NotFoundError(`block ${cid} is not stored locally`);
       const sources = network ? [network.fetcher, ...fetchers] : [...fetchers];
       const bytes = await fetchVerified(cid, sources, {
