@@ -4,11 +4,13 @@ import { describeForChat, MeshError } from '../errors/index.ts';
 import { addCommand } from './add.ts';
 import { devCommand } from './dev.ts';
 import { enginesCommand } from './engines.ts';
+import { initCommand } from './init.ts';
 import { startCommand } from './start.ts';
 
 await yargs(hideBin(process.argv))
   .scriptName('meshbot')
   .usage('$0 <command> [options]\n\nTurn a Matrix room of friends into a compute mesh.')
+  .command(initCommand)
   .command(startCommand)
   .command(addCommand)
   .command(devCommand)

@@ -189,14 +189,16 @@ export class TaskBook {
     id: string,
     state: 'done' | 'failed' | 'cancelled' | undefined,
     now: number,
-    error?: { code: string; message: string },
+    outcome: { error?: { code: string; message: string }; result?: string; worker?: string } = {},
   ): void {
     const rec = this.#tasks.get(id);
     if (!rec) return;
     if (!FINAL.has(rec.state)) {
       rec.state = state ?? 'done';
       rec.finishedAt = now;
-      if (error) rec.error = error;
+      if (outcome.error) rec.error = outcome.error;
+      if (outcome.result) rec.result = outcome.result;
+      if (outcome.worker) rec.worker = outcome.worker;
     }
     rec.answered = true;
     rec.block = undefined;

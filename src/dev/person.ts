@@ -5,6 +5,7 @@
 import {
   ClientEvent,
   createClient,
+  Filter,
   type MatrixClient,
   type MatrixEvent,
   RoomEvent,
@@ -62,7 +63,10 @@ export async function startPerson(
       if (state === 'PREPARED' || state === 'SYNCING') resolve();
     });
   });
-  await client.startClient({ initialSyncLimit: 0, threadSupport: false });
+  // A long timeline per sync: a busy mesh room must not leave gaps in what the person sees.
+  const filter = new Filter(userId);
+  filter.setDefinition({ room: { timeline: { limit: 1000 } } });
+  await client.startClient({ initialSyncLimit: 0, threadSupport: false, filter });
   await ready;
   const waitFor = (pred: (m: Message) => boolean, timeoutMs: number) =>
     new Promise<Message>((resolve, reject) => {

@@ -11,6 +11,9 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
+/** Rate-limit waits that do not count as attempts, per call. */
+const RATE_LIMIT_WAITS = 200;
+
 interface HttpishError {
   statusCode?: number;
   errcode?: string;
@@ -44,11 +47,15 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}
   const attempts = opts.attempts ?? 8;
   let delay = opts.baseDelayMs ?? 1000;
   const maxDelay = opts.maxDelayMs ?? 60_000;
+  // The server says when to come back: waiting for a rate limit is not a failed attempt
+  // (a busy node may queue many sends behind one limit), but there is still an end.
+  let limits = 0;
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (err) {
       const limited = rateLimitDelay(err);
+      if (limited !== null && ++limits <= RATE_LIMIT_WAITS) i--;
       if (i >= attempts || (limited === null && !transient(err))) throw err;
       const wait = Math.min(limited ?? delay, maxDelay);
       delay = Math.min(delay * 2, maxDelay);

@@ -118,7 +118,9 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
   if (!parsed.success || typeof request !== 'string') return;
   room.heard(event.sender);
   room.book.handled(request);
-  if (parsed.data.task) room.book.answered(parsed.data.task, parsed.data.state, Date.now());
+  const { task, state, result, error, attempt } = parsed.data;
+  const worker = attempt === undefined ? undefined : event.sender;
+  if (task) room.book.answered(task, state, Date.now(), { result, error, worker });
   room.changed();
 }
 

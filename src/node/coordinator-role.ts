@@ -193,10 +193,11 @@ export class CoordinatorRole {
       const rec = room.book.get(a.task);
       const recorded =
         sent.get(a.task) ?? this.#outbox.accept(room, term, a.task, rec?.block ?? '');
-      void recorded.then((ok) => {
-        if (!ok) return;
-        return this.#ctx.client.react(room.id, a.request as never, ACK.accepted);
-      });
+      void recorded
+        .then((ok) =>
+          ok ? this.#ctx.client.react(room.id, a.request as never, ACK.accepted) : null,
+        )
+        .catch((err: unknown) => this.#ctx.log.warn('could not acknowledge', { err }));
     }
   }
 }

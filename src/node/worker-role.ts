@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid';
 import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
-import type { RoomId } from '../ids.ts';
+import type { EventId, RoomId } from '../ids.ts';
 import { Batcher } from '../matrix/batcher.ts';
 import {
   type AssignEvent,
@@ -12,7 +12,9 @@ import {
 } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
+import { ACK, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
+import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { resultBlocks } from './result-blocks.ts';
 import { runTask } from './run-task.ts';
@@ -22,6 +24,12 @@ interface Held {
   room: MeshRoom;
   task: string;
   attempt: number;
+  /**
+   * Until when this node is sure the coordinator has not given the task to another node:
+   * its lease is counted from when this node *sent* its latest renewal, never later than the
+   * coordinator saw it; before the first renewal, half a lease from receipt.
+   */
+  validUntil: number;
 }
 
 interface Report {
@@ -86,7 +94,9 @@ export class WorkerRole {
     if (this.#held.has(key)) return;
     const rec = room.book.get(a.task);
     if (rec && (FINAL.has(rec.state) || rec.attempt > a.attempt)) return;
-    this.#held.set(key, { room, task: a.task, attempt: a.attempt });
+    const validUntil = Date.now() + this.#ctx.config.mesh.assignmentLeaseMs / 2;
+    const held: Held = { room, task: a.task, attempt: a.attempt, validUntil };
+    this.#held.set(key, held);
     this.#jobs.push(async () => {
       const report = await this.#run(room, a).catch(() => null);
       if (!report) {
@@ -95,9 +105,7 @@ export class WorkerRole {
       }
       // Handed over: the next task may start while the report is on its way; until it is
       // sent, the assignment is still renewed.
-      void this.#batcher(room)
-        .push(report)
-        .finally(() => this.#held.delete(key));
+      void this.#deliver(held, report).finally(() => this.#held.delete(key));
     });
   }
 
@@ -143,6 +151,64 @@ export class WorkerRole {
     }
   }
 
+  /**
+   * A final outcome that this node may still call its own is answered by this node, in one
+   * event (the reply carries the outcome): one hop less than going through the coordinator,
+   * and the answers of a busy mesh spread over its nodes' rate limits. Anything else goes to
+   * the coordinator as a completion, and the coordinator answers or retries.
+   */
+  async #deliver(held: Held, report: Report): Promise<void> {
+    const { room } = held;
+    const c = report.completion;
+    if (this.#final(c) && this.#mayAnswer(held)) {
+      try {
+        await this.#answer(held, c);
+        return;
+      } catch (err) {
+        this.#ctx.log.warn('could not answer; reporting to the coordinator instead', { err });
+      }
+    }
+    await this.#batcher(room).push(report);
+  }
+
+  #final(c: Completion): boolean {
+    if (c.ok) return true;
+    return c.error?.retryable !== true || c.attempt >= this.#ctx.config.mesh.maxAttempts;
+  }
+
+  /** The task is still this node's to finish: not final, not re-assigned, lease not run out. */
+  #mayAnswer(held: Held): boolean {
+    const rec = held.room.book.get(held.task);
+    return (
+      !!rec &&
+      !FINAL.has(rec.state) &&
+      rec.attempt === held.attempt &&
+      rec.worker === this.#ctx.self &&
+      Date.now() < held.validUntil
+    );
+  }
+
+  async #answer(held: Held, c: Completion): Promise<void> {
+    const ctx = this.#ctx;
+    const { room } = held;
+    const task = await getTask(ctx.store, CID.parse(c.task));
+    const earlier = room.book.get(c.task)?.failures ?? [];
+    let text = await formatResult(ctx, task, c);
+    if (!c.ok && earlier.length > 0)
+      text += `\nearlier attempts: ${earlier.map((f) => f.message).join('; ')}`;
+    if (!this.#mayAnswer(held)) throw new Error('the assignment was withdrawn meanwhile');
+    const state = c.ok ? 'done' : 'failed';
+    const error = c.error ? { code: c.error.code, message: c.error.message } : undefined;
+    const tag = { task: c.task, state, attempt: c.attempt, result: c.result, error } as const;
+    await sendReply(ctx, room, { id: task.request }, text, tag);
+    room.book.answered(c.task, state, Date.now(), { result: c.result, error, worker: ctx.self });
+    room.changed();
+    this.#onReported(room, []);
+    void ctx.client
+      .react(room.id, task.request as EventId, c.ok ? ACK.done : ACK.failed)
+      .catch(() => {});
+  }
+
   #batcher(room: MeshRoom): Batcher<Report> {
     let batcher = this.#reports.get(room.id);
     if (!batcher) {
@@ -178,9 +244,14 @@ export class WorkerRole {
     }
     for (const [roomId, held] of byRoom) {
       const leases = held.slice(0, 500).map((h) => ({ task: h.task, attempt: h.attempt }));
-      await this.#ctx.client
-        .send(roomId, MESH_EVENT.renew, { leases }, this.#ctx.signal)
-        .catch((err: unknown) => this.#ctx.log.warn('could not renew assignments', { err }));
+      const sentAt = Date.now();
+      try {
+        await this.#ctx.client.send(roomId, MESH_EVENT.renew, { leases }, this.#ctx.signal);
+        const until = sentAt + this.#ctx.config.mesh.assignmentLeaseMs;
+        for (const h of held.slice(0, 500)) h.validUntil = Math.max(h.validUntil, until);
+      } catch (err) {
+        this.#ctx.log.warn('could not renew assignments', { err });
+      }
     }
   }
 }

@@ -62,6 +62,10 @@ export const cancelSchema = z.strictObject({
 export const replyTagSchema = z.strictObject({
   task: cid.optional(),
   state: z.enum(['done', 'failed', 'cancelled']).optional(),
+  /** When the worker itself answers: the attempt, and its result or failure. */
+  attempt: z.number().int().positive().optional(),
+  result: cid.optional(),
+  error: z.strictObject({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
 });
 
 export type Lease = z.infer<typeof leaseSchema>;

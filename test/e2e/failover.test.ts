@@ -145,18 +145,21 @@ describe('a mesh that loses nodes keeps every accepted !run', () => {
     const { holder } = (await mesh.lease()) as { holder: string };
     const requests: string[] = [];
     for (let i = 0; i < 3; i++)
-      requests.push(await mesh.ask(`!run sleep ${mesh.inputCid} ms=3000 w=${i}`));
+      requests.push(await mesh.ask(`!run sleep ${mesh.inputCid} ms=4500 w=${i}`));
     const placed = await Promise.all(requests.map(assigned));
     const victimAt = placed.findIndex((a) => a.worker !== holder);
     expect(victimAt).toBeGreaterThanOrEqual(0);
     const victim = index(placed[victimAt]?.worker as string);
     mesh.signal(victim, 'SIGKILL');
-    await answeredOnce(requests);
-    for (const r of requests) expect((await mesh.replies(r))[0]?.body).toMatch(/^ok/);
-    const tries = await mesh.assignments(requests[victimAt] as string);
-    expect(tries.length).toBeGreaterThanOrEqual(2);
-    expect(tries.at(-1)?.worker).not.toBe(mesh.bots[victim]?.userId);
-    await mesh.start(victim);
+    try {
+      await answeredOnce(requests);
+      for (const r of requests) expect((await mesh.replies(r))[0]?.body).toMatch(/^ok/);
+      const tries = await mesh.assignments(requests[victimAt] as string);
+      expect(tries.length).toBeGreaterThanOrEqual(2);
+      expect(tries.at(-1)?.worker).not.toBe(mesh.bots[victim]?.userId);
+    } finally {
+      await mesh.start(victim);
+    }
   }, 120_000);
 
   it('kill -9 the coordinator: another takes over with a higher term and the queued work finishes', async () => {

@@ -1,8 +1,10 @@
 /**
- * A mesh of bots running as separate processes (`meshbot start`), so tests can kill -9,
- * SIGSTOP and SIGCONT them, with a person's client in the mesh room.
+ * A mesh of bots running as separate processes (`meshbot start`), so tests and the failover
+ * benchmark can kill -9, SIGSTOP and SIGCONT them, with a person's client in the mesh room.
+ * No vitest import here: bench/failover.ts uses it too.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +15,13 @@ import { MESH_ROOM_LEVELS } from '../../src/dev/dev-mesh.ts';
 import { type Person, startPerson } from '../../src/dev/person.ts';
 import { registerUser } from '../../src/homeserver/register.ts';
 import { MESH_EVENT } from '../../src/protocol/manager.ts';
-import { uniqueLocalpart } from './homeserver.ts';
 
 const BIN = new URL('../../bin/meshbot.js', import.meta.url).pathname;
+
+/** `base` plus a random suffix: meshes share a homeserver, so names must not collide. */
+function uniqueLocalpart(base: string): string {
+  return `${base}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
 
 export interface HomeserverAccess {
   url: string;
@@ -152,12 +158,13 @@ export async function startProcessMesh(opts: ProcessMeshOptions): Promise<Proces
   };
   const isBot = (sender: string) => bots.some((b) => b.userId === sender);
   let cached: { at: number; events: RawEvent[] } | undefined;
+  // The latest events only: tests look at what they just caused.
   const history = async (): Promise<RawEvent[]> => {
     if (cached && Date.now() - cached.at < 300) return cached.events;
     const newestFirst: RawEvent[] = [];
     let from: string | null = null;
-    for (let page = 0; page < 10; page++) {
-      const res = await person.client.createMessagesRequest(roomId, from, 500, 'b' as never);
+    for (let page = 0; page < 2; page++) {
+      const res = await person.client.createMessagesRequest(roomId, from, 300, 'b' as never);
       newestFirst.push(...(res.chunk as unknown as RawEvent[]));
       if (!res.end || res.chunk.length === 0) break;
       from = res.end;

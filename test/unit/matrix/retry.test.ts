@@ -15,6 +15,20 @@ describe('sends under rate limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
   });
 
+  it('does not count rate-limit waits as attempts', async () => {
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls < 6) throw { statusCode: 429, errcode: 'M_LIMIT_EXCEEDED', retryAfterMs: 1 };
+        return 'sent';
+      },
+      { attempts: 2 },
+    );
+    expect(result).toBe('sent');
+    expect(calls).toBe(6);
+  });
+
   it('does not retry a client error', async () => {
     let calls = 0;
     await expect(
