@@ -116,7 +116,11 @@ export class RoomHpcp {
         await takeCar(this.#d, car, this.#d.signal).catch((err: unknown) => {
           this.#d.log.warn('could not take the CAR of an announcement', { car, err });
         });
-      for (const h of heads) await this.#merge(h.origin, CID.parse(h.head), event.sender);
+      for (const h of heads) {
+        // A node's heads only grow: when it has announced a newer one since, merge that.
+        if (this.seen.announcedBy(h.origin).get(event.sender) !== h.head) continue;
+        await this.#merge(h.origin, CID.parse(h.head), event.sender);
+      }
     });
   }
 
