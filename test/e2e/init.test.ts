@@ -19,11 +19,7 @@ afterEach(() => {
   child = undefined;
 });
 
-function output(
-  proc: ChildProcess,
-  pattern: RegExp,
-  ms: number,
-): Promise<string> {
+function output(proc: ChildProcess, pattern: RegExp, ms: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`timed out; output:\n${out}`)), ms);
