@@ -3,6 +3,8 @@
 # against a real Synapse, helia and isolated-vm. The last line reads `N passed, N failed`.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
+# setup.sh turns on errexit; here a failing step must not skip the closing summary line.
+set +e
 cd "$MESHBOT_ROOT"
 failed_checks=0
 echo "== typecheck (tsc)"; npx --no-install tsc --noEmit -p . || failed_checks=$((failed_checks + 1))

@@ -53,35 +53,6 @@ async function enginesDir(root: string): Promise<string> {
   return out;
 }
 
-beforeAll(async () => {
-  const opts = await testMeshOptions('engines');
-  dir = opts.dir;
-  fibsumMapCid = (await loadEngineFolder(join(ENGINES, 'fibsum-map'))).cid;
-  const engines = await enginesDir(dir);
-  mesh = await startDevMesh({
-    ...opts,
-    botConfig: {
-      limits: { fetchTimeoutMs: 8_000 },
-      engines: {
-        dir: engines,
-        allow: [
-          'wordcount',
-          'sha256',
-          'fibsum-docker',
-          'spin',
-          'balloon',
-          `fibsum-map@${fibsumMapCid}`,
-        ],
-        docker: { socket: docker?.socketPath },
-      },
-    },
-  });
-});
-
-afterAll(async () => {
-  await mesh?.stop();
-});
-
 async function ask(body: string): Promise<string> {
   const request = await mesh.person.send(mesh.roomId, body);
   const bots = new Set(mesh.bots.map((b) => b.userId as string));
@@ -99,6 +70,35 @@ async function addText(text: string, bot = 0): Promise<string> {
 }
 
 describe.skipIf(!docker)('engines in a mesh of two bots', () => {
+  beforeAll(async () => {
+    const opts = await testMeshOptions('engines');
+    dir = opts.dir;
+    fibsumMapCid = (await loadEngineFolder(join(ENGINES, 'fibsum-map'))).cid;
+    const engines = await enginesDir(dir);
+    mesh = await startDevMesh({
+      ...opts,
+      botConfig: {
+        limits: { fetchTimeoutMs: 8_000 },
+        engines: {
+          dir: engines,
+          allow: [
+            'wordcount',
+            'sha256',
+            'fibsum-docker',
+            'spin',
+            'balloon',
+            `fibsum-map@${fibsumMapCid}`,
+          ],
+          docker: { socket: docker?.socketPath },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await mesh?.stop();
+  });
+
   it('answers `!run sha256 <cid>` with the digest', async () => {
     const cid = await addText('abc');
     const body = await ask(`!run sha256 ${cid}`);
