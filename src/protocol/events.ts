@@ -8,7 +8,7 @@ import { engineOfferSchema, runtimesSchema } from './engines.ts';
 export const EVENT = {
   /** State event, state_key = the node's user id: what the node can run. */
   node: 'org.meshbot.node',
-  /** HPCP: a GOHO's new head. */
+  /** HPCP: new GOHO heads; the schema and the other HPCP events are in ./hpcp.ts. */
   head: 'org.meshbot.head',
   /** Manager: the coordinator hands tasks to workers (batched). */
   assign: 'org.meshbot.assign',
@@ -45,13 +45,6 @@ export const nodeStateSchema = z.strictObject({
   capacity: z.number().int().nonnegative(),
   load: z.number().int().nonnegative(),
   ts: z.number().int().nonnegative(),
-});
-
-export const headSchema = z.strictObject({
-  origin: cid,
-  head: cid,
-  /** The blocks a peer needs to read the new head, when small. */
-  blocks: z.array(inlineBlockSchema).max(200).default([]),
 });
 
 export const assignmentSchema = z.strictObject({
@@ -107,7 +100,6 @@ export const blocksSchema = z.strictObject({
 });
 
 export type NodeState = z.infer<typeof nodeStateSchema>;
-export type HeadEvent = z.infer<typeof headSchema>;
 export type Assignment = z.infer<typeof assignmentSchema>;
 export type AssignEvent = z.infer<typeof assignSchema>;
 export type Completion = z.infer<typeof completionSchema>;
