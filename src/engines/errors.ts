@@ -61,16 +61,17 @@ export class EngineTimeoutError extends EngineError {
     engine: string,
     limit: 'cpu' | 'wall',
     limitMs: number,
-    opts: EngineErrorOptions = {},
+    opts: EngineErrorOptions & { detail?: string } = {},
   ) {
     const what = limit === 'cpu' ? 'CPU time' : 'time';
+    const detail = opts.detail ? `; ${opts.detail}` : '';
     // A wall timeout may come from a busy machine; a CPU timeout will recur anywhere.
     super(
       'ENGINE_TIMEOUT',
       engine,
-      `${limit} limit of ${limitMs} ms exceeded`,
-      `${engine} ran out of ${what} (limit ${limitMs} ms)`,
-      { retryable: limit === 'wall', ...opts },
+      `${limit} limit of ${limitMs} ms exceeded${detail}`,
+      `${engine} ran out of ${what} (limit ${limitMs} ms)${detail}`,
+      { retryable: limit === 'wall' && !opts.detail, ...opts },
     );
     this.limit = limit;
   }

@@ -10,15 +10,13 @@ import type { Logger } from '../../log/logger.ts';
 import {
   EngineAbortedError,
   EngineCrashedError,
-  type EngineError,
-  EngineFailedError,
-  EngineMemoryError,
   EngineOutputError,
   EngineRefusedError,
-  EngineTimeoutError,
 } from '../errors.ts';
 import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
+import { type Guard, guardContainer } from './guard.ts';
 import type { ImageCache } from './image.ts';
+import { judge } from './judge.ts';
 import { runLabels } from './labels.ts';
 import type { ResolvedDockerOptions } from './options.ts';
 import { folderSize, readOutputFile } from './output.ts';
@@ -31,16 +29,6 @@ export interface RunDeps {
   images: ImageCache;
   logger: Logger;
 }
-
-/** Why the runtime stopped a container itself. */
-type Stop = 'wall' | 'output' | 'abort';
-
-/** SIGXCPU: RLIMIT_CPU ran out (exit code 128 + 24). */
-const EXIT_SIGXCPU = 152;
-/** SIGKILL (exit code 128 + 9). */
-const EXIT_SIGKILL = 137;
-/** SIGXFSZ: a file outgrew RLIMIT_FSIZE (exit code 128 + 25). */
-const EXIT_SIGXFSZ = 153;
 
 export async function runContainer(
   deps: RunDeps,
@@ -117,13 +105,58 @@ async function watch(
   outDir: string,
 ): Promise<RunResult> {
   const name = req.engine.manifest.name;
-  let stopped: Stop | undefined;
-  const stopWith = (why: Stop) => {
-    if (stopped) return;
-    stopped = why;
-    container.kill({ signal: 'SIGKILL' }).catch(() => {});
-  };
-  const stdout = new CappedBytes(limits.maxOutputBytes, () => stopWith('output'));
+  const { maxOutputBytes } = limits;
+  const watchEveryMs = deps.opts.watchEveryMs;
+  const guard: Guard = guardContainer(
+    container,
+    { wallMs: limits.wallMs, maxOutputBytes, outDir, watchEveryMs },
+    signal,
+  );
+  const started = performance.now();
+  let exit: number;
+  let oom = false;
+  let streams: Awaited<ReturnType<typeof attach>>;
+  try {
+    streams = await attach(deps, container, maxOutputBytes, () => guard.stop('output'));
+    await container.start();
+    exit = (await container.wait()).StatusCode as number;
+    oom = (await container.inspect()).State.OOMKilled;
+  } catch (err) {
+    if (guard.stopped === 'abort') throw new EngineAbortedError(name);
+    const why = `the Docker engine failed: ${(err as Error).message}`;
+    throw new EngineCrashedError(name, why, { cause: err });
+  } finally {
+    guard.dispose();
+  }
+  const wallMs = performance.now() - started;
+  const logs = await streams.finish();
+  const failure = judge(name, limits, {
+    exit,
+    oom,
+    stopped: guard.stopped,
+    logs,
+    wallMs,
+    outBytes: await folderSize(outDir),
+    stdoutOverflowed: streams.stdout.overflowed,
+    forkRefusals: guard.forkRefusals,
+    pidsLimit: deps.opts.pidsLimit,
+  });
+  if (failure) throw failure;
+  const file = await readOutputFile(outDir, maxOutputBytes);
+  if (file.kind === 'bad') throw new EngineOutputError(name, file.reason, { logs });
+  const output = file.kind === 'file' ? file.bytes : streams.stdout.bytes();
+  // Docker keeps no CPU account of a container that has exited: the wall time stands in.
+  return { output, logs, wallMs, cpuMs: wallMs };
+}
+
+/** The container's stdout (the output, capped) and stderr (the log, capped). */
+async function attach(
+  deps: RunDeps,
+  container: Docker.Container,
+  maxOutputBytes: number,
+  onOverflow: () => void,
+) {
+  const stdout = new CappedBytes(maxOutputBytes, onOverflow);
   const stderr = new LogLines();
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   const ended = new Promise<void>((resolve) => {
@@ -132,95 +165,13 @@ async function watch(
     stream.on('error', () => resolve());
   });
   deps.docker.modem.demuxStream(stream, stdout, stderr);
-
-  const started = performance.now();
-  const onAbort = () => stopWith('abort');
-  signal.addEventListener('abort', onAbort, { once: true });
-  const wall = setTimeout(() => stopWith('wall'), limits.wallMs);
-  const watcher = setInterval(() => {
-    void folderSize(outDir).then((size) => {
-      if (size > limits.maxOutputBytes) stopWith('output');
-    });
-  }, deps.opts.watchEveryMs);
-  let exit: number;
-  let oom = false;
-  try {
-    await container.start();
-    exit = (await container.wait()).StatusCode as number;
-    oom = (await container.inspect()).State.OOMKilled;
-  } catch (err) {
-    if (stopped === 'abort') throw new EngineAbortedError(name);
-    throw new EngineCrashedError(name, `the Docker engine failed: ${(err as Error).message}`, {
-      cause: err,
-    });
-  } finally {
-    clearTimeout(wall);
-    clearInterval(watcher);
-    signal.removeEventListener('abort', onAbort);
-  }
-  const wallMs = performance.now() - started;
-  // The streams end with the container; a stuck one must not hold the run.
-  await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
-  (stream as unknown as { destroy?: () => void }).destroy?.();
-  const logs = stderr.lines();
-  const outBytes = await folderSize(outDir);
-  const outcome = {
-    exit,
-    oom,
-    stopped,
-    logs,
-    wallMs,
-    outBytes,
-    stdoutOverflowed: stdout.overflowed,
-  };
-  const failure = judge(name, limits, outcome);
-  if (failure) throw failure;
-  const file = await readOutputFile(outDir, limits.maxOutputBytes);
-  if (file.kind === 'bad') throw new EngineOutputError(name, file.reason, { logs });
-  // Docker keeps no CPU account of a container that has exited: the wall time stands in.
   return {
-    output: file.kind === 'file' ? file.bytes : stdout.bytes(),
-    logs,
-    wallMs,
-    cpuMs: wallMs,
+    stdout,
+    /** Waits for the streams to end with the container (a stuck one for 1 s at most). */
+    async finish(): Promise<string[]> {
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      return stderr.lines();
+    },
   };
-}
-
-interface Outcome {
-  exit: number;
-  oom: boolean;
-  stopped: Stop | undefined;
-  logs: string[];
-  wallMs: number;
-  /** What the output folder holds. */
-  outBytes: number;
-  stdoutOverflowed: boolean;
-}
-
-function judge(name: string, limits: EngineLimits, o: Outcome): EngineError | undefined {
-  const { logs } = o;
-  if (o.stopped === 'abort') return new EngineAbortedError(name, undefined, { logs });
-  if (o.stopped === 'wall') return new EngineTimeoutError(name, 'wall', limits.wallMs, { logs });
-  // A write past RLIMIT_FSIZE fails (EFBIG) or kills the writer (SIGXFSZ): either way the
-  // folder shows it.
-  const tooBig = o.outBytes > limits.maxOutputBytes || o.exit === EXIT_SIGXFSZ;
-  if (o.stopped === 'output' || o.stdoutOverflowed || tooBig) {
-    const why = `the output is larger than ${limits.maxOutputBytes} bytes`;
-    return new EngineOutputError(name, why, { logs });
-  }
-  if (o.oom) return new EngineMemoryError(name, limits.memoryMb, { logs });
-  // RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (a container's PID 1
-  // ignores SIGXCPU). A SIGKILL that neither we nor the OOM killer sent, after at least the
-  // CPU budget of wall time, is the kernel enforcing it.
-  const cpuKilled = o.exit === EXIT_SIGKILL && o.wallMs >= limits.cpuMs;
-  if (o.exit === EXIT_SIGXCPU || cpuKilled) {
-    return new EngineTimeoutError(name, 'cpu', limits.cpuMs, { logs });
-  }
-  if (o.exit !== 0) {
-    const last = logs.filter((l) => l.trim() && l !== '[log truncated]').at(-1);
-    const how =
-      o.exit > 128 ? `was killed by signal ${o.exit - 128}` : `exited with code ${o.exit}`;
-    return new EngineFailedError(name, last ? `${how}: ${last}` : how, { logs });
-  }
-  return undefined;
 }
