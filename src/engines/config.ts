@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const dockerConfigSchema = z.strictObject({
   /** Whether to offer Docker engines at all. When Docker does not answer, the node runs without. */
   enabled: z.boolean().default(true),
-  /** The Docker engine's unix socket. Default: `$DOCKER_HOST` (unix://…), else /var/run/docker.sock. */
+  /**
+   * The Docker engine's unix socket. Default: `$DOCKER_HOST` (unix://…), else
+   * /var/run/docker.sock, else meshbot's private dockerd's (scripts/docker/dockerd.sh).
+   */
   socket: z.string().min(1).optional(),
   /** Whether a missing image named `name@sha256:…` may be pulled from its registry. */
   pull: z.boolean().default(false),

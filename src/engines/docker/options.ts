@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { EngineLimits } from '../types.ts';
@@ -6,7 +7,7 @@ import type { EngineLimits } from '../types.ts';
 /** Options of the Docker runtime. Every one has a default fit for a friend's laptop. */
 export interface DockerRuntimeOptions {
   logger?: Logger;
-  /** The Docker engine's socket. Default: `$DOCKER_HOST` (a `unix://` address), else `/var/run/docker.sock`. */
+  /** The Docker engine's socket. Default: `socketFromEnv()`. */
   socketPath?: string;
   /** The API version spoken; pinned so that Debian's docker.io (20.10, API 1.41) answers. Default `v1.41`. */
   apiVersion?: string;
@@ -43,11 +44,20 @@ export interface ResolvedDockerOptions
   maxLimits?: Partial<EngineLimits>;
 }
 
-/** `unix:///path` → `/path`; other schemes are not supported (the engine runs on this host). */
+const SYSTEM_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The Docker socket when the config names none: `$DOCKER_HOST` (`unix://` only: the engine
+ * runs on this host), else the system's, else meshbot's private dockerd's
+ * (scripts/docker/dockerd.sh) when it is there.
+ */
 export function socketFromEnv(env: Record<string, string | undefined> = process.env): string {
   const host = env.DOCKER_HOST;
   if (host?.startsWith('unix://')) return host.slice('unix://'.length);
-  return '/var/run/docker.sock';
+  if (existsSync(SYSTEM_SOCKET)) return SYSTEM_SOCKET;
+  const cache = env.MESHBOT_CACHE || join(env.HOME ?? homedir(), '.cache', 'meshbot');
+  const mine = join(env.MESHBOT_DOCKER_DIR || join(cache, 'docker'), 'docker.sock');
+  return existsSync(mine) ? mine : SYSTEM_SOCKET;
 }
 
 export function resolveOptions(opts: DockerRuntimeOptions, tmp: string): ResolvedDockerOptions {
