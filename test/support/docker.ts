@@ -5,6 +5,7 @@
  * MESHBOT_DOCKER=required fails the run when Docker cannot start.
  */
 import { execFile } from 'node:child_process';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -36,6 +37,19 @@ async function script(name: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
+async function otherLiveUsers(dir: string): Promise<number> {
+  let live = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    try {
+      process.kill(Number(name), 0);
+      live++;
+    } catch {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+  return live;
+}
+
 /** Starts what the Docker tests need; returns the teardown. */
 export async function setupDocker(): Promise<{
   docker?: ProvidedDocker;
@@ -60,11 +74,20 @@ export async function setupDocker(): Promise<{
   }
   const socketPath = join(dockerDir(), 'docker.sock');
   process.env.DOCKER_HOST = `unix://${socketPath}`;
+  // Test runs on one machine share the private dockerd: each marks its use, and the last
+  // one out stops it (unless it was started by hand).
+  const users = join(dockerDir(), 'users');
+  await mkdir(users, { recursive: true });
+  // Running with no test run using it: someone started it by hand, and keeps it.
+  const external = wasRunning && (await otherLiveUsers(users)) === 0;
+  await writeFile(join(users, String(process.pid)), '');
   return {
     docker: { socketPath, testImage: TEST_IMAGE },
     teardown: async () => {
-      if (!wasRunning && process.env.MESHBOT_KEEP_DOCKER !== '1')
-        await script('dockerd.sh', 'stop');
+      await rm(join(users, String(process.pid)), { force: true });
+      if (external || process.env.MESHBOT_KEEP_DOCKER === '1') return;
+      if ((await otherLiveUsers(users)) > 0) return;
+      await script('dockerd.sh', 'stop');
     },
   };
 }
