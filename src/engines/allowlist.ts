@@ -5,7 +5,18 @@
  * - `name@cid`: the same, and the node offers `name` before it has downloaded it.
  * An empty list allows every engine in the folder and nothing from the mesh.
  */
+import { CID } from 'multiformats/cid';
 import type { EnginePackage } from './types.ts';
+
+// Engine names are short lowercase words; anything that parses as a CID is taken as one.
+function isCid(entry: string): boolean {
+  try {
+    CID.parse(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Allowlist {
   /** Whether the package may run here. */
@@ -29,7 +40,7 @@ export function parseAllowlist(entries: readonly string[]): Allowlist {
       const cid = entry.slice(at + 1);
       cids.add(cid);
       offered.push({ name, cid });
-    } else if (/^(baf|Qm)/.test(entry)) {
+    } else if (isCid(entry)) {
       cids.add(entry);
     } else {
       names.add(entry);

@@ -121,6 +121,10 @@ describe('the Runner', () => {
     expect(fetched.userMessage).toContain("not on this node's allowlist");
     const other = await refusal(runner.download({ name: 'wordcount', cid: sha.cid }));
     expect(other.userMessage).toContain('runs another version of it');
+    // A package CID pins the exact code.
+    const pinned = await newRunner({ allow: [sha.cid] });
+    await pinned.load(await loadEngines(ENGINES));
+    expect(pinned.offers()).toEqual([{ name: 'sha256', cid: sha.cid, runtime: 'isolated-vm' }]);
   });
 
   it('downloads an allowed engine by CID from a peer through its store, verified', async () => {
