@@ -172,10 +172,26 @@ export function createRunner(opts: RunnerOptions): Runner {
         if (!allow.allows(pkg) && !byCid.has(pkg.cid)) {
           throw new EngineRefusedError(pkg.manifest.name, "it is not on this node's allowlist");
         }
-        return runtimeFor(pkg).run(req);
+        return keepLogs(runtimeFor(pkg).run(req), pkg, logger);
       } catch (err) {
         return Promise.reject(err);
       }
     },
   };
+}
+
+/** An engine's log lines (already capped by its runtime) go to the node's log with the run. */
+function keepLogs(run: Promise<RunResult>, pkg: EnginePackage, logger: Logger): Promise<RunResult> {
+  const engine = { engine: pkg.manifest.name, cid: pkg.cid };
+  return run.then(
+    (result) => {
+      if (result.logs.length > 0) logger.info('engine log', { ...engine, logs: result.logs });
+      return result;
+    },
+    (err: unknown) => {
+      const logs = (err as { logs?: string[] }).logs ?? [];
+      if (logs.length > 0) logger.info('engine log (failed run)', { ...engine, logs });
+      throw err;
+    },
+  );
 }

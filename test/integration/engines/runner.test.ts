@@ -11,9 +11,14 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDockerRuntime } from '../../../src/engines/docker/index.ts';
 import { EngineError } from '../../../src/engines/errors.ts';
 import { createIvmRuntime } from '../../../src/engines/ivm/index.ts';
-import { loadEngineFolder, loadEngines } from '../../../src/engines/manifest.ts';
+import {
+  createEnginePackage,
+  loadEngineFolder,
+  loadEngines,
+} from '../../../src/engines/manifest.ts';
 import { packEngines } from '../../../src/engines/pack.ts';
 import { createRunner, type Runner } from '../../../src/engines/runner.ts';
+import { createLogger } from '../../../src/log/logger.ts';
 import { createStore, type LocalStore } from '../../../src/store/index.ts';
 
 const docker = inject('docker');
@@ -159,6 +164,35 @@ describe('the Runner', () => {
     const runner = await newRunner({ store: mine, allow: [`noop@${cid}`] });
     const err = await refusal(runner.download({ name: 'noop', cid }));
     expect(err.userMessage).toContain('could not be fetched');
+  });
+});
+
+describe('the Runner keeps engine logs', () => {
+  it("writes an engine's log lines to the node's log, for runs that end well or not", async () => {
+    const lines: string[] = [];
+    const runner = createRunner({
+      runtimes: [createIvmRuntime()],
+      logger: createLogger({ level: 'info', write: (l) => lines.push(l) }),
+    });
+    await runner.start();
+    cleanups.push(() => runner.stop());
+    const chatty = createEnginePackage(
+      {
+        name: 'chatty',
+        version: '1',
+        runtime: 'isolated-vm',
+        entry: 'main.js',
+        description: 'logs',
+      },
+      'function main(input) { meshbot.log("working"); if (input.length) throw new Error("no"); return "ok"; }',
+    );
+    await runner.run({ engine: chatty, input: text(''), params: {} });
+    await runner.run({ engine: chatty, input: text('x'), params: {} }).catch(() => {});
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; logs?: string[] });
+    expect(logged.filter((l) => l.logs?.includes('working')).map((l) => l.msg)).toEqual([
+      'engine log',
+      'engine log (failed run)',
+    ]);
   });
 });
 
