@@ -4,11 +4,19 @@
  */
 import { fileURLToPath } from 'node:url';
 import { enginesBenchmark } from './engines.ts';
+import { failoverBenchmark } from './failover.ts';
 import { gohoBenchmark } from './goho.ts';
 import { type Benchmark, table, writeResults } from './harness.ts';
+import { meshBenchmark } from './mesh.ts';
 import { runBenchmark } from './run-reply.ts';
 
-const BENCHMARKS: Benchmark[] = [runBenchmark, gohoBenchmark, enginesBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  runBenchmark,
+  gohoBenchmark,
+  enginesBenchmark,
+  meshBenchmark,
+  failoverBenchmark,
+];
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 
 const wanted = process.argv.slice(2);

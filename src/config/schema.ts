@@ -30,9 +30,9 @@ export const admissionSchema = z.strictObject({
 
 /** Timings of the coordination protocol. Every node of a room should use the same ones. */
 export const meshSchema = z.strictObject({
-  /** How long a coordinator's lease lasts; it renews at a third of it. A new one after expiry. */
+  /** How long a coordinator's lease lasts; renewed at half of it. A new one after expiry. */
   leaseMs: z.number().int().min(1_000).default(30_000),
-  /** How long an assignment lives unless its worker renews it (at a third of it). */
+  /** How long an assignment lives unless its worker renews it (at half of it). */
   assignmentLeaseMs: z.number().int().min(1_000).default(30_000),
   /** How often an idle node re-announces itself (load, liveness). */
   heartbeatMs: z.number().int().min(1_000).default(60_000),
@@ -40,6 +40,8 @@ export const meshSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(3),
   /** Assignments a worker holds beyond its capacity, so it never waits for the next one. */
   prefetch: z.number().int().min(0).max(100).default(1),
+  /** 👀 only for a `!run` not answered within this time (a quick answer acknowledges itself). */
+  ackDelayMs: z.number().int().min(0).default(1_500),
 });
 export type MeshTimings = z.infer<typeof meshSchema>;
 const MESH_DEFAULTS = {
@@ -48,6 +50,7 @@ const MESH_DEFAULTS = {
   heartbeatMs: 60_000,
   maxAttempts: 3,
   prefetch: 1,
+  ackDelayMs: 1_500,
 };
 
 export const configSchema = z.strictObject({

@@ -17,7 +17,7 @@ export interface ElectionOptions {
 
 /**
  * The election of one room, driven by `tick()` (on a timer and after each lease event).
- * The holder renews at a third of its lease. When the lease has expired, the live nodes claim
+ * The holder renews at half its lease (a third for short leases; see `renewEvery`). When the lease has expired, the live nodes claim
  * in a fixed order, one stagger apart, each only if nobody claimed before its turn; the
  * expired holder comes last. A claim takes the highest term seen plus one. Two claims of the
  * same term (no compare-and-swap in Matrix state) resolve to the later one in the timeline:
@@ -78,7 +78,9 @@ export class Election {
     this.#lastTick = now;
     const current = this.clock.current;
     if (this.clock.acting(now)) {
-      if (now - this.#lastSend >= third && current) await this.#send(current.term);
+      if (now - this.#lastSend >= renewEvery(this.#o.leaseMs) && current) {
+        await this.#send(current.term);
+      }
       return;
     }
     // A claim or renewal is on its way: wait for it to come back through the sync.
@@ -117,4 +119,13 @@ export class Election {
     this.#lastSend = at;
     await this.#o.publish(lease);
   }
+}
+
+/**
+ * When a lease is renewed: at half of it, so a renewal is one event per half lease under a
+ * homeserver's rate limit (renewals go out before other sends), yet never with less than
+ * 5 s of the lease left for it to arrive; short leases (tests) renew at a third.
+ */
+export function renewEvery(leaseMs: number): number {
+  return Math.max(leaseMs / 3, Math.min(leaseMs / 2, leaseMs - 5_000));
 }

@@ -8,6 +8,7 @@ import { threadedReply } from './reply.ts';
 import { withRetry } from './retry.ts';
 import { type MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
 import { routeSdkLogs } from './sdk-logs.ts';
+import { SendQueue, sendPriority } from './send-queue.ts';
 import { SyncingClient } from './syncing-client.ts';
 import type {
   InviteHandler,
@@ -27,6 +28,8 @@ export interface BotSdkClientOptions {
 }
 
 const SYNC_FILTER = { room: { timeline: { limit: 100 } } };
+/** Reactions only show state; under a rate limit they give way to work and answers. */
+const REACTION_MAX_WAIT_MS = 10_000;
 
 /** MeshClient on matrix-bot-sdk. Handlers are awaited; the sync position is saved after them. */
 export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<MeshClient> {
@@ -35,17 +38,22 @@ export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<Mes
   const storage = new SimpleFsStorageProvider(opts.storageFile);
   const sdk = new SyncingClient(opts.homeserverUrl, opts.accessToken, storage, opts.logger);
   const userId = asUserId(await withRetry(() => sdk.getUserId()));
-  return new BotSdkClient(sdk, userId);
+  return new BotSdkClient(sdk, userId, opts.logger);
 }
 
 class BotSdkClient implements MeshClient {
   readonly userId: UserId;
   readonly #sdk: SyncingClient;
+  /** Every send of this account goes through one queue (see send-queue.ts). */
+  readonly #queue: SendQueue;
   #started = false;
 
-  constructor(sdk: SyncingClient, userId: UserId) {
+  constructor(sdk: SyncingClient, userId: UserId, log: Logger) {
     this.#sdk = sdk;
     this.userId = userId;
+    this.#queue = new SendQueue(4, (what, waitedMs) =>
+      log.info('send waited for the rate limit', { what, waitedMs }),
+    );
   }
 
   async start(): Promise<void> {
@@ -87,21 +95,46 @@ class BotSdkClient implements MeshClient {
     // One transaction id for every retry, so a retried send is never duplicated.
     const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
-    const res = await withRetry(() => this.#sdk.doRequest('PUT', path, null, content), { signal });
+    const res = await this.#queue.run(
+      sendPriority(type),
+      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once(signal)),
+      signal,
+      type,
+    );
     return asEventId(res.event_id);
   }
 
   async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void> {
-    await withRetry(() => this.#sdk.sendStateEvent(roomId, type, stateKey, content));
+    await this.#queue.run(
+      sendPriority(type),
+      () =>
+        withRetry(() => this.#sdk.sendStateEvent(roomId, type, stateKey, content), this.#once()),
+      undefined,
+      type,
+    );
+  }
+
+  /** Retries of transient failures inside one queue turn; rate limits go back to the queue. */
+  #once(signal?: AbortSignal) {
+    return { signal, rateLimits: 'throw' as const };
   }
 
   async reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId> {
     return this.send(roomId, 'm.room.message', threadedReply(to, text, html));
   }
 
+  /** Best effort: a reaction that would wait long for the rate limit is dropped (and throws). */
   async react(roomId: RoomId, to: EventId, key: string): Promise<void> {
     const content = { 'm.relates_to': { rel_type: 'm.annotation', event_id: to, key } };
-    await this.send(roomId, 'm.reaction', content);
+    const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.reaction/${txn}`;
+    await this.#queue.run(
+      sendPriority('m.reaction'),
+      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once()),
+      undefined,
+      'm.reaction',
+      REACTION_MAX_WAIT_MS,
+    );
   }
 
   async join(roomId: RoomId): Promise<void> {

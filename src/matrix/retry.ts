@@ -9,6 +9,8 @@ export interface RetryOptions {
   /** Longest single wait, ms. Default 60 s. */
   maxDelayMs?: number;
   signal?: AbortSignal;
+  /** `throw`: a rate-limit answer is thrown at once (a SendQueue waits it out). Default `wait`. */
+  rateLimits?: 'wait' | 'throw';
 }
 
 /** Rate-limit waits that do not count as attempts, per call. */
@@ -55,6 +57,7 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}
       return await fn();
     } catch (err) {
       const limited = rateLimitDelay(err);
+      if (limited !== null && opts.rateLimits === 'throw') throw err;
       if (limited !== null && ++limits <= RATE_LIMIT_WAITS) i--;
       if (i >= attempts || (limited === null && !transient(err))) throw err;
       const wait = Math.min(limited ?? delay, maxDelay);

@@ -14,6 +14,7 @@ type Emit = (name: string, ...args: unknown[]) => Promise<void>;
 type SyncResponse = { rooms?: { join?: Record<string, GappyRoom> } };
 
 const SEEN_LIMIT = 10_000;
+const SLOW_BATCH_MS = 3_000;
 
 /** Fields matrix-bot-sdk keeps private in its types but that this subclass must read. */
 interface Internals {
@@ -56,6 +57,7 @@ export class SyncingClient extends MatrixClient {
   override async processSync(raw: unknown, emitFn?: Emit): Promise<void> {
     let done!: () => void;
     this.#inFlight = new Promise((r) => (done = r));
+    const started = Date.now();
     try {
       this.#adoptRoomsJoinedOutOfSight(raw as SyncResponse);
       await this.#fillGaps(raw as SyncResponse);
@@ -65,6 +67,9 @@ export class SyncingClient extends MatrixClient {
         await h();
       }
     } finally {
+      const took = Date.now() - started;
+      // Handlers must not wait on the network: a slow batch delays every node's view.
+      if (took > SLOW_BATCH_MS) this.#log.warn('slow sync batch', { ms: took });
       this.#historical = false;
       done();
     }

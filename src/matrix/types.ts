@@ -32,6 +32,7 @@ export interface MeshClient {
   sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void>;
   /** A threaded reply (falls back to a plain reply in clients without threads). */
   reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId>;
+  /** Best effort: may be dropped (with a throw) when the rate limit leaves no room for it. */
   react(roomId: RoomId, to: EventId, key: string): Promise<void>;
   join(roomId: RoomId): Promise<void>;
   joinedRooms(): Promise<RoomId[]>;

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CID } from 'multiformats/cid';
 import { parseCommand } from '../commands/parse.ts';
 import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
@@ -29,9 +31,12 @@ export class CoordinatorRole {
   /** The term each room was last coordinated in by this node. */
   readonly #terms = new Map<RoomId, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
+  readonly #ledger: Serial;
 
   constructor(ctx: NodeContext, worker: WorkerRole, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
+    this.#ledger = new Serial(ctx.log, 'queue append');
     this.#rooms = rooms;
     this.#dispatch = new Dispatch(ctx);
     this.#answers = new Answers(ctx);
@@ -111,7 +116,9 @@ export class CoordinatorRole {
     const accepted: Accepted[] = [];
     for (const req of room.book.unhandled()) {
       const a = await this.#dispatch.handle(room, req);
-      if (a) accepted.push(a);
+      if (!a) continue;
+      accepted.push(a);
+      this.#ledger.push(() => ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
     }
     for (const rec of room.book.expire(Date.now(), maxAttempts)) {
       ctx.log.warn('assignment lease expired', {
@@ -148,7 +155,8 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid);
+      // The coordinator takes work last: its own events (leases, assignments) come first.
+      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid, ctx.self);
       if (!worker) {
         this.#unplaceable(
           room,
@@ -167,6 +175,8 @@ export class CoordinatorRole {
       if (c) c.held++;
       const block = rec.block ?? '';
       sent.set(rec.id, this.#outbox.assign(room, term, { task: rec.id, worker, attempt, block }));
+      const a = { worker, term, attempt };
+      this.#ledger.push(() => ctx.ledgers.get(room.id).assign(CID.parse(rec.id), a));
     }
     return sent;
   }
@@ -182,22 +192,32 @@ export class CoordinatorRole {
     room.changed();
   }
 
-  /** 👀 for each accepted `!run`, once the room holds its record (assignment or accept). */
+  /**
+   * 👀 for each accepted `!run`, once the room holds its record (assignment or accept) — and
+   * only if it is not answered within `mesh.ackDelayMs`: a quick answer is acknowledgement
+   * enough, and each reaction is one more event under the homeserver's rate limit.
+   */
   #acknowledge(
     room: MeshRoom,
     term: number,
     accepted: Accepted[],
     sent: Map<string, Promise<boolean>>,
   ): void {
+    const ctx = this.#ctx;
     for (const a of accepted) {
       const rec = room.book.get(a.task);
       const recorded =
         sent.get(a.task) ?? this.#outbox.accept(room, term, a.task, rec?.block ?? '');
       void recorded
-        .then((ok) =>
-          ok ? this.#ctx.client.react(room.id, a.request as never, ACK.accepted) : null,
-        )
-        .catch((err: unknown) => this.#ctx.log.warn('could not acknowledge', { err }));
+        .then(async (ok) => {
+          if (!ok) return;
+          await sleep(ctx.config.mesh.ackDelayMs, undefined, { signal: ctx.signal });
+          if (room.book.get(a.task)?.answered) return;
+          await ctx.client.react(room.id, a.request as never, ACK.accepted);
+        })
+        .catch((err: unknown) => {
+          if (!ctx.signal.aborted) ctx.log.warn('could not acknowledge', { err });
+        });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { CID } from 'multiformats/cid';
+import { renewEvery } from '../coordinator/election.ts';
 import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
 import type { EventId, RoomId } from '../ids.ts';
@@ -53,6 +54,7 @@ export class WorkerRole {
   readonly #reports = new Map<RoomId, Batcher<Report>>();
   readonly #onReported: (room: MeshRoom, completions: Completion[]) => void;
   #timer: NodeJS.Timeout | undefined;
+  readonly #renewing = new Set<RoomId>();
 
   constructor(ctx: NodeContext, onReported: (room: MeshRoom, c: Completion[]) => void) {
     this.#ctx = ctx;
@@ -67,7 +69,8 @@ export class WorkerRole {
   }
 
   start(): void {
-    const every = Math.max(300, Math.floor(this.#ctx.config.mesh.assignmentLeaseMs / 3));
+    // Like the coordinator's lease: under a rate limit every event counts (see renewEvery).
+    const every = Math.max(300, Math.floor(renewEvery(this.#ctx.config.mesh.assignmentLeaseMs)));
     this.#timer ??= setInterval(() => void this.#renewAll(), every);
     this.#timer.unref();
   }
@@ -202,6 +205,11 @@ export class WorkerRole {
     const tag = { task: c.task, state, attempt: c.attempt, result: c.result, error } as const;
     await sendReply(ctx, room, { id: task.request }, text, tag);
     room.book.answered(c.task, state, Date.now(), { result: c.result, error, worker: ctx.self });
+    if (error) {
+      // A final failure goes into the Queue's completed set too (a result already did).
+      const outcome = { worker: ctx.self, ok: false as const, error };
+      this.#ledger.push(() => ctx.ledgers.get(room.id).complete(CID.parse(c.task), outcome));
+    }
     room.changed();
     this.#onReported(room, []);
     void ctx.client
@@ -237,12 +245,24 @@ export class WorkerRole {
   /** One renew event per room for every assignment held, so none expires while it waits. */
   async #renewAll(): Promise<void> {
     const byRoom = new Map<RoomId, Held[]>();
+    const now = Date.now();
+    const leaseMs = this.#ctx.config.mesh.assignmentLeaseMs;
     for (const h of this.#held.values()) {
+      // The coordinator keeps its own assignments alive in its own book: no event needed
+      // (a coordinator taking over gives every assignment a full lease anyway).
+      if (h.room.election.acting()) {
+        h.room.book.renew(this.#ctx.self, h.task, h.attempt, leaseMs, now);
+        h.validUntil = Math.max(h.validUntil, now + leaseMs / 2);
+        continue;
+      }
       const list = byRoom.get(h.room.id) ?? [];
       list.push(h);
       byRoom.set(h.room.id, list);
     }
     for (const [roomId, held] of byRoom) {
+      // One renewal per room on its way at a time: under a rate limit they would pile up.
+      if (this.#renewing.has(roomId)) continue;
+      this.#renewing.add(roomId);
       const leases = held.slice(0, 500).map((h) => ({ task: h.task, attempt: h.attempt }));
       const sentAt = Date.now();
       try {
@@ -251,6 +271,8 @@ export class WorkerRole {
         for (const h of held.slice(0, 500)) h.validUntil = Math.max(h.validUntil, until);
       } catch (err) {
         this.#ctx.log.warn('could not renew assignments', { err });
+      } finally {
+        this.#renewing.delete(roomId);
       }
     }
   }

@@ -14,7 +14,10 @@ let mesh: DevMesh;
 let dir: string;
 
 beforeAll(async () => {
-  const opts = await testMeshOptions('e2e', { botConfig: { limits: { fetchTimeoutMs: 4_000 } } });
+  // ackDelayMs 0: 👀 at once, even for work answered quickly (the default waits 1.5 s).
+  const opts = await testMeshOptions('e2e', {
+    botConfig: { limits: { fetchTimeoutMs: 4_000 }, mesh: { ackDelayMs: 0 } },
+  });
   dir = opts.dir;
   mesh = await startDevMesh(opts);
 });

@@ -1,0 +1,151 @@
+import { rateLimitDelay } from './retry.ts';
+
+/**
+ * Which sends go first when the homeserver's rate limit leaves room for only some: the
+ * coordinator's lease before anything (a starved renewal would cost the mesh its
+ * coordinator), then what keeps work alive, then work itself, then answers and batched
+ * replication, and cosmetics last. Lower runs first.
+ */
+export function sendPriority(type: string): number {
+  if (type === 'org.meshbot.lease') return 0;
+  if (type === 'org.meshbot.renew' || type === 'org.meshbot.node') return 1;
+  if (WORK.has(type)) return 2;
+  // Answers, and replication that is batched by design (heads, archive notes).
+  if (type === 'm.room.message' || type.startsWith('org.meshbot.')) return 3;
+  return 4;
+}
+
+/** Events that move work forward: assignments, completions, blocks a worker waits for. */
+const WORK = new Set([
+  'org.meshbot.assign',
+  'org.meshbot.accept',
+  'org.meshbot.complete',
+  'org.meshbot.cancel',
+  'org.meshbot.want',
+  'org.meshbot.blocks',
+]);
+
+/** How long after a rate limit sends stay one at a time. */
+const CALM_MS = 30_000;
+
+interface Pending {
+  /** A best-effort send still waiting by then is dropped (cosmetics under a rate limit). */
+  deadline: number;
+  priority: number;
+  queuedAt: number;
+  what: string;
+  seq: number;
+  attempt: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * One account's outgoing requests. A few run at once; when the server answers
+ * `M_LIMIT_EXCEEDED`, every send of the account waits out `retry_after_ms` together, and the
+ * next free slot goes to the most important send waiting — not to whichever retry happens
+ * to wake up first.
+ */
+export class SendQueue {
+  readonly #pending: Pending[] = [];
+  readonly #parallel: number;
+  #active = 0;
+  #seq = 0;
+  #pausedUntil = 0;
+  #limitedAt = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
+
+  readonly #onSlow: ((what: string, waitedMs: number) => void) | undefined;
+
+  /** `onSlow`: told of each send that waited in the queue longer than 5 s (rate limits). */
+  constructor(parallel = 4, onSlow?: (what: string, waitedMs: number) => void) {
+    this.#parallel = parallel;
+    this.#onSlow = onSlow;
+  }
+
+  /** Runs `attempt` (one try; it may throw a rate-limit error) when its turn comes. */
+  run<T>(
+    priority: number,
+    attempt: () => Promise<T>,
+    signal?: AbortSignal,
+    what = 'send',
+    maxWaitMs = Number.POSITIVE_INFINITY,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const p: Pending = {
+        deadline: Date.now() + maxWaitMs,
+        priority,
+        queuedAt: Date.now(),
+        what,
+        seq: ++this.#seq,
+        attempt,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        signal,
+      };
+      signal?.addEventListener('abort', () => this.#drop(p, signal.reason), { once: true });
+      this.#pending.push(p);
+      this.#pump();
+    });
+  }
+
+  #drop(p: Pending, reason: unknown): void {
+    const i = this.#pending.indexOf(p);
+    if (i >= 0) this.#pending.splice(i, 1);
+    p.reject(reason);
+  }
+
+  #pump(): void {
+    const wait = this.#pausedUntil - Date.now();
+    if (wait > 0) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, wait);
+      return;
+    }
+    // Lately rate limited: one send at a time, so the most important one is the one the
+    // server sees first when the limit lets the next message through.
+    const limited = Date.now() - this.#limitedAt < CALM_MS;
+    const parallel = limited ? 1 : this.#parallel;
+    while (this.#active < parallel && this.#pending.length > 0) {
+      const next = this.#take();
+      if (Date.now() > next.deadline) {
+        next.reject(new Error(`${next.what} dropped: it waited too long for the rate limit`));
+        continue;
+      }
+      this.#active++;
+      void this.#go(next);
+    }
+  }
+
+  #take(): Pending {
+    let best = 0;
+    for (let i = 1; i < this.#pending.length; i++) {
+      const a = this.#pending[i] as Pending;
+      const b = this.#pending[best] as Pending;
+      if (a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq)) best = i;
+    }
+    return this.#pending.splice(best, 1)[0] as Pending;
+  }
+
+  async #go(p: Pending): Promise<void> {
+    try {
+      p.resolve(await p.attempt());
+      const waited = Date.now() - p.queuedAt;
+      if (waited > 5_000) this.#onSlow?.(p.what, waited);
+    } catch (err) {
+      const delay = rateLimitDelay(err);
+      if (delay === null || p.signal?.aborted) p.reject(err);
+      else {
+        this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + delay);
+        this.#limitedAt = Date.now();
+        this.#pending.push(p); // keeps its place: same priority, same sequence number
+      }
+    } finally {
+      this.#active--;
+      this.#pump();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { SendQueue, sendPriority } from '../../../src/matrix/send-queue.ts';
+
+const limited = (ms: number) => ({
+  statusCode: 429,
+  errcode: 'M_LIMIT_EXCEEDED',
+  retryAfterMs: ms,
+});
+
+describe('the send queue', () => {
+  it('after a rate limit, gives the next turn to the most important send waiting', async () => {
+    const q = new SendQueue(1);
+    const order: string[] = [];
+    let first = true;
+    const send = (name: string, priority: number) =>
+      q.run(priority, async () => {
+        if (first) {
+          first = false;
+          throw limited(30);
+        }
+        order.push(name);
+      });
+    await Promise.all([
+      send('reaction', sendPriority('m.reaction')),
+      send('reply', sendPriority('m.room.message')),
+      send('assign', sendPriority('org.meshbot.assign')),
+      send('lease', sendPriority('org.meshbot.lease')),
+    ]);
+    expect(order).toEqual(['lease', 'assign', 'reply', 'reaction']);
+  });
+
+  it('passes other errors to the caller and keeps going', async () => {
+    const q = new SendQueue(2);
+    await expect(
+      q.run(2, async () => {
+        throw new Error('forbidden');
+      }),
+    ).rejects.toThrow('forbidden');
+    expect(await q.run(2, async () => 'sent')).toBe('sent');
+  });
+
+  it('drops a send whose signal is aborted while it waits', async () => {
+    const q = new SendQueue(1);
+    const stop = new AbortController();
+    const blocked = q.run(0, () => new Promise((r) => setTimeout(() => r('slow'), 30)));
+    const waiting = q.run(3, async () => 'never', stop.signal);
+    stop.abort(new Error('node stopping'));
+    await expect(waiting).rejects.toThrow('node stopping');
+    expect(await blocked).toBe('slow');
+  });
+});
+
+describe('best-effort sends', () => {
+  it('drops a send that waited past its deadline, without delaying the rest', async () => {
+    const q = new SendQueue(1);
+    const slow = q.run(2, () => new Promise((r) => setTimeout(() => r('work'), 40)));
+    const cosmetic = q.run(4, async () => 'reaction', undefined, 'm.reaction', 10);
+    await expect(cosmetic).rejects.toThrow('m.reaction dropped');
+    expect(await slow).toBe('work');
+  });
+});
