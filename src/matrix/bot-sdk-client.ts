@@ -90,18 +90,33 @@ class BotSdkClient implements MeshClient {
     content: object,
     signal?: AbortSignal,
   ): Promise<EventId> {
-    const size = Buffer.byteLength(JSON.stringify(content));
-    if (size > 60_000) throw new BadInputError(`event of ${size} bytes is too large to send`);
-    // One transaction id for every retry, so a retried send is never duplicated.
+    const id = await this.sendBuilt(roomId, type, () => content, signal);
+    return id as EventId;
+  }
+
+  async sendBuilt(
+    roomId: RoomId,
+    type: string,
+    build: () => object | null,
+    signal?: AbortSignal,
+  ): Promise<EventId | null> {
+    // One transaction id for every retry, so a retried send is never duplicated. (A request
+    // refused for the rate limit was not taken, so its id may carry newer content next time.)
     const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
     const res = await this.#queue.run(
       sendPriority(type),
-      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once(signal)),
+      async () => {
+        const content = build();
+        if (content === null) return null;
+        const size = Buffer.byteLength(JSON.stringify(content));
+        if (size > 60_000) throw new BadInputError(`event of ${size} bytes is too large to send`);
+        return withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once(signal));
+      },
       signal,
       type,
     );
-    return asEventId(res.event_id);
+    return res ? asEventId(res.event_id) : null;
   }
 
   async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void> {

@@ -29,6 +29,16 @@ export interface MeshClient {
   onSynced?(handler: SyncedHandler): void;
   /** Sends a room event; retried on rate limits with a stable transaction id. */
   send(roomId: RoomId, type: string, content: object, signal?: AbortSignal): Promise<EventId>;
+  /**
+   * Sends an event whose content is built when its turn comes (after any rate-limit wait),
+   * so it carries everything gathered meanwhile; `build` returning null sends nothing.
+   */
+  sendBuilt?(
+    roomId: RoomId,
+    type: string,
+    build: () => object | null,
+    signal?: AbortSignal,
+  ): Promise<EventId | null>;
   sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void>;
   /** A threaded reply (falls back to a plain reply in clients without threads). */
   reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId>;

@@ -1,5 +1,5 @@
 import type { RoomId } from '../ids.ts';
-import { Batcher } from '../matrix/batcher.ts';
+import { LazyOutbox } from '../matrix/lazy-outbox.ts';
 import { type Assignment, EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
@@ -9,20 +9,22 @@ import type { WorkerRole } from './worker-role.ts';
 interface Item<T> {
   term: number;
   value: T;
-  sent: (ok: boolean) => void;
 }
+
+type Accepted = { task: string; block: string };
 
 /**
  * The coordinator's Manager events, batched per room (invariant 7): assignments, and
- * accepted tasks that wait for a worker. Only what is still valid goes out: items of a term
- * this node no longer coordinates are dropped (the next coordinator has them in its book).
- * An assignment to this node itself starts at once, without waiting for the room's echo.
+ * accepted tasks that wait for a worker. Each event is built when its turn to be sent comes,
+ * and only with what is still valid: items of a term this node no longer coordinates are
+ * dropped (the next coordinator has them in its book). An assignment to this node itself
+ * starts as soon as it is in the room, without waiting for the room's echo.
  */
 export class AssignOutbox {
   readonly #ctx: NodeContext;
   readonly #worker: WorkerRole;
-  readonly #assign = new Map<RoomId, Batcher<Item<Assignment>>>();
-  readonly #accept = new Map<RoomId, Batcher<Item<{ task: string; block: string }>>>();
+  readonly #assign = new Map<RoomId, LazyOutbox<Item<Assignment>>>();
+  readonly #accept = new Map<RoomId, LazyOutbox<Item<Accepted>>>();
 
   constructor(ctx: NodeContext, worker: WorkerRole) {
     this.#ctx = ctx;
@@ -35,68 +37,55 @@ export class AssignOutbox {
 
   /** Resolves true once the assignment is in the room, false if it was dropped as stale. */
   assign(room: MeshRoom, term: number, a: Assignment): Promise<boolean> {
-    let b = this.#assign.get(room.id);
-    if (!b) {
-      b = this.#batcher(room, 'assignment', async (term, items) => {
-        const content = {
-          term,
+    let box = this.#assign.get(room.id);
+    if (!box) {
+      const self = this.#ctx.self;
+      const onSent = (items: Item<Assignment>[]) => {
+        for (const i of items) if (i.value.worker === self) this.#worker.take(room, i.value);
+      };
+      box = this.#outbox<Assignment>(
+        room,
+        EVENT.assign,
+        (items) => ({
+          term: room.election.term,
           leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
           assignments: items.map((i) => i.value),
-        };
-        await this.#ctx.client.send(room.id, EVENT.assign, content, this.#ctx.signal);
-        for (const i of items)
-          if (i.value.worker === this.#ctx.self) this.#worker.take(room, i.value);
-      });
-      this.#assign.set(room.id, b);
+        }),
+        onSent,
+      );
+      this.#assign.set(room.id, box);
     }
-    return this.#push(b, term, a);
+    return box.push({ term, value: a });
   }
 
   /** Records an accepted task that waits for a worker, so no coordinator change loses it. */
   accept(room: MeshRoom, term: number, task: string, block: string): Promise<boolean> {
-    let b = this.#accept.get(room.id);
-    if (!b) {
-      b = this.#batcher(room, 'accept', async (term, items) => {
-        const content = { term, tasks: items.map((i) => i.value) };
-        await this.#ctx.client.send(room.id, MESH_EVENT.accept, content, this.#ctx.signal);
-      });
-      this.#accept.set(room.id, b);
+    let box = this.#accept.get(room.id);
+    if (!box) {
+      box = this.#outbox<Accepted>(room, MESH_EVENT.accept, (items) => ({
+        term: room.election.term,
+        tasks: items.map((i) => i.value),
+      }));
+      this.#accept.set(room.id, box);
     }
-    return this.#push(b, term, { task, block });
+    return box.push({ term, value: { task, block } });
   }
 
-  #push<T>(b: Batcher<Item<T>>, term: number, value: T): Promise<boolean> {
-    return new Promise((resolve) => {
-      let ok = false;
-      void b.push({ term, value, sent: (x) => (ok = x) }).then(
-        () => resolve(ok),
-        () => resolve(false),
-      );
-    });
-  }
-
-  #batcher<T>(
+  #outbox<T>(
     room: MeshRoom,
-    what: string,
-    send: (term: number, items: Item<T>[]) => Promise<void>,
-  ): Batcher<Item<T>> {
-    return new Batcher<Item<T>>({
-      send: async (items) => {
-        const term = room.election.term;
-        const live = room.election.acting() ? items.filter((i) => i.term === term) : [];
-        const stale = items.filter((i) => !live.includes(i));
-        if (stale.length > 0) {
-          this.#ctx.log.info(`stale ${what}s dropped: this node no longer coordinates`, {
-            count: stale.length,
-          });
-        }
-        if (live.length > 0) await send(term, live);
-        for (const i of live) i.sent(true);
-        for (const i of stale) i.sent(false);
-      },
+    type: string,
+    content: (items: Item<T>[]) => object,
+    onSent?: (items: Item<T>[]) => void,
+  ): LazyOutbox<Item<T>> {
+    return new LazyOutbox<Item<T>>({
+      client: this.#ctx.client,
+      room: room.id,
+      type,
+      content,
+      valid: (i) => room.election.acting() && i.term === room.election.term,
       maxItems: 60,
+      onSent,
       log: this.#ctx.log,
-      what,
       signal: this.#ctx.signal,
     });
   }
