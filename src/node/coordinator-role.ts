@@ -3,7 +3,7 @@ import { CID } from 'multiformats/cid';
 import { parseCommand } from '../commands/parse.ts';
 import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
-import type { RoomId } from '../ids.ts';
+import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { ACK, Answers } from './answers.ts';
 import { AssignOutbox } from './assign-outbox.ts';
@@ -109,6 +109,9 @@ export class CoordinatorRole {
     const { assignmentLeaseMs, maxAttempts } = ctx.config.mesh;
     if (this.#terms.get(room.id) !== term) {
       this.#terms.set(room.id, term);
+      // The holder whose lease this node took over went quiet: it gets no work for now.
+      const previous = room.election.clock.holderOf(term - 1);
+      if (previous) room.suspect(previous);
       // Workers renew to whoever coordinates: each running assignment gets a full lease.
       room.book.refreshLeases(assignmentLeaseMs, Date.now());
       ctx.log.info('acting as coordinator', { room: room.id, term });
@@ -121,6 +124,7 @@ export class CoordinatorRole {
       this.#ledger.push(() => ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
     }
     for (const rec of room.book.expire(Date.now(), maxAttempts)) {
+      if (rec.worker) room.suspect(rec.worker as UserId);
       ctx.log.warn('assignment lease expired', {
         task: rec.id,
         worker: rec.worker,

@@ -18,6 +18,8 @@ export class MeshRoom {
   readonly #ctx: NodeContext;
   readonly #file: BookFile;
   readonly #heard = new Map<UserId, number>();
+  /** Nodes that went quiet where an answer was due (a lease ran out): no work until heard. */
+  readonly #suspects = new Set<UserId>();
   readonly #startedAt = Date.now();
   #dirty = false;
 
@@ -52,6 +54,12 @@ export class MeshRoom {
   /** Something was heard from `user`: it is alive. */
   heard(user: UserId): void {
     this.#heard.set(user, Date.now());
+    this.#suspects.delete(user);
+  }
+
+  /** `user` let a lease run out: it gets no work (and no turn to claim) until heard again. */
+  suspect(user: UserId): void {
+    if (user !== this.#ctx.self) this.#suspects.add(user);
   }
 
   /**
@@ -66,6 +74,7 @@ export class MeshRoom {
     return liveNodes(view).filter((n) => {
       if (!this.#ctx.admission.isNode(view, n)) return false;
       if (n === this.#ctx.self) return true;
+      if (this.#suspects.has(n)) return false;
       const last = this.#heard.get(n) ?? this.#startedAt;
       return now - last < ttl;
     });
