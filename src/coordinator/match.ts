@@ -60,8 +60,8 @@ export function whyNoNode(needs: Needs, nodes: NodeState[]): string | null {
 
 /**
  * The worker for a task: among nodes that can run it and have a free slot (capacity plus
- * `prefetch`), the least loaded relative to its capacity; ties go to nodes other than `last`
- * (the coordinator), then by user id. Nodes in `avoid`
+ * `prefetch`), the least loaded relative to its capacity; on a tie `self` (the coordinator)
+ * goes first or last as asked, then by user id. Nodes in `avoid`
  * (they failed this task before) are used only when no other node can run it.
  */
 export function pickWorker(
@@ -69,15 +69,15 @@ export function pickWorker(
   candidates: Candidate[],
   prefetch: number,
   avoid: ReadonlySet<string> = new Set(),
-  last?: UserId,
+  self?: { id: UserId; place: 'first' | 'last' },
 ): UserId | null {
   const able = candidates.filter((c) => canRun(needs, c.state));
   const fresh = able.filter((c) => !avoid.has(c.id));
   const pool = fresh.length > 0 ? fresh : able;
   const free = pool.filter((c) => c.held < Math.max(1, c.state.capacity) + prefetch);
   const ratio = (c: Candidate) => c.held / Math.max(1, c.state.capacity);
-  const lastly = (c: Candidate) => (c.id === last ? 1 : 0);
-  free.sort((a, b) => ratio(a) - ratio(b) || lastly(a) - lastly(b) || (a.id < b.id ? -1 : 1));
+  const rank = (c: Candidate) => (c.id !== self?.id ? 0 : self.place === 'first' ? -1 : 1);
+  free.sort((a, b) => ratio(a) - ratio(b) || rank(a) - rank(b) || (a.id < b.id ? -1 : 1));
   return free[0]?.id ?? null;
 }
 

@@ -71,6 +71,10 @@ class BotSdkClient implements MeshClient {
     await this.#sdk.idle();
   }
 
+  rateLimited(): boolean {
+    return this.#queue.limited;
+  }
+
   onTimeline(handler: TimelineHandler): void {
     this.#sdk.handlers.timeline.push(handler);
   }

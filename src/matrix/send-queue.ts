@@ -64,6 +64,11 @@ export class SendQueue {
     this.#onSlow = onSlow;
   }
 
+  /** Whether the server rate-limited this account lately. */
+  get limited(): boolean {
+    return Date.now() - this.#limitedAt < CALM_MS;
+  }
+
   /** Runs `attempt` (one try; it may throw a rate-limit error) when its turn comes. */
   run<T>(
     priority: number,

@@ -25,6 +25,8 @@ export interface MeshClient {
   onTimeline(handler: TimelineHandler): void;
   onInvite(handler: InviteHandler): void;
   onLeave(handler: LeaveHandler): void;
+  /** Whether the homeserver rate-limited this account lately (then every event counts). */
+  rateLimited?(): boolean;
   /** After each sync batch's events were handled and before the sync position is saved. */
   onSynced?(handler: SyncedHandler): void;
   /** Sends a room event; retried on rate limits with a stable transaction id. */

@@ -150,6 +150,10 @@ export class CoordinatorRole {
       return state ? [{ id, state, held: perWorker.get(id) ?? 0 }] : [];
     });
     const now = Date.now();
+    // On a tie the coordinator runs the task itself (one room hop less), unless the server
+    // rate-limits it: then its own events (lease, assignments) need every slot.
+    const place = ctx.client.rateLimited?.() ? ('last' as const) : ('first' as const);
+    const self = { id: ctx.self, place };
     for (const rec of fairOrder(queued, perSubmitter)) {
       const needs = needsOf(ctx, rec);
       if (!needs) {
@@ -159,8 +163,7 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      // The coordinator takes work last: its own events (leases, assignments) come first.
-      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid, ctx.self);
+      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid, self);
       if (!worker) {
         this.#unplaceable(
           room,

@@ -55,6 +55,16 @@ describe('matching tasks to nodes', () => {
     expect(pickWorker(needs, other, 1)).toBeNull();
   });
 
+  it('puts the coordinator first or last among equally loaded nodes, as asked', () => {
+    const nodes = [cand('@a:x', 0), cand('@b:x', 0)];
+    expect(pickWorker(needs, nodes, 1, new Set(), { id: asUserId('@b:x'), place: 'first' })).toBe(
+      '@b:x',
+    );
+    expect(pickWorker(needs, nodes, 1, new Set(), { id: asUserId('@a:x'), place: 'last' })).toBe(
+      '@b:x',
+    );
+  });
+
   it('avoids a node that failed the task while another can run it', () => {
     const nodes = [cand('@a:x', 0), cand('@b:x', 1)];
     expect(pickWorker(needs, nodes, 1, new Set(['@a:x']))).toBe('@b:x');
