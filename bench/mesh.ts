@@ -23,7 +23,7 @@ import { type Benchmark, type Figure, figure, percentile } from './harness.ts';
 const TASKS = Number(process.env.MESHBOT_BENCH_TASKS ?? 150);
 const WINDOW = Number(process.env.MESHBOT_BENCH_WINDOW ?? 20);
 const ROUNDS = Number(process.env.MESHBOT_BENCH_ROUNDS ?? 30);
-const LIMITED_TASKS = Number(process.env.MESHBOT_BENCH_LIMITED_TASKS ?? 20);
+const LIMITED_TASKS = Number(process.env.MESHBOT_BENCH_LIMITED_TASKS ?? 40);
 const REPLY_MS = 120_000;
 const note = (what: string) => console.error(`[mesh] ${new Date().toISOString()} ${what}`);
 

@@ -211,6 +211,24 @@ describe('a mesh that loses nodes keeps every accepted !run', () => {
   }, 120_000);
 });
 
+describe('a node that is kicked', () => {
+  it('is out at once: its task is assigned elsewhere and answered once; invited back, it rejoins', async () => {
+    const { holder } = (await mesh.lease()) as { holder: string };
+    const requests: string[] = [];
+    for (let i = 0; i < 3; i++)
+      requests.push(await mesh.ask(`!run sleep ${mesh.inputCid} ms=4000 k=${i}`));
+    const placed = await Promise.all(requests.map(assigned));
+    const at = placed.findIndex((a) => a.worker !== holder);
+    const kicked = placed[at]?.worker as string;
+    await mesh.person.client.kick(mesh.roomId, kicked, 'testing');
+    await answeredOnce(requests);
+    const tries = await mesh.assignments(requests[at] as string);
+    expect(tries.at(-1)?.worker).not.toBe(kicked);
+    await mesh.person.client.invite(mesh.roomId, kicked);
+    await mesh.person.waitForJoin(mesh.roomId, kicked, 30_000);
+  }, 120_000);
+});
+
 /** A valid noop task block for the mesh room (as a coordinator would send it). */
 async function forgedTask(worker: string): Promise<{ task: string; block: string }> {
   const state = (await mesh.person.client.getStateEvent(
