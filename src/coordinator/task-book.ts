@@ -103,6 +103,12 @@ export class TaskBook {
     if (!rec || FINAL.has(rec.state) || a.attempt < rec.attempt) return;
     if (a.attempt === rec.attempt && rec.state === 'assigned' && (rec.term ?? 0) > a.term) return;
     Object.assign(rec, { state: 'assigned', ...a, leaseUntil: now + leaseMs, assignedAt: now });
+    if (!rec.assignedTo?.includes(a.worker)) rec.assignedTo = [...(rec.assignedTo ?? []), a.worker];
+  }
+
+  /** Whether `worker` was ever given this task (and so may report on it). */
+  wasAssigned(id: string, worker: string): boolean {
+    return this.#tasks.get(id)?.assignedTo?.includes(worker) ?? false;
   }
 
   /** A worker keeps its assignment alive. */
@@ -113,12 +119,13 @@ export class TaskBook {
   }
 
   /**
-   * A worker's report. A result is final whatever the attempt; a failure is final when it
+   * A worker's report (only from a node the task was assigned to). A result is final whatever
+   * the attempt; a failure is final when it
    * cannot be retried or the attempts are used up, else the task waits for another worker.
    */
   complete(worker: string, c: Completion, maxAttempts: number, now: number): void {
     const rec = this.#tasks.get(c.task);
-    if (!rec || FINAL.has(rec.state)) return;
+    if (!rec || FINAL.has(rec.state) || !this.wasAssigned(c.task, worker)) return;
     if (c.ok && c.result) {
       Object.assign(rec, { state: 'done', result: c.result, worker, finishedAt: now });
       return;

@@ -23,6 +23,8 @@ export interface TaskRecord {
   /** The latest attempt number assigned (0 while never assigned). */
   attempt: number;
   worker?: string;
+  /** Every node this task was ever assigned to: only they may report its outcome. */
+  assignedTo?: string[];
   term?: number;
   /** Local time the current assignment expires unless renewed. */
   leaseUntil?: number;

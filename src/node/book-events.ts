@@ -120,6 +120,11 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
   room.book.handled(request);
   const { task, state, result, error, attempt } = parsed.data;
   const worker = attempt === undefined ? undefined : event.sender;
+  // A worker's own answer counts only from a node the task was given to.
+  if (task && worker && !room.book.wasAssigned(task, worker)) {
+    drop(ctx, event, 'answer from a node the task was not assigned to');
+    return;
+  }
   if (task) room.book.answered(task, state, Date.now(), { result, error, worker });
   room.changed();
 }

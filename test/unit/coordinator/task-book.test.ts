@@ -41,6 +41,14 @@ describe('the Manager book', () => {
     expect(b.unanswered()).toEqual([]);
   });
 
+  it('takes reports only from a node the task was assigned to', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.complete('@other:x', { task: 'task1', attempt: 1, ok: true, result: 'bafyforged' }, 3, 5);
+    expect(b.get('task1')?.state).toBe('assigned');
+    expect(b.wasAssigned('task1', '@w1:x')).toBe(true);
+  });
+
   it('a late result from an expired attempt still counts', () => {
     const b = book();
     b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
