@@ -39,7 +39,7 @@ export class Election {
     this.#now = opts.now ?? Date.now;
     this.#startedAt = this.#now();
     this.#lastTick = this.#startedAt;
-    this.clock = new LeaseClock(opts.self);
+    this.clock = new LeaseClock(opts.self, Math.min(2_000, opts.leaseMs / 3));
   }
 
   /** Whether this node is the coordinator now. */

@@ -25,9 +25,17 @@ export class LeaseClock {
   /** When this node sent each of its own lease events, by `term/renewal`. */
   readonly #sent = new Map<string, number>();
   #validUntil = 0;
+  #claimSeenAt = 0;
+  readonly #settleMs: number;
 
-  constructor(self: UserId) {
+  /**
+   * `settleMs`: a new claim acts only after being the latest this long. Claims that several
+   * nodes sent while the homeserver was away land together when it comes back; the last one
+   * wins, and the others step down before they act on anything.
+   */
+  constructor(self: UserId, settleMs = 0) {
     this.self = self;
+    this.#settleMs = settleMs;
   }
 
   get current(): SeenLease | undefined {
@@ -51,6 +59,8 @@ export class LeaseClock {
 
   /** A lease event from the room's timeline (or its state, on start). */
   observe(lease: Lease, at: number): void {
+    const prev = this.#current;
+    if (prev?.term !== lease.term || prev.holder !== lease.holder) this.#claimSeenAt = at;
     this.#current = { ...lease, seenAt: at };
     this.#highest = Math.max(this.#highest, lease.term);
     this.#holders.set(lease.term, lease.holder as UserId);
@@ -64,7 +74,11 @@ export class LeaseClock {
 
   /** Whether this node is the coordinator now, by its own (conservative) clock. */
   acting(now: number): boolean {
-    return this.#current?.holder === this.self && now < this.#validUntil;
+    return (
+      this.#current?.holder === this.self &&
+      now < this.#validUntil &&
+      now >= this.#claimSeenAt + this.#settleMs
+    );
   }
 
   /** When the current lease runs out in this node's eyes; null when there is none. */

@@ -179,7 +179,10 @@ export class WorkerRole {
     return c.error?.retryable !== true || c.attempt >= this.#ctx.config.mesh.maxAttempts;
   }
 
-  /** The task is still this node's to finish: not final, not re-assigned, lease not run out. */
+  /**
+   * The task is still this node's to finish: not final, not re-assigned, assigned in the
+   * newest term, and its lease not run out by this node's own conservative clock.
+   */
   #mayAnswer(held: Held): boolean {
     const rec = held.room.book.get(held.task);
     return (
@@ -187,6 +190,8 @@ export class WorkerRole {
       !FINAL.has(rec.state) &&
       rec.attempt === held.attempt &&
       rec.worker === this.#ctx.self &&
+      // Assigned in the newest term: after a change of coordinator the new one answers.
+      rec.term === held.room.election.clock.highestTerm &&
       Date.now() < held.validUntil
     );
   }
