@@ -15,6 +15,8 @@ import { HeadsFile } from '../src/node/heads-file.ts';
 import { createLedgers, type Ledgers } from '../src/node/ledgers.ts';
 import { MeshNode } from '../src/node/mesh-node.ts';
 import { createStore } from '../src/store/index.ts';
+import { announcedModels } from '../src/whisper/announce.ts';
+import { createModels } from '../src/whisper/models.ts';
 
 export interface Bot {
   readonly userId: UserId;
@@ -41,7 +43,17 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     });
     await store.start();
     stops.push(() => store.stop());
-    const runtime = createEngineRunner(config, store, log);
+    const models = createModels({
+      dir: join(config.dataDir, 'models'),
+      store,
+      sources: config.whisper.models,
+      allowDownload: config.whisper.download,
+      log: log.child({ part: 'models' }),
+    });
+    // The roster comes later; until then no peer's models are known.
+    let roster: Roster | undefined;
+    const meshModels = () => (roster ? announcedModels(roster) : []);
+    const runtime = createEngineRunner(config, store, log, { models, meshModels });
     await runtime.start();
     stops.push(() => runtime.stop());
     // Only engines allowed and runnable here are offered; their packages go into the store.
@@ -56,7 +68,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     const nodeLog = log.child({ node: self });
     const heads = new HeadsFile(join(config.dataDir, 'heads.json'));
     await heads.load();
-    const roster = new Roster(client, nodeLog);
+    roster = new Roster(client, nodeLog);
     const admission = new Admission(config);
     const ledgers = await createLedgers(config, {
       store,
@@ -81,6 +93,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
       log: nodeLog,
       self,
       signal: abort.signal,
+      models,
     });
     stops.push(() => client.stop());
     await node.start();

@@ -41,6 +41,24 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt
   touch "$stamp"
 fi
 
+# --- whisper.cpp (the whisper engine) -------------------------------------------------------
+# smart-whisper compiles whisper.cpp from source (its install script is skipped above), for
+# this machine's CPU: -march=native lets ggml use AVX/AVX2/FMA where the CPU has them, which is
+# what makes it several times faster than a generic prebuilt binary. Needs make and g++.
+built="node_modules/smart-whisper/build/.meshbot-built"
+if [ ! -f "$built" ] || [ "$stamp" -nt "$built" ]; then
+  say "building whisper.cpp (smart-whisper) for this CPU (about a minute)"
+  # npm's own node-gyp, against Node 24's headers (npm_config_nodedir above).
+  CFLAGS="-O3 -march=native" CXXFLAGS="-O3 -march=native" JOBS="$(nproc)" \
+    npm rebuild --ignore-scripts=false smart-whisper >/dev/null && touch "$built" ||
+    say "whisper.cpp did not build: nodes here offer no whisper engine"
+fi
+
+# --- audio tools for the whisper tests (espeak-ng, sox, ffmpeg) -----------------------------
+if [ -x "$MESHBOT_ROOT/scripts/audio/install.sh" ] || [ -f "$MESHBOT_ROOT/scripts/audio/install.sh" ]; then
+  bash "$MESHBOT_ROOT/scripts/audio/install.sh" || say "audio tools did not install (whisper tests need them)"
+fi
+
 # --- Docker (engines) ----------------------------------------------------------------------
 # Debian's docker.io and a static busybox, for Docker engines and their tests. The test run
 # starts a private dockerd (scripts/docker/dockerd.sh) and its offline images, and stops it

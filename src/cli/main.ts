@@ -5,6 +5,7 @@ import { addCommand } from './add.ts';
 import { devCommand } from './dev.ts';
 import { enginesCommand } from './engines.ts';
 import { initCommand } from './init.ts';
+import { modelsCommand } from './models.ts';
 import { startCommand } from './start.ts';
 
 await yargs(hideBin(process.argv))
@@ -15,6 +16,7 @@ await yargs(hideBin(process.argv))
   .command(addCommand)
   .command(devCommand)
   .command(enginesCommand)
+  .command(modelsCommand)
   .demandCommand(1, 'Name a command.')
   .strict()
   .help()

@@ -6,7 +6,7 @@ export interface CommandSpec {
   description: string;
 }
 
-export type CommandName = 'run' | 'status' | 'cancel' | 'mesh' | 'help';
+export type CommandName = 'run' | 'status' | 'cancel' | 'mesh' | 'autotranscribe' | 'help';
 
 export const PREFIX = '!';
 
@@ -15,7 +15,11 @@ export const COMMANDS: CommandSpec[] = [
     name: 'run',
     args: [
       { name: 'engine', description: 'an engine the mesh runs, e.g. wordcount' },
-      { name: 'cid', description: "the input's CID (from `meshbot add <file>`)" },
+      {
+        name: 'cid',
+        description:
+          "the input's CID (from `meshbot add <file>`); left out in a reply to a voice message",
+      },
       { name: 'key=value', description: 'engine parameters', rest: true },
     ],
     description: 'run an engine on an input somewhere in the mesh; the result comes as a reply',
@@ -31,6 +35,11 @@ export const COMMANDS: CommandSpec[] = [
     description: 'withdraw a task that has not finished (yours, or any if you are the owner)',
   },
   { name: 'mesh', args: [], description: 'the nodes, the coordinator, their load and the queue' },
+  {
+    name: 'autotranscribe',
+    args: [{ name: 'on|off', description: 'whether every voice message here is transcribed' }],
+    description: 'transcribe every voice message posted in this room (or stop)',
+  },
   { name: 'help', args: [], description: 'show the commands and the engines' },
 ];
 

@@ -1,7 +1,9 @@
 import { COMMANDS, type CommandSpec, PREFIX, usage } from './commands.ts';
 
 export type Command =
-  | { name: 'run'; engine: string; cid: string; params: Record<string, string> }
+  /** `cid` absent: the input is the audio message the command replies to. */
+  | { name: 'run'; engine: string; cid?: string; params: Record<string, string> }
+  | { name: 'autotranscribe'; on: boolean }
   | { name: 'status'; task?: string }
   | { name: 'cancel'; task?: string }
   | { name: 'mesh' }
@@ -20,8 +22,10 @@ const TASK = /^[a-zA-Z0-9]{8,200}$/;
 /**
  * Parses a message body. Anything not starting with `!` is not a command. `inThread`: the
  * message is in the thread of a request, so `!status` and `!cancel` may leave out the task.
+ * `inReply`: the message replies to another, so `!run` may leave out the CID (the input is
+ * the audio replied to).
  */
-export function parseCommand(body: string, inThread = false): ParseResult {
+export function parseCommand(body: string, inThread = false, inReply = false): ParseResult {
   const text = body.trim();
   if (!text.startsWith(PREFIX)) return { kind: 'none' };
   if (text.length > MAX_LENGTH) return bad(null, 'command too long');
@@ -33,7 +37,13 @@ export function parseCommand(body: string, inThread = false): ParseResult {
   }
   switch (spec.name) {
     case 'run':
-      return parseRun(spec, words);
+      return parseRun(spec, words, inReply);
+    case 'autotranscribe': {
+      const [value, ...extra] = words.map((w) => w.toLowerCase());
+      if (extra.length > 0 || (value !== 'on' && value !== 'off'))
+        return bad(spec, 'say on or off');
+      return { kind: 'ok', command: { name: 'autotranscribe', on: value === 'on' } };
+    }
     case 'status':
     case 'cancel': {
       const [task, ...extra] = words;
@@ -48,17 +58,24 @@ export function parseCommand(body: string, inThread = false): ParseResult {
   }
 }
 
-function parseRun(spec: CommandSpec, words: string[]): ParseResult {
-  const [engine, cid, ...rest] = words;
-  if (!engine || !cid) return bad(spec, 'missing arguments');
+function parseRun(spec: CommandSpec, words: string[], inReply: boolean): ParseResult {
+  const [engine, ...others] = words;
+  if (!engine) return bad(spec, 'missing arguments');
   if (!ENGINE.test(engine)) return bad(spec, `not an engine name: ${engine}`);
+  // The CID is the first word that is not a parameter (absent in a reply to audio).
+  const cid = others[0] !== undefined && !PARAM.test(others[0]) ? others[0] : undefined;
+  if (cid === undefined && !inReply) return bad(spec, 'missing arguments');
+  const rest = cid === undefined ? others : others.slice(1);
   const params: Record<string, string> = {};
   for (const word of rest) {
     const m = PARAM.exec(word);
     if (!m) return bad(spec, `parameters are key=value, got: ${word}`);
     params[m[1] as string] = m[2] as string;
   }
-  return { kind: 'ok', command: { name: 'run', engine, cid, params } };
+  return {
+    kind: 'ok',
+    command: { name: 'run', engine, ...(cid === undefined ? {} : { cid }), params },
+  };
 }
 
 function bad(spec: CommandSpec | null, why: string): ParseResult {

@@ -7,6 +7,7 @@ import {
   LATTICE_DEFAULTS,
   latticeConfigSchema,
 } from '../hpcp/config.ts';
+import { whisperConfigSchema } from '../whisper/config.ts';
 
 /** The engines that ship with meshbot. */
 export const BUILTIN_ENGINES_DIR = fileURLToPath(new URL('../../engines', import.meta.url));
@@ -90,6 +91,8 @@ export const configSchema = z.strictObject({
   lattice: latticeConfigSchema.default(LATTICE_DEFAULTS),
   /** Whether this node archives (pins) heads: see src/hpcp/config.ts. */
   archive: archiveConfigSchema.default(ARCHIVE_DEFAULTS),
+  /** The whisper engine: threads, models, splitting of long audio: see src/whisper/config.ts. */
+  whisper: whisperConfigSchema.prefault({}),
   limits: z
     .strictObject({
       /** Largest task input fetched, bytes. */

@@ -6,6 +6,8 @@ export interface TaskInfo {
   request: string;
   submitter: string;
   engine: string;
+  /** The split task this one is a part of. */
+  parent?: string;
 }
 
 export interface BookSnapshot {
@@ -87,8 +89,10 @@ export class TaskBook {
       acceptedAt: now,
       seq: ++this.#seq,
     };
+    if (info.parent === undefined) delete rec.parent;
     this.#tasks.set(id, rec);
-    this.#byRequest.set(info.request, id);
+    // Parts share their parent's request; the request names the parent.
+    if (!info.parent) this.#byRequest.set(info.request, id);
     return rec;
   }
 
@@ -100,7 +104,7 @@ export class TaskBook {
     now: number,
   ): void {
     const rec = this.#tasks.get(id);
-    if (!rec || FINAL.has(rec.state) || a.attempt < rec.attempt) return;
+    if (!rec || FINAL.has(rec.state) || rec.state === 'split' || a.attempt < rec.attempt) return;
     if (a.attempt === rec.attempt && rec.state === 'assigned' && (rec.term ?? 0) > a.term) return;
     Object.assign(rec, { state: 'assigned', ...a, leaseUntil: now + leaseMs, assignedAt: now });
     if (!rec.assignedTo?.includes(a.worker)) rec.assignedTo = [...(rec.assignedTo ?? []), a.worker];
@@ -126,6 +130,14 @@ export class TaskBook {
   complete(worker: string, c: Completion, maxAttempts: number, now: number): void {
     const rec = this.#tasks.get(c.task);
     if (!rec || FINAL.has(rec.state) || !this.wasAssigned(c.task, worker)) return;
+    // A split's plan is its outcome; its parts decide the rest.
+    if (rec.state === 'split') return;
+    if (c.ok && c.result && c.split) {
+      // Only a top-level task may split (a part's plan would nest without end).
+      if (rec.parent) return;
+      Object.assign(rec, { state: 'split', result: c.result, worker });
+      return;
+    }
     if (c.ok && c.result) {
       Object.assign(rec, { state: 'done', result: c.result, worker, finishedAt: now });
       return;
@@ -179,16 +191,54 @@ export class TaskBook {
     if (rec && !FINAL.has(rec.state)) this.#finish(rec, error, now);
   }
 
-  /** Withdrawn before it finished: final, and answered as cancelled. */
+  /** Withdrawn before it finished (with its parts): final, and answered as cancelled. */
   cancel(id: string, why: string, now: number): boolean {
     const rec = this.#tasks.get(id);
     if (!rec || FINAL.has(rec.state)) return false;
+    for (const part of rec.parts ?? []) this.cancel(part, why, now);
     Object.assign(rec, {
       state: 'cancelled',
       error: { code: 'CANCELLED', message: why },
       finishedAt: now,
     });
     return true;
+  }
+
+  /** A split task's parts, from its plan (each accepted separately). */
+  setParts(id: string, parts: string[]): void {
+    const rec = this.#tasks.get(id);
+    if (rec?.state === 'split' && !rec.parts) rec.parts = parts;
+  }
+
+  /** Split tasks whose plan nobody has read yet (its block may still be on its way). */
+  unexpanded(): TaskRecord[] {
+    return this.all().filter((r) => r.state === 'split' && !r.parts);
+  }
+
+  /** Split tasks whose parts are all final: ready to be joined (or failed). */
+  joinable(): TaskRecord[] {
+    return this.all().filter(
+      (r) =>
+        r.state === 'split' &&
+        r.parts !== undefined &&
+        r.parts.every((p) => {
+          const part = this.#tasks.get(p);
+          return part !== undefined && FINAL.has(part.state);
+        }),
+    );
+  }
+
+  /** A split task's outcome once its parts are final: the joined result, or why not. */
+  finishSplit(
+    id: string,
+    outcome: { result: string } | { error: { code: string; message: string } },
+    now: number,
+  ): void {
+    const rec = this.#tasks.get(id);
+    if (rec?.state !== 'split') return;
+    if ('result' in outcome) {
+      Object.assign(rec, { state: 'done', result: outcome.result, finishedAt: now });
+    } else this.#finish(rec, outcome.error, now);
   }
 
   /** A final answer seen in the room (from any node). */
@@ -209,6 +259,10 @@ export class TaskBook {
     }
     rec.answered = true;
     rec.block = undefined;
+    for (const part of rec.parts ?? []) {
+      const p = this.#tasks.get(part);
+      if (p && FINAL.has(p.state)) Object.assign(p, { answered: true, block: undefined });
+    }
     this.#prune();
   }
 
@@ -219,9 +273,9 @@ export class TaskBook {
       .sort((a, b) => a.seq - b.seq);
   }
 
-  /** Final tasks nobody has answered yet. */
+  /** Final tasks nobody has answered yet (parts are answered with their parent). */
   unanswered(): TaskRecord[] {
-    return this.all().filter((r) => FINAL.has(r.state) && !r.answered);
+    return this.all().filter((r) => FINAL.has(r.state) && !r.answered && !r.parent);
   }
 
   /** Assignments held per worker, and tasks running per submitter. */
@@ -249,7 +303,7 @@ export class TaskBook {
     this.#seq = Math.max(this.#seq, s.seq);
     for (const t of s.tasks) {
       this.#tasks.set(t.id, t);
-      this.#byRequest.set(t.request, t.id);
+      if (!t.parent) this.#byRequest.set(t.request, t.id);
     }
     for (const h of s.handled) this.#handled.add(h);
     for (const r of s.requests) this.request(r);
@@ -272,7 +326,7 @@ export class TaskBook {
     done.sort((a, b) => a.seq - b.seq);
     for (const r of done.slice(0, done.length - KEEP_FINISHED)) {
       this.#tasks.delete(r.id);
-      this.#byRequest.delete(r.request);
+      if (!r.parent) this.#byRequest.delete(r.request);
     }
   }
 }

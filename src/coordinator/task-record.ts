@@ -1,5 +1,8 @@
-/** One task as the Manager protocol tracks it, on every node of the room. */
-export type TaskState = 'queued' | 'assigned' | 'done' | 'failed' | 'cancelled';
+/**
+ * One task as the Manager protocol tracks it, on every node of the room. `split`: its worker
+ * cut the input into parts (tasks of their own); it is done when they are, and joined.
+ */
+export type TaskState = 'queued' | 'assigned' | 'split' | 'done' | 'failed' | 'cancelled';
 
 export const FINAL: ReadonlySet<TaskState> = new Set(['done', 'failed', 'cancelled']);
 
@@ -38,6 +41,10 @@ export interface TaskRecord {
   finishedAt?: number;
   /** Acceptance order, for first-come-first-served within one submitter. */
   seq: number;
+  /** A part of a split task: the parent's id. Parts are never answered on their own. */
+  parent?: string;
+  /** A split task: its parts' ids, in order (known once the plan is read). */
+  parts?: string[];
 }
 
 /** A command seen in the room and not yet handled by a coordinator. */

@@ -48,7 +48,7 @@ export const manifestSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
     version: z.string().min(1).max(64),
-    runtime: z.enum(['isolated-vm', 'docker']),
+    runtime: z.enum(['isolated-vm', 'docker', 'whisper']),
     entry: entryPath.optional(),
     image: imageRef.optional(),
     command: z.array(z.string().max(4096)).min(1).max(64).optional(),

@@ -16,7 +16,7 @@ export interface EngineLimits {
 export interface EngineManifest {
   name: string;
   version: string;
-  runtime: 'isolated-vm' | 'docker';
+  runtime: 'isolated-vm' | 'docker' | 'whisper';
   /** Entry file relative to the engine folder (isolated-vm; required there). */
   entry?: string;
   /**
@@ -54,8 +54,20 @@ export interface RunRequest {
   onProgress?: (fraction: number) => void;
 }
 
+/** A part of a split run: one task of its own, on the same engine. */
+export interface SplitPart {
+  /** The part's input, already in the store. */
+  input: string;
+  params: Record<string, string>;
+}
+
 export interface RunResult {
   output: Uint8Array;
+  /**
+   * Set when the run split its input instead of finishing it (a long recording): each part
+   * becomes a task, and the parts' results are joined by `join` into the answer.
+   */
+  split?: { parts: SplitPart[]; join: 'transcript' };
   /** Log lines the engine wrote, capped. */
   logs: string[];
   wallMs: number;

@@ -181,6 +181,10 @@ class BotSdkClient implements MeshClient {
     return users[user] ?? (pl?.users_default as number | undefined) ?? 0;
   }
 
+  async getEvent(roomId: RoomId, eventId: EventId): Promise<RoomEvent> {
+    return (await withRetry(() => this.#sdk.getEvent(roomId, eventId))) as RoomEvent;
+  }
+
   async upload(bytes: Uint8Array, contentType: string): Promise<string> {
     return withRetry(() => this.#sdk.uploadContent(Buffer.from(bytes), contentType));
   }

@@ -52,6 +52,8 @@ export interface MeshClient {
   /** Current state events of one type in a room, keyed by state key. */
   stateOfType(roomId: RoomId, type: string): Promise<Map<string, RoomEvent>>;
   powerLevel(roomId: RoomId, user: UserId): Promise<number>;
+  /** One event of a room (the message a command replies to). */
+  getEvent?(roomId: RoomId, eventId: EventId): Promise<RoomEvent>;
   upload(bytes: Uint8Array, contentType: string, signal?: AbortSignal): Promise<string>;
   download(mxc: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
 }

@@ -6,8 +6,9 @@ import { threadedReply } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';
 import { getTask } from '../queue/task.ts';
+import type { ReplyFile } from '../whisper/reply.ts';
 import type { NodeContext } from './context.ts';
-import { formatResult } from './format-result.ts';
+import { type Answer, formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { Serial } from './serial.ts';
 
@@ -31,6 +32,40 @@ export async function sendReply(
   } as unknown as RoomEvent;
   const content = { ...threadedReply(event, text), [REPLY_TAG]: tag };
   await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
+}
+
+/**
+ * Files that belong to an answer (a transcript's subtitles), uploaded to the media repository
+ * and posted in the request's thread. Best effort: the reply itself already went out.
+ */
+export async function sendFiles(
+  ctx: NodeContext,
+  room: MeshRoom,
+  request: string,
+  files: ReplyFile[],
+): Promise<void> {
+  for (const f of files) {
+    try {
+      const url = await ctx.client.upload(f.bytes, f.mimetype, ctx.signal);
+      const content = {
+        msgtype: 'm.file',
+        body: f.name,
+        filename: f.name,
+        url,
+        info: { mimetype: f.mimetype, size: f.bytes.byteLength },
+        'm.relates_to': {
+          rel_type: 'm.thread',
+          event_id: request,
+          is_falling_back: true,
+          'm.in_reply_to': { event_id: request },
+        },
+      };
+      await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
+    } catch (err) {
+      if (!ctx.signal.aborted)
+        ctx.log.warn('could not post a file with an answer', { file: f.name, err });
+    }
+  }
 }
 
 /**
@@ -64,23 +99,33 @@ export class Answers {
   async #answer(room: MeshRoom, rec: TaskRecord): Promise<void> {
     const ctx = this.#ctx;
     if (rec.answered || !room.election.acting()) return;
-    const text = await this.#text(rec);
+    const { text, files } = await this.#text(rec);
     if (rec.answered || !room.election.acting()) return;
     const state =
       rec.state === 'done' ? 'done' : rec.state === 'cancelled' ? 'cancelled' : 'failed';
-    await sendReply(ctx, room, { id: rec.request }, text, { task: rec.id, state });
+    const tag = {
+      task: rec.id,
+      state,
+      ...(rec.result && state === 'done' ? { result: rec.result } : {}),
+    } as const;
+    await sendReply(ctx, room, { id: rec.request }, text, tag);
     room.book.answered(rec.id, state, Date.now());
     room.changed();
+    void sendFiles(ctx, room, rec.request, files);
     const key = state === 'done' ? ACK.done : ACK.failed;
     void ctx.client.react(room.id, rec.request as EventId, key).catch(() => {});
   }
 
-  async #text(rec: TaskRecord): Promise<string> {
+  async #text(rec: TaskRecord): Promise<Answer> {
     const ctx = this.#ctx;
-    if (rec.state === 'cancelled') return `${rec.engine}: ${rec.error?.message ?? 'cancelled'}`;
+    const plain = (text: string): Answer => ({ text, files: [] });
+    if (rec.state === 'cancelled')
+      return plain(`${rec.engine}: ${rec.error?.message ?? 'cancelled'}`);
     if (rec.state !== 'done' || !rec.result) {
       const all = rec.failures.length > 1 ? `\nattempts: ${reasons(rec)}` : '';
-      return `${rec.engine} failed: ${rec.error?.message ?? 'unknown error'} (${rec.error?.code ?? 'ERROR'})${all}`;
+      return plain(
+        `${rec.engine} failed: ${rec.error?.message ?? 'unknown error'} (${rec.error?.code ?? 'ERROR'})${all}`,
+      );
     }
     try {
       const cid = CID.parse(rec.id);
@@ -90,7 +135,7 @@ export class Answers {
       const completion = { task: rec.id, attempt: rec.attempt, ok: true, result: rec.result };
       return await formatResult(ctx, task, completion);
     } catch {
-      return `${rec.engine} done. Result: ${rec.result}`;
+      return plain(`${rec.engine} done. Result: ${rec.result}`);
     }
   }
 }

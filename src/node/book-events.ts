@@ -14,6 +14,7 @@ import {
 } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { expandSplit } from './splits.ts';
 
 /** The room events that change the Manager's book, on every node. */
 export const BOOK_EVENTS: ReadonlySet<string> = new Set([
@@ -90,7 +91,12 @@ export async function applyBookEvent(
           ctx.log.warn('bad result block', { err });
         });
       }
-      for (const c of p.data.completions) book.complete(event.sender, c, mesh.maxAttempts, now);
+      for (const c of p.data.completions) {
+        book.complete(event.sender, c, mesh.maxAttempts, now);
+        const rec = c.split ? book.get(c.task) : undefined;
+        // The plan came inline: every node expands it into the same parts at once.
+        if (rec?.state === 'split' && !rec.parts) await expandSplit(ctx, room, rec, true);
+      }
       break;
     }
     case MESH_EVENT.cancel: {

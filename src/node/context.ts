@@ -7,6 +7,7 @@ import type { MeshClient } from '../matrix/types.ts';
 import type { Admission } from '../mesh/admission.ts';
 import type { Roster } from '../mesh/roster.ts';
 import type { Store } from '../store/types.ts';
+import type { Models } from '../whisper/models.ts';
 import type { Ledgers } from './ledgers.ts';
 
 /** The collaborators every role of a node shares; built once in `createMeshNode`. */
@@ -26,6 +27,8 @@ export interface NodeContext {
   self: UserId;
   /** Aborted when the node stops. */
   signal: AbortSignal;
+  /** The node's Whisper models, announced with the node (absent: none). */
+  models?: Models;
 }
 
 export function isMeshRoom(ctx: NodeContext, roomId: RoomId): boolean {

@@ -5,6 +5,7 @@ import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
+import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
 import { AssignOutbox } from './assign-outbox.ts';
 import type { NodeContext } from './context.ts';
@@ -12,6 +13,7 @@ import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { needsOf } from './needs.ts';
 import { Serial } from './serial.ts';
+import { expandSplit, joinSplit } from './splits.ts';
 import type { WorkerRole } from './worker-role.ts';
 
 /**
@@ -31,6 +33,8 @@ export class CoordinatorRole {
   /** The term each room was last coordinated in by this node. */
   readonly #terms = new Map<RoomId, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** Split plans being read and parts being joined, so each runs once at a time. */
+  readonly #splitting = new Set<string>();
   /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
   readonly #ledger: Serial;
 
@@ -71,12 +75,16 @@ export class CoordinatorRole {
     if (event.sender === ctx.self || typeof event.content.body !== 'string') return;
     if (event.content['m.new_content'] !== undefined) return; // an edit never runs anything again
     if (ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
-    if (parseCommand(event.content.body, true).kind === 'none') return;
+    // A voice message where the room asked for it is taken as `!run whisper` in reply to it.
+    const auto = room.settings.autoTranscribe === true && isAudioMessage(event.content);
+    if (!auto && parseCommand(event.content.body, true, true).kind === 'none') return;
     room.book.request({
       id: event.event_id,
       sender: event.sender,
-      body: event.content.body,
-      relatesTo: event.content['m.relates_to'],
+      body: auto ? '!run whisper' : event.content.body,
+      relatesTo: auto
+        ? { 'm.in_reply_to': { event_id: event.event_id } }
+        : event.content['m.relates_to'],
       seenAt: Date.now(),
     });
     room.changed();
@@ -132,9 +140,34 @@ export class CoordinatorRole {
       });
       room.changed();
     }
+    this.#splits(room);
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
+  }
+
+  /** Split tasks: read plans not read yet, and join those whose parts are all final. */
+  #splits(room: MeshRoom): void {
+    const ctx = this.#ctx;
+    const jobs = [
+      ...room.book.unexpanded().map((rec) => ['expand', rec] as const),
+      ...room.book.joinable().map((rec) => ['join', rec] as const),
+    ];
+    for (const [what, rec] of jobs) {
+      const key = `${room.id}/${what}/${rec.id}`;
+      if (this.#splitting.has(key)) continue;
+      this.#splitting.add(key);
+      const run =
+        what === 'expand' ? expandSplit(ctx, room, rec, false) : joinSplit(ctx, room, rec);
+      void run
+        .catch((err: unknown) =>
+          ctx.log.warn(`could not ${what} a split task`, { task: rec.id, err }),
+        )
+        .finally(() => {
+          this.#splitting.delete(key);
+          this.poke(room);
+        });
+    }
   }
 
   /** Assigns queued tasks, fairly; returns the send of each assignment, by task. */

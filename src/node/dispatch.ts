@@ -8,6 +8,7 @@ import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { putTask, type Task } from '../queue/task.ts';
 import { cidFromString } from '../store/index.ts';
+import { audioFromMessage, repliedTo } from '../whisper/voice.ts';
 import { sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -36,7 +37,11 @@ export class Dispatch {
     room.changed();
     const rel = req.relatesTo as { rel_type?: string; event_id?: string } | undefined;
     const thread = rel?.rel_type === 'm.thread' ? rel.event_id : undefined;
-    const parsed = parseCommand(req.body, thread !== undefined);
+    const parsed = parseCommand(
+      req.body,
+      thread !== undefined,
+      repliedTo(req.relatesTo) !== undefined,
+    );
     try {
       if (parsed.kind === 'none') return null;
       if (parsed.kind === 'usage') {
@@ -76,9 +81,36 @@ export class Dispatch {
         await this.#cancel(room, req, rec.id, rec.submitter);
         return null;
       }
+      case 'autotranscribe':
+        await this.#autoTranscribe(room, req, cmd.on);
+        return null;
       case 'run':
         return this.#accept(room, req, cmd);
     }
+  }
+
+  async #autoTranscribe(room: MeshRoom, req: PendingRequest, on: boolean): Promise<void> {
+    const ctx = this.#ctx;
+    const refusal = ctx.admission.refusal(ctx.roster.view(room.id), req.sender as UserId);
+    if (refusal)
+      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing changed` });
+    const settings = { ...room.settings, autoTranscribe: on };
+    await ctx.client.sendState(room.id, MESH_EVENT.settings, '', settings);
+    room.settings = settings;
+    const text = on
+      ? 'every voice message posted here is transcribed from now on (!autotranscribe off to stop)'
+      : 'voice messages here are no longer transcribed unless asked (!run whisper in reply)';
+    await this.#reply(room, req, text);
+  }
+
+  /** The input of a `!run`: its CID, or the audio message it replies to, fetched. */
+  async #input(room: MeshRoom, req: PendingRequest, cid: string | undefined) {
+    if (cid !== undefined) return cidFromString(cid);
+    const replied = repliedTo(req.relatesTo);
+    if (!replied) throw new BadInputError('name the input CID, or reply to a voice message');
+    const { maxInputBytes, fetchTimeoutMs } = this.#ctx.config.limits;
+    const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(fetchTimeoutMs)]);
+    return audioFromMessage(this.#ctx, room.id, replied, { maxBytes: maxInputBytes, signal });
   }
 
   async #accept(
@@ -91,7 +123,6 @@ export class Dispatch {
     const refusal = ctx.admission.refusal(ctx.roster.view(room.id), sender);
     if (refusal)
       throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing was run` });
-    const input = cidFromString(cmd.cid);
     const states = this.#liveStates(room);
     const own = ctx.engines.get(cmd.engine);
     const offered = states.flatMap((s) => s.engines.filter((e) => e.name === cmd.engine));
@@ -100,6 +131,7 @@ export class Dispatch {
     if (own && own.cid === engineCid) needs.memoryMb = own.manifest.limits.memoryMb;
     const why = whyNoNode(needs, states);
     if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${cmd.engine}`);
+    const input = await this.#input(room, req, cmd.cid);
     const task: Task = {
       type: 'task',
       engine: { name: cmd.engine, cid: cidFromString(engineCid) },

@@ -25,6 +25,8 @@ export class MeshNode {
   readonly #worker: WorkerRole;
   readonly #rooms = new Map<RoomId, MeshRoom>();
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The Whisper models on this node, as announced. */
+  #models: NonNullable<NodeState['models']> = [];
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -43,6 +45,10 @@ export class MeshNode {
       }
       room.changed();
       this.#coordinator.poke(room);
+      // A run may have fetched a model: peers then fetch it from here.
+      void this.#refreshModels().then((changed) => {
+        if (changed) for (const r of this.#rooms.keys()) void this.#announce(r);
+      });
     });
     this.#coordinator = new CoordinatorRole(ctx, this.#worker, () => [...this.#rooms.values()]);
     ctx.store.addFetcher(this.#exchange);
@@ -63,6 +69,7 @@ export class MeshNode {
 
   /** Enters every room the account has joined, then starts taking events. */
   async start(): Promise<void> {
+    await this.#refreshModels();
     for (const room of await this.#ctx.client.joinedRooms()) await this.enterRoom(room);
     await this.#ctx.client.start();
     this.#worker.start();
@@ -152,6 +159,11 @@ export class MeshNode {
     if (await this.#exchange.onEvent(roomId, event)) return;
     if (event.type === 'm.room.member') return this.#onMember(room, event);
     if (event.type === EVENT.node && event.sender === event.state_key) room.heard(event.sender);
+    if (event.type === MESH_EVENT.settings) {
+      if (!room.applySettings(event))
+        ctx.log.warn('room settings ignored', { sender: event.sender });
+      return;
+    }
     if (event.type === 'm.room.message') {
       applyReply(ctx, room, event);
       this.#coordinator.onMessage(room, event);
@@ -205,6 +217,21 @@ export class MeshNode {
     return true;
   }
 
+  /** Re-reads the models on disk; whether they changed since the last look. */
+  async #refreshModels(): Promise<boolean> {
+    const models = this.#ctx.models;
+    if (!models) return false;
+    try {
+      const now = (await models.local()).slice(0, 100);
+      const changed = JSON.stringify(now) !== JSON.stringify(this.#models);
+      this.#models = now;
+      return changed;
+    } catch (err) {
+      this.#ctx.log.warn('could not list the whisper models', { err });
+      return false;
+    }
+  }
+
   #nodeState(): NodeState {
     return {
       version: VERSION,
@@ -217,6 +244,7 @@ export class MeshNode {
       capacity: 1,
       load: this.#worker.load,
       ts: Date.now(),
+      ...(this.#models.length > 0 ? { models: this.#models } : {}),
     };
   }
 }

@@ -3,8 +3,15 @@ import { BookFile } from '../coordinator/book-file.ts';
 import { Election } from '../coordinator/election.ts';
 import { TaskBook } from '../coordinator/task-book.ts';
 import type { RoomId, UserId } from '../ids.ts';
+import type { RoomEvent } from '../matrix/types.ts';
 import { liveNodes } from '../mesh/roster.ts';
-import { type Lease, leaseSchema, MESH_EVENT } from '../protocol/manager.ts';
+import {
+  type Lease,
+  leaseSchema,
+  MESH_EVENT,
+  type RoomSettings,
+  settingsSchema,
+} from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
 
 /**
@@ -15,6 +22,8 @@ export class MeshRoom {
   readonly id: RoomId;
   readonly book = new TaskBook();
   readonly election: Election;
+  /** The room's settings (`org.meshbot.settings`), over the node's config defaults. */
+  settings: RoomSettings;
   readonly #ctx: NodeContext;
   readonly #file: BookFile;
   readonly #heard = new Map<UserId, number>();
@@ -27,6 +36,7 @@ export class MeshRoom {
     this.#ctx = ctx;
     this.id = id;
     this.#file = new BookFile(join(ctx.config.dataDir, 'mesh'), id);
+    this.settings = { autoTranscribe: ctx.config.whisper.autoTranscribe };
     this.election = new Election({
       self: ctx.self,
       leaseMs: ctx.config.mesh.leaseMs,
@@ -49,6 +59,18 @@ export class MeshRoom {
     if (valid && this.#ctx.admission.isNode(view, event.sender)) {
       this.election.clock.observe(lease.data, Date.now());
     }
+    const settings = (await this.#ctx.client.stateOfType(this.id, MESH_EVENT.settings)).get('');
+    if (settings) this.applySettings(settings);
+  }
+
+  /** A settings state event: counts only from a user who may submit work here. */
+  applySettings(event: RoomEvent): boolean {
+    const view = this.#ctx.roster.view(this.id);
+    const parsed = settingsSchema.safeParse(event.content);
+    if (event.state_key !== '' || !parsed.success) return false;
+    if (this.#ctx.admission.refusal(view, event.sender) !== null) return false;
+    this.settings = { ...this.settings, ...parsed.data };
+    return true;
   }
 
   /** Something was heard from `user`: it is alive. */

@@ -1,10 +1,20 @@
 import type { CID } from 'multiformats/cid';
 import { NotFoundError } from '../errors/index.ts';
+import type { SplitPlan } from '../queue/split.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 
-/** Fetches a task's engine and input, runs it in its sandbox, and stores the output. */
-export async function runTask(ctx: NodeContext, task: Task): Promise<CID> {
+/** A run's outcome: its output's CID; for a split, the plan's, which names the parts. */
+export interface TaskOutcome {
+  result: CID;
+  split: boolean;
+}
+
+/**
+ * Fetches a task's engine and input, runs it in its sandbox, and stores the output — or, when
+ * the engine split the input into parts, the split plan (`taskId`: the task being run).
+ */
+export async function runTask(ctx: NodeContext, task: Task, taskId: string): Promise<TaskOutcome> {
   // Download: the engine from this node's folder, or from the mesh when its CID is allowed;
   // refused, with the reason, otherwise.
   const ref = { name: task.engine.name, cid: task.engine.cid.toString() };
@@ -16,7 +26,16 @@ export async function runTask(ctx: NodeContext, task: Task): Promise<CID> {
     params: task.params,
     signal: ctx.signal,
   });
-  return ctx.store.addBytes(result.output);
+  if (result.split && !task.parent) {
+    const plan: SplitPlan = {
+      type: 'meshbot.split',
+      parent: taskId,
+      join: result.split.join,
+      parts: result.split.parts,
+    };
+    return { result: await ctx.store.putDag(plan), split: true };
+  }
+  return { result: await ctx.store.addBytes(result.output), split: false };
 }
 
 async function fetchInput(ctx: NodeContext, cid: CID): Promise<Uint8Array> {

@@ -13,7 +13,7 @@ import {
 } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
-import { ACK, sendReply } from './answers.ts';
+import { ACK, sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -36,6 +36,8 @@ interface Held {
 interface Report {
   completion: Completion;
   blocks: InlineBlock[];
+  /** Whether the worker itself may answer the request (never for splits and their parts). */
+  answerable: boolean;
 }
 
 /** Errors worth another try on another node (the task itself may be fine). */
@@ -130,17 +132,28 @@ export class WorkerRole {
   async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<Report> {
     const ctx = this.#ctx;
     const started = Date.now();
+    const answerable = task.parent === undefined;
     try {
-      const result = await runTask(ctx, task);
+      const { result, split } = await runTask(ctx, task, a.task);
       const blocks = await resultBlocks(ctx.store, result);
-      this.#ledger.push(() =>
-        ctx.ledgers.get(roomId).complete(CID.parse(a.task), { worker: ctx.self, ok: true, result }),
-      );
+      // A split is not a result yet: its parts' results go into the Results GOHO.
+      if (!split) {
+        this.#ledger.push(() =>
+          ctx.ledgers
+            .get(roomId)
+            .complete(CID.parse(a.task), { worker: ctx.self, ok: true, result }),
+        );
+      }
       const wallMs = Date.now() - started;
-      return {
-        completion: { task: a.task, attempt: a.attempt, ok: true, result: `${result}`, wallMs },
-        blocks,
+      const completion: Completion = {
+        task: a.task,
+        attempt: a.attempt,
+        ok: true,
+        result: `${result}`,
+        wallMs,
       };
+      if (split) completion.split = true;
+      return { completion, blocks, answerable: answerable && !split };
     } catch (err) {
       const e: MeshError = toMeshError(err);
       ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
@@ -150,6 +163,7 @@ export class WorkerRole {
       return {
         completion: { task: a.task, attempt: a.attempt, ok: false, error, wallMs },
         blocks: [],
+        answerable,
       };
     }
   }
@@ -163,7 +177,7 @@ export class WorkerRole {
   async #deliver(held: Held, report: Report): Promise<void> {
     const { room } = held;
     const c = report.completion;
-    if (this.#final(c) && this.#mayAnswer(held)) {
+    if (report.answerable && this.#final(c) && this.#mayAnswer(held)) {
       try {
         await this.#answer(held, c);
         return;
@@ -201,7 +215,7 @@ export class WorkerRole {
     const { room } = held;
     const task = await getTask(ctx.store, CID.parse(c.task));
     const earlier = room.book.get(c.task)?.failures ?? [];
-    let text = await formatResult(ctx, task, c);
+    let { text, files } = await formatResult(ctx, task, c);
     if (!c.ok && earlier.length > 0)
       text += `\nearlier attempts: ${earlier.map((f) => f.message).join('; ')}`;
     if (!this.#mayAnswer(held)) throw new Error('the assignment was withdrawn meanwhile');
@@ -210,6 +224,7 @@ export class WorkerRole {
     const tag = { task: c.task, state, attempt: c.attempt, result: c.result, error } as const;
     await sendReply(ctx, room, { id: task.request }, text, tag);
     room.book.answered(c.task, state, Date.now(), { result: c.result, error, worker: ctx.self });
+    void sendFiles(ctx, room, task.request, files);
     if (error) {
       // A final failure goes into the Queue's completed set too (a result already did).
       const outcome = { worker: ctx.self, ok: false as const, error };

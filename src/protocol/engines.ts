@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The engine runtimes a node can have. */
-export const runtimeKindSchema = z.enum(['isolated-vm', 'docker']);
+export const runtimeKindSchema = z.enum(['isolated-vm', 'docker', 'whisper']);
 
 /** One engine a node offers in its `org.meshbot.node` state: the coordinator matches on it. */
 export const engineOfferSchema = z.strictObject({

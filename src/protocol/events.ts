@@ -45,6 +45,18 @@ export const nodeStateSchema = z.strictObject({
   capacity: z.number().int().nonnegative(),
   load: z.number().int().nonnegative(),
   ts: z.number().int().nonnegative(),
+  /** The Whisper models this node has, so a node that lacks one fetches it from here. */
+  models: z
+    .array(
+      z.strictObject({
+        name: z.string().max(64),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        cid: cid.optional(),
+        bytes: z.number().int().nonnegative().optional(),
+      }),
+    )
+    .max(100)
+    .optional(),
 });
 
 export const assignmentSchema = z.strictObject({
@@ -76,6 +88,8 @@ export const completionSchema = z.strictObject({
   result: cid.optional(),
   error: failureSchema.optional(),
   wallMs: z.number().nonnegative().optional(),
+  /** The run split the task into parts instead: `result` is the split plan's block. */
+  split: z.boolean().optional(),
 });
 
 export const completeSchema = z.strictObject({

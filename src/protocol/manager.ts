@@ -13,6 +13,8 @@ export const MESH_EVENT = {
   renew: 'org.meshbot.renew',
   /** Manager: the coordinator withdraws tasks (batched). */
   cancel: 'org.meshbot.cancel',
+  /** State event, state_key '': the room's settings, set by admitted users (`!autotranscribe`). */
+  settings: 'org.meshbot.settings',
 } as const;
 
 /** The key a bot's threaded reply carries so every node knows the request was answered. */
@@ -68,7 +70,13 @@ export const replyTagSchema = z.strictObject({
   error: z.strictObject({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
 });
 
+export const settingsSchema = z.object({
+  /** Every voice message posted in the room is transcribed (`!run whisper` on it). */
+  autoTranscribe: z.boolean().optional(),
+});
+
 export type Lease = z.infer<typeof leaseSchema>;
+export type RoomSettings = z.infer<typeof settingsSchema>;
 export type AcceptEvent = z.infer<typeof acceptSchema>;
 export type RenewEvent = z.infer<typeof renewSchema>;
 export type CancelEvent = z.infer<typeof cancelSchema>;

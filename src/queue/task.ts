@@ -19,6 +19,8 @@ export const taskSchema = z.strictObject({
   room: short,
   /** The Matrix event id of the `!run` that asked for it. */
   request: short,
+  /** Set on the parts of a split task (a long recording): the task they are part of. */
+  parent: cidSchema.optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 

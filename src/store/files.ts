@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { unixfs } from '@helia/unixfs';
 import type { CID } from 'multiformats/cid';
 import { type BlockIo, unixfsBlockstore } from './blocks.ts';
@@ -17,6 +21,65 @@ export function addFile(
     ...IMPORT,
     signal: opts.signal,
   });
+}
+
+/** Streams a file from disk into UnixFS with the same settings: the CID `addFile` gives its bytes. */
+export function addFileFromDisk(
+  io: BlockIo,
+  path: string,
+  opts: { signal?: AbortSignal },
+): Promise<CID> {
+  return unixfs({ blockstore: unixfsBlockstore(io) }).addByteStream(
+    createReadStream(path, { signal: opts.signal }),
+    { ...IMPORT, signal: opts.signal },
+  );
+}
+
+export interface CatToFileOptions extends GetOptions {
+  maxBytes?: number;
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Streams a UnixFS file (or a raw / dag-json block) to `path`: written to a temporary name in
+ * the same folder and renamed when complete, so `path` never holds a partial file.
+ */
+export async function catFileToDisk(
+  io: BlockIo,
+  cid: CID,
+  path: string,
+  opts: CatToFileOptions,
+): Promise<void> {
+  const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
+  const out = await open(tmp, 'w');
+  let closed = false;
+  try {
+    let total = 0;
+    for await (const chunk of chunksOf(io, cid, opts)) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw new TooLargeError(`${cid} is larger than ${maxBytes} bytes`);
+      await out.write(chunk);
+      opts.onProgress?.(total);
+    }
+    await out.sync();
+    closed = true;
+    await out.close();
+    await rename(tmp, path);
+  } catch (err) {
+    if (!closed) await out.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function* chunksOf(io: BlockIo, cid: CID, opts: GetOptions): AsyncIterable<Uint8Array> {
+  if (cid.code === RAW || cid.code === DAG_JSON) {
+    yield await io.getBlock(cid, opts);
+    return;
+  }
+  yield* unixfs({ blockstore: unixfsBlockstore(io, opts) }).cat(cid, { signal: opts.signal });
 }
 
 /** A whole UnixFS file, or a raw / dag-json block's bytes; stops reading past maxBytes. */

@@ -7,7 +7,13 @@ import { type Logger, silentLogger } from '../log/logger.ts';
 import { assertSupported, cidOf, DAG_JSON, verifyBlock } from './cid.ts';
 import { collectDag } from './collect.ts';
 import { fetchVerified } from './fetch.ts';
-import { addFile, catFile } from './files.ts';
+import {
+  addFile,
+  addFileFromDisk,
+  type CatToFileOptions,
+  catFile,
+  catFileToDisk,
+} from './files.ts';
 import type { BlockFetcher, GetOptions, Store } from './types.ts';
 
 const CODECS = new Map<number, BlockCodec<number, unknown>>([
@@ -75,6 +81,9 @@ export function createMemoryStore(opts: { logger?: Logger; fetchBudgetMs?: numbe
     addBytes: (bytes: Uint8Array, o: { signal?: AbortSignal } = {}) => addFile(store, bytes, o),
     cat: (cid: CID, o: GetOptions & { maxBytes?: number } = {}) =>
       catFile(store, cid, o.maxBytes ?? 64 * 1024 * 1024, o),
+    addFile: (path: string, o: { signal?: AbortSignal } = {}) => addFileFromDisk(store, path, o),
+    catToFile: (cid: CID, path: string, o: CatToFileOptions = {}) =>
+      catFileToDisk(store, cid, path, o),
     collect: (root: CID, o: GetOptions & { maxBlocks?: number } = {}) =>
       collectDag({ getBlock: store.getBlock, getCodec: (code) => codec(code) }, root, o),
     async *blocks() {

@@ -6,7 +6,7 @@ import { assertSupported, cidOf, DAG_JSON, verifyBlock } from './cid.ts';
 import { collectDag } from './collect.ts';
 import { StoreNotStartedError } from './errors.ts';
 import { fetchVerified } from './fetch.ts';
-import { addFile, catFile } from './files.ts';
+import { addFile, addFileFromDisk, catFile, catFileToDisk } from './files.ts';
 import { closeNode, type Node, openNode } from './node.ts';
 import type { BlockFetcher, GetOptions, Store } from './types.ts';
 
@@ -116,6 +116,14 @@ export function createStore(opts: StoreOptions): LocalStore {
     },
     cat: (cid, o = {}) =>
       catFile(store, cid, o.maxBytes ?? opts.maxCatBytes ?? 64 * 1024 * 1024, o),
+    async addFile(path, o = {}) {
+      live();
+      return addFileFromDisk(store, path, o);
+    },
+    async catToFile(cid, path, o = {}) {
+      live();
+      await catFileToDisk(store, cid, path, o);
+    },
     collect: (root, o = {}) =>
       collectDag(
         { getBlock: store.getBlock, getCodec: (code) => live().helia.getCodec(code) },

@@ -30,6 +30,22 @@ export interface Store {
   addBytes(bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<CID>;
   /** Reads a whole UnixFS file (or a raw / dag-json block as bytes), up to maxBytes. */
   cat(cid: CID, opts?: GetOptions & { maxBytes?: number }): Promise<Uint8Array>;
+  /**
+   * Streams a file from disk into UnixFS with addBytes' settings: the same bytes give the same
+   * CID either way. Returns the file's root CID.
+   */
+  addFile(path: string, opts?: { signal?: AbortSignal }): Promise<CID>;
+  /**
+   * Streams a UnixFS file (or a raw / dag-json block) to `path`, fetching missing blocks like
+   * `cat`. Written under a temporary name beside `path`, renamed when complete; on failure
+   * nothing is left. `maxBytes` (default: no cap, it goes to disk) stops with TOO_LARGE;
+   * `onProgress` gets the bytes written so far after each chunk.
+   */
+  catToFile(
+    cid: CID,
+    path: string,
+    opts?: GetOptions & { maxBytes?: number; onProgress?: (bytes: number) => void },
+  ): Promise<void>;
   /** Every block CID reachable from root (for shipping a DAG to a peer), bounded. */
   collect(root: CID, opts?: GetOptions & { maxBlocks?: number }): Promise<CID[]>;
   /** Every block CID stored locally. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
@@ -140,6 +140,41 @@ describe('store', () => {
       code: 'TOO_LARGE',
     });
     await expect(store.collect(big, { maxBlocks: 2 })).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('adds a file from disk with the CID addBytes gives, and writes one back to disk', async () => {
+    const [alice, bob] = [await newStore(), await newStore()];
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-files-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7) % 253);
+    for (const content of [bytes('small'), big]) {
+      await writeFile(join(dir, 'in'), content);
+      const fromDisk = await alice.addFile(join(dir, 'in'));
+      expect(fromDisk.toString()).toBe((await bob.addBytes(content)).toString());
+    }
+
+    const file = await alice.addFile(join(dir, 'in'));
+    const carol = await newStore();
+    carol.addFetcher(from(alice));
+    const progress: number[] = [];
+    await carol.catToFile(file, join(dir, 'out', 'copy.bin'), {
+      onProgress: (n) => progress.push(n),
+    });
+    expect(Buffer.from(await readFile(join(dir, 'out', 'copy.bin'))).equals(Buffer.from(big))).toBe(
+      true,
+    );
+    expect(progress.at(-1)).toBe(big.length);
+    expect(await carol.hasBlock(file)).toBe(true); // fetched blocks are kept
+
+    // Too large: neither the file nor its temporary survives.
+    await expect(
+      carol.catToFile(file, join(dir, 'out', 'capped.bin'), { maxBytes: 1024 * 1024 }),
+    ).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(await readdir(join(dir, 'out'))).toEqual(['copy.bin']);
+    // A raw block (one-chunk file) is written as is.
+    const small = await alice.addBytes(bytes('small'));
+    await alice.catToFile(small, join(dir, 'out', 'small.txt'));
+    expect(await readFile(join(dir, 'out', 'small.txt'), 'utf8')).toBe('small');
   });
 
   it('rejects strings that are not CIDs', () => {

@@ -27,6 +27,23 @@ describe('the command parser', () => {
     );
   });
 
+  it('takes `!run whisper` without a CID only in a reply (the input is the audio replied to)', () => {
+    expect(parseCommand('!run whisper model=tiny', false, true)).toEqual({
+      kind: 'ok',
+      command: { name: 'run', engine: 'whisper', params: { model: 'tiny' } },
+    });
+    expect(parseCommand('!run whisper model=tiny').kind).toBe('usage');
+  });
+
+  it('reads `!autotranscribe on|off` and answers anything else with its usage', () => {
+    expect(parseCommand('!autotranscribe ON')).toEqual({
+      kind: 'ok',
+      command: { name: 'autotranscribe', on: true },
+    });
+    const r = parseCommand('!autotranscribe maybe');
+    expect(r.kind === 'usage' && r.message).toBe('say on or off. Usage: !autotranscribe <on|off>');
+  });
+
   it('rejects a parameter that is not key=value', () => {
     const r = parseCommand('!run wordcount bafyabc oops');
     expect(r.kind === 'usage' && r.message).toContain('parameters are key=value, got: oops');
@@ -35,7 +52,7 @@ describe('the command parser', () => {
   it('names the known commands for an unknown one', () => {
     const r = parseCommand('!frobnicate');
     expect(r.kind === 'usage' && r.message).toBe(
-      'unknown command !frobnicate; commands: !run, !status, !cancel, !mesh, !help',
+      'unknown command !frobnicate; commands: !run, !status, !cancel, !mesh, !autotranscribe, !help',
     );
   });
 

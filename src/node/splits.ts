@@ -1,0 +1,98 @@
+/**
+ * Split tasks on every node: a worker's split plan becomes the parts in the book (each node
+ * expands the same plan into the same part tasks), and the acting coordinator joins the
+ * parts' results into the parent's once every part is final.
+ */
+import { CID } from 'multiformats/cid';
+import { readTaskBlock } from '../coordinator/task-block.ts';
+import type { TaskRecord } from '../coordinator/task-record.ts';
+import { parsePlan, partTasks, type SplitPlan } from '../queue/split.ts';
+import { getTask, type Task } from '../queue/task.ts';
+import { decodeTranscript, encodeTranscript, joinParts } from '../whisper/transcript.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+
+const FETCH_MS = 15_000;
+
+async function readPlan(ctx: NodeContext, rec: TaskRecord, offline: boolean): Promise<SplitPlan> {
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_MS)]);
+  return parsePlan(await ctx.store.getDag(CID.parse(rec.result ?? ''), { signal, offline }));
+}
+
+async function parentTask(ctx: NodeContext, rec: TaskRecord): Promise<Task> {
+  if (rec.block) return readTaskBlock(rec.id, rec.block);
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_MS)]);
+  return getTask(ctx.store, CID.parse(rec.id), { signal });
+}
+
+/**
+ * Accepts the parts of a split task into the room's book. `offline`: only if the plan's block
+ * is here already (it usually came inline with the completion). Returns whether it did.
+ */
+export async function expandSplit(
+  ctx: NodeContext,
+  room: MeshRoom,
+  rec: TaskRecord,
+  offline: boolean,
+): Promise<boolean> {
+  try {
+    const plan = await readPlan(ctx, rec, offline);
+    const parts = partTasks(rec.id, await parentTask(ctx, rec), plan);
+    const now = Date.now();
+    for (const p of parts) {
+      const info = {
+        request: p.task.request,
+        submitter: p.task.submitter,
+        engine: p.task.engine.name,
+        parent: rec.id,
+      };
+      room.book.accept(p.id, Buffer.from(p.block).toString('base64'), info, now);
+    }
+    room.book.setParts(
+      rec.id,
+      parts.map((p) => p.id),
+    );
+    room.changed();
+    return true;
+  } catch (err) {
+    if (!offline) ctx.log.warn('could not read a split plan', { task: rec.id, err });
+    return false;
+  }
+}
+
+/**
+ * The outcome of a split task whose parts are all final: its parts' results joined, or the
+ * first part's failure. Stored and recorded in the book; the answer goes out as for any task.
+ */
+export async function joinSplit(ctx: NodeContext, room: MeshRoom, rec: TaskRecord): Promise<void> {
+  const parts = (rec.parts ?? []).map((id) => room.book.get(id));
+  const now = Date.now();
+  const failed = parts.findIndex((p) => p?.state !== 'done' || !p.result);
+  if (failed >= 0) {
+    const p = parts[failed];
+    const why = p?.error?.message ?? 'it was lost';
+    const error = {
+      code: p?.error?.code ?? 'PART_FAILED',
+      message: `part ${failed + 1} of ${parts.length} failed: ${why}`,
+    };
+    room.book.finishSplit(rec.id, { error }, now);
+    room.changed();
+    return;
+  }
+  const plan = await readPlan(ctx, rec, false);
+  if (plan.join !== 'transcript') throw new Error(`unknown join ${String(plan.join)}`);
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_MS)]);
+  const maxBytes = ctx.config.limits.maxInputBytes;
+  const transcripts = [];
+  for (const p of parts) {
+    const bytes = await ctx.store.cat(CID.parse(p?.result ?? ''), { signal, maxBytes });
+    const t = decodeTranscript(bytes);
+    if (!t) throw new Error(`part ${p?.id} did not give a transcript`);
+    transcripts.push(t);
+  }
+  const result = await ctx.store.addBytes(encodeTranscript(joinParts(transcripts)));
+  room.book.finishSplit(rec.id, { result: result.toString() }, Date.now());
+  room.changed();
+  const outcome = { worker: ctx.self, ok: true as const, result };
+  await ctx.ledgers.get(room.id).complete(CID.parse(rec.id), outcome);
+}

@@ -1,0 +1,136 @@
+/**
+ * The whisper engine runtime: speech to text with whisper.cpp (through smart-whisper) in a
+ * worker process that keeps its models loaded. A run resolves its model (from disk, the mesh
+ * or the model's public source, checked against its sha256), then either transcribes the
+ * audio or, when it is long, splits it into parts that the mesh runs as tasks of their own.
+ */
+
+import { EngineRefusedError } from '../engines/errors.ts';
+import type { EngineRuntime, RunRequest, RunResult } from '../engines/types.ts';
+import { type Logger, silentLogger } from '../log/logger.ts';
+import type { Store } from '../store/types.ts';
+import type { WhisperConfig } from './config.ts';
+import { dispatch, type WorkerAnswer } from './dispatch.ts';
+import type { ModelFile, ModelInfo, Models } from './models.ts';
+import { parseWhisperParams, partParams, type WhisperParams } from './params.ts';
+import { encodeTranscript, TRANSCRIPT_TYPE } from './transcript.ts';
+import { bindingMissing, createWorkerPool } from './worker-pool.ts';
+
+export interface WhisperRuntimeOptions {
+  config: WhisperConfig;
+  models: Models;
+  /** Where the parts of a split recording go, so that other nodes can fetch them. */
+  store: Pick<Store, 'addBytes'>;
+  /** The models other nodes of the mesh announce: a missing model comes from them first. */
+  meshModels?: () => ModelInfo[];
+  logger?: Logger;
+  /** How long a new worker process may take to say it is ready. Default 10000 ms. */
+  startTimeoutMs?: number;
+}
+
+/** More parts than this and each gets longer: every part is a task the mesh tracks. */
+export const MAX_PARTS = 100;
+
+export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime {
+  const log = (opts.logger ?? silentLogger).child({ component: 'whisper-runtime' });
+  const { config } = opts;
+  const pool = createWorkerPool({ log, startTimeoutMs: opts.startTimeoutMs ?? 10_000 });
+  let nextId = 1;
+
+  const model = async (p: WhisperParams, req: RunRequest): Promise<ModelFile> => {
+    const expected = config.models[p.model]?.sha256;
+    const peer = opts.meshModels?.().find((m) => m.name === p.model && m.sha256 === expected);
+    return opts.models.ensure(p.model, {
+      cid: peer?.cid,
+      signal: req.signal,
+      onProgress: (x) => log.info('fetching model', { model: p.model, ...x }),
+    });
+  };
+
+  const answer = async (a: WorkerAnswer, p: WhisperParams, m: ModelFile, started: number) => {
+    const wallMs = performance.now() - started;
+    if (a.type === 'split') {
+      const parts = [];
+      for (const [i, part] of a.parts.entries()) {
+        const cid = await opts.store.addBytes(part.wav);
+        parts.push({
+          input: cid.toString(),
+          params: partParams({}, i + 1, a.parts.length, part.startMs),
+        });
+      }
+      const summary = {
+        type: 'meshbot.split',
+        of: TRANSCRIPT_TYPE,
+        parts: parts.length,
+        durationMs: a.durationMs,
+      };
+      const output = new TextEncoder().encode(JSON.stringify(summary));
+      return {
+        output,
+        logs: [],
+        wallMs,
+        cpuMs: wallMs,
+        split: { parts, join: 'transcript' as const },
+      };
+    }
+    const transcript = {
+      type: TRANSCRIPT_TYPE,
+      text: a.segments.map((s) => s.text).join(' '),
+      language: a.language,
+      durationMs: a.durationMs,
+      model: { name: m.name, sha256: m.sha256 },
+      segments: a.segments,
+      ...(p.part ? { offsetMs: p.part.offsetMs } : {}),
+    } as const;
+    const logs = [
+      `decoded ${a.format} in ${Math.round(a.decodeMs)} ms, transcribed in ${Math.round(a.transcribeMs)} ms`,
+    ];
+    return {
+      output: encodeTranscript(transcript),
+      logs,
+      wallMs,
+      cpuMs: a.decodeMs + a.transcribeMs,
+    };
+  };
+
+  return {
+    kind: 'whisper',
+    async start() {
+      if (!config.enabled)
+        throw new EngineRefusedError('whisper', 'whisper is disabled in the config');
+      const missing = bindingMissing();
+      if (missing) throw new EngineRefusedError('whisper', missing);
+      await pool.start();
+    },
+    stop: () => pool.stop(),
+    async run(req: RunRequest): Promise<RunResult> {
+      const started = performance.now();
+      const p = parseWhisperParams(req.params, config.defaultModel);
+      const m = await model(p, req);
+      const limits = { ...req.engine.manifest.limits, ...req.limits };
+      const split = p.part
+        ? undefined
+        : {
+            aboveSeconds: config.splitAboveSeconds,
+            chunkSeconds: config.chunkSeconds,
+            maxParts: MAX_PARTS,
+          };
+      const msg = {
+        type: 'run' as const,
+        id: nextId++,
+        audio: req.input,
+        modelPath: m.path,
+        language: p.language,
+        threads: config.threads,
+        temperatureInc: config.temperatureInc,
+        maxSeconds: config.maxAudioSeconds,
+        split,
+      };
+      const signal = req.signal ?? new AbortController().signal;
+      const a = await pool.run((child) =>
+        dispatch(child, { msg, wallMs: limits.wallMs, signal, onProgress: req.onProgress }),
+      );
+      return answer(a, p, m, started);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/** One whisper.cpp run over 16 kHz mono PCM, through smart-whisper (in the worker process). */
+import { type TranscribeResult, TranscribeTask, type WhisperModel } from 'smart-whisper';
+import type { Pcm } from '../audio/types.ts';
+import type { WireSegment } from './protocol.ts';
+
+export interface TranscribeOptions {
+  language: string;
+  threads: number;
+  temperatureInc: number;
+  /** Called as each segment is decoded, with its end time: the run's progress. */
+  onSegment?: (endMs: number) => void;
+}
+
+export async function transcribe(
+  model: WhisperModel,
+  pcm: Pcm,
+  opts: TranscribeOptions,
+): Promise<{ language: string; segments: WireSegment[] }> {
+  const task = await TranscribeTask.run(model, pcm.samples, {
+    language: opts.language,
+    n_threads: opts.threads,
+    temperature: 0,
+    temperature_inc: opts.temperatureInc,
+    translate: false,
+    print_progress: false,
+    print_realtime: false,
+    print_timestamps: false,
+    print_special: false,
+    format: 'detail',
+  });
+  task.on('transcribed', (r: TranscribeResult<'detail', false>) => opts.onSegment?.(r.to));
+  const results = (await task.result) as TranscribeResult<'detail', false>[];
+  const segments = results.map((r) => ({ startMs: r.from, endMs: r.to, text: r.text.trim() }));
+  const language = results.find((r) => r.lang)?.lang ?? opts.language;
+  return { language, segments: segments.filter((s) => s.text.length > 0) };
+}

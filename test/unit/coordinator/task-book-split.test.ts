@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { TaskBook } from '../../../src/coordinator/task-book.ts';
+
+const LEASE = 1_000;
+const parentInfo = { request: '$req1', submitter: '@p:x', engine: 'whisper' };
+const part = () => ({ ...parentInfo, parent: 'parent' });
+
+/** A parent whose worker split it into two parts, both accepted. */
+function splitBook(): TaskBook {
+  const b = new TaskBook();
+  b.accept('parent', 'AA==', parentInfo, 0);
+  b.assign('parent', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+  b.complete(
+    '@w1:x',
+    { task: 'parent', attempt: 1, ok: true, result: 'bafyplan', split: true },
+    3,
+    10,
+  );
+  b.accept('part1', 'AA==', part(), 10);
+  b.accept('part2', 'AA==', part(), 10);
+  b.setParts('parent', ['part1', 'part2']);
+  return b;
+}
+
+const finish = (b: TaskBook, id: string, worker: string, result: string, t: number) => {
+  b.assign(id, { worker, attempt: 1, term: 1 }, LEASE, t);
+  b.complete(worker, { task: id, attempt: 1, ok: true, result }, 3, t + 1);
+};
+
+describe('split tasks in the Manager book', () => {
+  it('a split is not final: the parts wait for workers and the request still names the parent', () => {
+    const b = splitBook();
+    expect(b.get('parent')).toMatchObject({
+      state: 'split',
+      result: 'bafyplan',
+      parts: ['part1', 'part2'],
+    });
+    expect(b.queued().map((r) => r.id)).toEqual(['part1', 'part2']);
+    expect(b.byRequest('$req1')?.id).toBe('parent');
+    expect(b.unanswered()).toEqual([]);
+    expect(b.joinable()).toEqual([]);
+  });
+
+  it('is joinable once every part is final, and parts are never answered on their own', () => {
+    const b = splitBook();
+    finish(b, 'part1', '@w2:x', 'bafyr1', 20);
+    expect(b.joinable()).toEqual([]);
+    finish(b, 'part2', '@w3:x', 'bafyr2', 30);
+    expect(b.joinable().map((r) => r.id)).toEqual(['parent']);
+    expect(b.unanswered()).toEqual([]);
+    b.finishSplit('parent', { result: 'bafyjoined' }, 40);
+    expect(b.get('parent')).toMatchObject({ state: 'done', result: 'bafyjoined' });
+    expect(b.unanswered().map((r) => r.id)).toEqual(['parent']);
+    b.answered('parent', 'done', 50);
+    expect(b.get('part1')?.answered).toBe(true);
+  });
+
+  it('a part that failed for good fails the parent with its reason', () => {
+    const b = splitBook();
+    b.assign('part1', { worker: '@w2:x', attempt: 1, term: 1 }, LEASE, 20);
+    const error = { code: 'ENGINE_BAD_INPUT', message: 'corrupt', retryable: false };
+    b.complete('@w2:x', { task: 'part1', attempt: 1, ok: false, error }, 3, 21);
+    finish(b, 'part2', '@w3:x', 'bafyr2', 30);
+    expect(b.joinable().map((r) => r.id)).toEqual(['parent']);
+    b.finishSplit(
+      'parent',
+      { error: { code: 'ENGINE_BAD_INPUT', message: 'part 1 of 2 failed: corrupt' } },
+      40,
+    );
+    expect(b.get('parent')).toMatchObject({
+      state: 'failed',
+      error: { message: 'part 1 of 2 failed: corrupt' },
+    });
+  });
+
+  it('a failed part is retried on its own; the parent is untouched', () => {
+    const b = splitBook();
+    b.assign('part1', { worker: '@w2:x', attempt: 1, term: 1 }, LEASE, 20);
+    expect(b.expire(2_000, 3).map((r) => r.id)).toEqual(['part1']);
+    expect(b.get('part1')).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(b.get('parent')?.state).toBe('split');
+  });
+
+  it('late reports and assignments of the parent change nothing; a part cannot split again', () => {
+    const b = splitBook();
+    b.assign('parent', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 60);
+    const error = { code: 'LOST', message: 'x', retryable: false };
+    b.complete('@w1:x', { task: 'parent', attempt: 1, ok: false, error }, 3, 61);
+    expect(b.get('parent')?.state).toBe('split');
+    b.assign('part1', { worker: '@w2:x', attempt: 1, term: 1 }, LEASE, 70);
+    b.complete(
+      '@w2:x',
+      { task: 'part1', attempt: 1, ok: true, result: 'bafyplan2', split: true },
+      3,
+      71,
+    );
+    expect(b.get('part1')?.state).toBe('assigned');
+  });
+
+  it('cancelling the parent cancels its parts, and snapshots keep the links', () => {
+    const b = splitBook();
+    expect(b.cancel('parent', 'cancelled by @p:x', 80)).toBe(true);
+    expect(b.get('part2')?.state).toBe('cancelled');
+    const copy = new TaskBook();
+    copy.restore(b.snapshot());
+    expect(copy.byRequest('$req1')?.id).toBe('parent');
+    expect(copy.get('part1')?.parent).toBe('parent');
+  });
+});
