@@ -11,12 +11,23 @@ export interface TranscribeOptions {
   onSegment?: (endMs: number) => void;
 }
 
+/** whisper.cpp skips input under one second; short voice messages get silence after them. */
+const MIN_SAMPLES_S = 1.2;
+
+function padded(pcm: Pcm): Float32Array {
+  const min = Math.ceil(pcm.sampleRate * MIN_SAMPLES_S);
+  if (pcm.samples.length >= min) return pcm.samples;
+  const out = new Float32Array(min);
+  out.set(pcm.samples);
+  return out;
+}
+
 export async function transcribe(
   model: WhisperModel,
   pcm: Pcm,
   opts: TranscribeOptions,
 ): Promise<{ language: string; segments: WireSegment[] }> {
-  const task = await TranscribeTask.run(model, pcm.samples, {
+  const task = await TranscribeTask.run(model, padded(pcm), {
     language: opts.language,
     n_threads: opts.threads,
     temperature: 0,

@@ -4,7 +4,7 @@
  * in either ends this process and never the bot. It keeps the models it loaded warm between
  * tasks, runs one task at a time, and exits when the bot goes away.
  */
-import { AudioError } from '../audio/errors.ts';
+import { AudioCorruptError, AudioError } from '../audio/errors.ts';
 import { decodeAudio, encodeWav, planChunks, sliceChunk } from '../audio/index.ts';
 import { createModelCache } from './model-cache.ts';
 import {
@@ -24,6 +24,9 @@ const send = (msg: ChildMessage) => {
   if (process.connected) process.send?.(msg);
 };
 
+/** Shorter than this is no recording of anything (a damaged file, in practice), ms. */
+const MIN_AUDIO_MS = 100;
+
 const models = createModelCache(Number(process.env.MESHBOT_WHISPER_MODELS ?? 1));
 let queue: Promise<void> = Promise.resolve();
 
@@ -31,6 +34,9 @@ async function run(msg: RunMessage): Promise<ChildMessage> {
   const started = performance.now();
   const { pcm, format, durationMs } = await decodeAudio(msg.audio, { maxSeconds: msg.maxSeconds });
   const decodeMs = performance.now() - started;
+  // A damaged file can decode to a few samples without the decoder complaining.
+  if (durationMs < MIN_AUDIO_MS)
+    throw new AudioCorruptError(format, 'it decodes to almost no sound');
   const split = msg.split;
   if (split && durationMs > split.aboveSeconds * 1000) {
     // Longer audio gets longer parts rather than more of them than the mesh can track.
