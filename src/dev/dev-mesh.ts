@@ -12,7 +12,11 @@ import { EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 
 /** The event power levels a mesh room needs: nodes send these state events at level 0. */
-export const MESH_ROOM_LEVELS = { [EVENT.node]: 0, [MESH_EVENT.lease]: 0 };
+export const MESH_ROOM_LEVELS = {
+  [EVENT.node]: 0,
+  [MESH_EVENT.lease]: 0,
+  [MESH_EVENT.settings]: 0,
+};
 
 import { DevAccounts } from './accounts.ts';
 import { type Person, startPerson } from './person.ts';

@@ -76,7 +76,11 @@ export class CoordinatorRole {
     if (event.content['m.new_content'] !== undefined) return; // an edit never runs anything again
     if (ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
     // A voice message where the room asked for it is taken as `!run whisper` in reply to it.
-    const auto = room.settings.autoTranscribe === true && isAudioMessage(event.content);
+    // Only from those who may submit work: others' voice messages get no refusal each time.
+    const auto =
+      room.settings.autoTranscribe === true &&
+      isAudioMessage(event.content) &&
+      ctx.admission.refusal(ctx.roster.view(room.id), event.sender) === null;
     if (!auto && parseCommand(event.content.body, true, true).kind === 'none') return;
     room.book.request({
       id: event.event_id,

@@ -95,7 +95,17 @@ export class Dispatch {
     if (refusal)
       throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing changed` });
     const settings = { ...room.settings, autoTranscribe: on };
-    await ctx.client.sendState(room.id, MESH_EVENT.settings, '', settings);
+    try {
+      await ctx.client.sendState(room.id, MESH_EVENT.settings, '', settings);
+    } catch (err) {
+      if ((err as { errcode?: string }).errcode !== 'M_FORBIDDEN') throw err;
+      throw new NotAdmittedError(`cannot set ${MESH_EVENT.settings}`, {
+        cause: err,
+        userMessage:
+          `my power level is too low to change this room's settings: a room admin can lower ` +
+          `the power level of ${MESH_EVENT.settings} to 0 (or raise mine)`,
+      });
+    }
     room.settings = settings;
     const text = on
       ? 'every voice message posted here is transcribed from now on (!autotranscribe off to stop)'

@@ -63,12 +63,18 @@ export class MeshRoom {
     if (settings) this.applySettings(settings);
   }
 
-  /** A settings state event: counts only from a user who may submit work here. */
+  /**
+   * A settings state event: counts only from a node (which sets it for an admitted user's
+   * `!autotranscribe`) or from a user who may submit work here.
+   */
   applySettings(event: RoomEvent): boolean {
     const view = this.#ctx.roster.view(this.id);
     const parsed = settingsSchema.safeParse(event.content);
     if (event.state_key !== '' || !parsed.success) return false;
-    if (this.#ctx.admission.refusal(view, event.sender) !== null) return false;
+    const { admission } = this.#ctx;
+    if (!admission.isNode(view, event.sender) && admission.refusal(view, event.sender) !== null) {
+      return false;
+    }
     this.settings = { ...this.settings, ...parsed.data };
     return true;
   }

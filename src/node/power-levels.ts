@@ -12,6 +12,7 @@ const NODE_EVENTS = [
   MESH_EVENT.accept,
   MESH_EVENT.renew,
   MESH_EVENT.cancel,
+  MESH_EVENT.settings,
 ];
 
 /**

@@ -114,6 +114,15 @@ describe('whisper in a mesh of three bots', () => {
     expect(reply.body).toContain('model scripted');
   });
 
+  it('transcribes every voice message by itself once `!autotranscribe on` is set, until off', async () => {
+    expect((await ask('!autotranscribe on')).body).toContain(
+      'every voice message posted here is transcribed',
+    );
+    const voice = await voiceMessage(await speech(dir, 'auto', 'Nobody asked, but here it is.'));
+    expect((await replyTo(voice)).body.split('\n')[0]).toBe(PHRASE.trim());
+    expect((await ask('!autotranscribe off')).body).toContain('no longer transcribed');
+  });
+
   it('transcribes a file added with `meshbot add`, with timestamps on request', async () => {
     const cid = await mesh.add(await speech(dir, 'file', 'This is a file on disk.', 'mp3'));
     const reply = await ask(`!run whisper ${cid} timestamps=yes`);

@@ -18,6 +18,7 @@ export type FixtureKind =
   | 'mp3'
   | 'flac'
   | 'm4a'
+  | 'aac' // raw ADTS
   | 'ogg-vorbis'
   | 'webm';
 
@@ -41,6 +42,7 @@ const MAKE: Record<Exclude<FixtureKind, 'wav'>, (src: string, out: string) => st
   mp3: (src, out) => [ffmpeg(src, out, '-c:a', 'libmp3lame', '-b:a', '64k')],
   flac: (src, out) => [['sox', src, out]],
   m4a: (src, out) => [ffmpeg(src, out, '-c:a', 'aac', '-b:a', '64k')],
+  aac: (src, out) => [ffmpeg(src, out, '-c:a', 'aac', '-b:a', '64k', '-f', 'adts')],
   'ogg-vorbis': (src, out) => [ffmpeg(src, out, '-c:a', 'libvorbis')],
   webm: (src, out) => [ffmpeg(src, out, '-c:a', 'libopus')],
 };
@@ -52,6 +54,7 @@ const EXT: Record<FixtureKind, string> = {
   mp3: 'mp3',
   flac: 'flac',
   m4a: 'm4a',
+  aac: 'aac',
   'ogg-vorbis': 'ogg',
   webm: 'webm',
 };
@@ -122,6 +125,24 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
     bb += db * db;
   }
   return ab / Math.sqrt(aa * bb);
+}
+
+/**
+ * How `x` lines up with `ref` (both 16 kHz): the delay of `x` in 1 ms steps within ±maxMs, and
+ * the correlation of their loudness envelopes (20 ms frames) at that delay.
+ */
+export function alignment(x: Float32Array, ref: Float32Array, maxMs = 60) {
+  const refEnvelope = envelope(ref, 320);
+  let best = { lagMs: 0, r: -1 };
+  for (let lagMs = -maxMs; lagMs <= maxMs; lagMs++) {
+    const lag = lagMs * 16;
+    const r =
+      lag >= 0
+        ? correlation(envelope(x.subarray(lag), 320), refEnvelope)
+        : correlation(envelope(x, 320), envelope(ref.subarray(-lag), 320));
+    if (r > best.r) best = { lagMs, r };
+  }
+  return best;
 }
 
 export function rms(x: Float32Array): number {

@@ -39,6 +39,7 @@ describe('the bytes say which decoder a file needs', () => {
     ['wav-44k-stereo', 'wav'],
     ['flac', 'flac'],
     ['m4a', 'm4a'],
+    ['aac', 'aac'],
     ['webm', 'webm'],
   ] as [FixtureKind, string][])('a real %s file is %s', (kind, format) => {
     expect(sniffAudio(speech.files[kind])).toBe(format);
