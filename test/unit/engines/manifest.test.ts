@@ -54,11 +54,15 @@ describe('engine manifests', () => {
       'noop',
       'sha256',
       'sleep',
+      'whisper',
       'wordcount',
     ]);
     for (const [name, pkg] of engines) {
       expect(pkg.manifest.name).toBe(name);
-      if (pkg.manifest.runtime === 'docker') {
+      if (pkg.manifest.runtime === 'whisper') {
+        // whisper.cpp is the node's own build; the package is its manifest.
+        expect(pkg.code).toBe('');
+      } else if (pkg.manifest.runtime === 'docker') {
         // The image is the code; a node pins its tag to a digest when it loads it.
         expect(pkg.code).toBe('');
         expect(pkg.manifest.image).toBeDefined();
