@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import * as dagJson from '@ipld/dag-json';
 import { z } from 'zod';
 import { asCidString } from '../ids.ts';
+import { runtimeKindSchema } from '../protocol/engines.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
 import { EngineManifestError } from './errors.ts';
 import type { EngineManifest, EnginePackage } from './types.ts';
@@ -48,7 +49,7 @@ export const manifestSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
     version: z.string().min(1).max(64),
-    runtime: z.enum(['isolated-vm', 'docker', 'whisper']),
+    runtime: runtimeKindSchema,
     entry: entryPath.optional(),
     image: imageRef.optional(),
     command: z.array(z.string().max(4096)).min(1).max(64).optional(),

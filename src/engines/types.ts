@@ -1,4 +1,5 @@
 import type { CidString } from '../ids.ts';
+import type { RuntimeKind as RuntimeKindName } from '../protocol/engines.ts';
 
 /** Resource limits for one run. The parent process enforces them too. */
 export interface EngineLimits {
@@ -16,7 +17,7 @@ export interface EngineLimits {
 export interface EngineManifest {
   name: string;
   version: string;
-  runtime: 'isolated-vm' | 'docker' | 'whisper';
+  runtime: RuntimeKindName;
   /** Entry file relative to the engine folder (isolated-vm; required there). */
   entry?: string;
   /**

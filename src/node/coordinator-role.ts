@@ -13,7 +13,7 @@ import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { needsOf } from './needs.ts';
 import { Serial } from './serial.ts';
-import { expandSplit, joinSplit } from './splits.ts';
+import { SplitJobs } from './splits.ts';
 import type { WorkerRole } from './worker-role.ts';
 
 /**
@@ -33,8 +33,7 @@ export class CoordinatorRole {
   /** The term each room was last coordinated in by this node. */
   readonly #terms = new Map<RoomId, number>();
   #timer: NodeJS.Timeout | undefined;
-  /** Split plans being read and parts being joined, so each runs once at a time. */
-  readonly #splitting = new Set<string>();
+  readonly #splits: SplitJobs;
   /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
   readonly #ledger: Serial;
 
@@ -45,6 +44,7 @@ export class CoordinatorRole {
     this.#dispatch = new Dispatch(ctx);
     this.#answers = new Answers(ctx);
     this.#outbox = new AssignOutbox(ctx, worker);
+    this.#splits = new SplitJobs(ctx);
   }
 
   start(): void {
@@ -144,34 +144,10 @@ export class CoordinatorRole {
       });
       room.changed();
     }
-    this.#splits(room);
+    this.#splits.run(room, () => this.poke(room));
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
-  }
-
-  /** Split tasks: read plans not read yet, and join those whose parts are all final. */
-  #splits(room: MeshRoom): void {
-    const ctx = this.#ctx;
-    const jobs = [
-      ...room.book.unexpanded().map((rec) => ['expand', rec] as const),
-      ...room.book.joinable().map((rec) => ['join', rec] as const),
-    ];
-    for (const [what, rec] of jobs) {
-      const key = `${room.id}/${what}/${rec.id}`;
-      if (this.#splitting.has(key)) continue;
-      this.#splitting.add(key);
-      const run =
-        what === 'expand' ? expandSplit(ctx, room, rec, false) : joinSplit(ctx, room, rec);
-      void run
-        .catch((err: unknown) =>
-          ctx.log.warn(`could not ${what} a split task`, { task: rec.id, err }),
-        )
-        .finally(() => {
-          this.#splitting.delete(key);
-          this.poke(room);
-        });
-    }
   }
 
   /** Assigns queued tasks, fairly; returns the send of each assignment, by task. */

@@ -96,3 +96,60 @@ export async function joinSplit(ctx: NodeContext, room: MeshRoom, rec: TaskRecor
   const outcome = { worker: ctx.self, ok: true as const, result };
   await ctx.ledgers.get(room.id).complete(CID.parse(rec.id), outcome);
 }
+
+/** How often reading a plan or joining the parts is tried before the split task fails. */
+const MAX_TRIES = 3;
+
+/**
+ * The acting coordinator's split work: plans not read yet are read (their block may come
+ * later than the completion), and parents whose parts are all final are joined. Each job runs
+ * once at a time; one that keeps failing fails its task with the reason instead of retrying
+ * at every pump.
+ */
+export class SplitJobs {
+  readonly #ctx: NodeContext;
+  readonly #running = new Set<string>();
+  readonly #failures = new Map<string, number>();
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+  }
+
+  run(room: MeshRoom, poke: () => void): void {
+    const jobs = [
+      ...room.book.unexpanded().map((rec) => ['expand', rec] as const),
+      ...room.book.joinable().map((rec) => ['join', rec] as const),
+    ];
+    for (const [what, rec] of jobs) {
+      const key = `${room.id}/${what}/${rec.id}`;
+      if (this.#running.has(key)) continue;
+      this.#running.add(key);
+      const job =
+        what === 'expand'
+          ? expandSplit(this.#ctx, room, rec, false).then((ok) => {
+              if (!ok) throw new Error('the split plan could not be read');
+            })
+          : joinSplit(this.#ctx, room, rec);
+      void job
+        .then(() => this.#failures.delete(key))
+        .catch((err: unknown) => this.#failed(room, rec, what, key, err))
+        .finally(() => {
+          this.#running.delete(key);
+          poke();
+        });
+    }
+  }
+
+  #failed(room: MeshRoom, rec: TaskRecord, what: string, key: string, err: unknown): void {
+    const tries = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, tries);
+    this.#ctx.log.warn(`could not ${what} a split task`, { task: rec.id, tries, err });
+    if (tries < MAX_TRIES) return;
+    this.#failures.delete(key);
+    const why =
+      what === 'expand' ? 'its split plan could not be read' : 'its parts could not be joined';
+    const message = `${why} (${(err as Error)?.message ?? String(err)})`;
+    room.book.finishSplit(rec.id, { error: { code: 'SPLIT_FAILED', message } }, Date.now());
+    room.changed();
+  }
+}

@@ -19,3 +19,4 @@ export const engineOfferSchema = z.strictObject({
 export const runtimesSchema = z.array(runtimeKindSchema).max(10).optional();
 
 export type EngineOffer = z.infer<typeof engineOfferSchema>;
+export type RuntimeKind = z.infer<typeof runtimeKindSchema>;

@@ -4,6 +4,7 @@
  * the worker validates what it is asked. Node's "advanced" serialization carries typed arrays.
  */
 import { z } from 'zod';
+import { segmentSchema } from './transcript.ts';
 
 const id = z.int().nonnegative();
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');
@@ -38,11 +39,8 @@ export const parentMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cancel'), id }),
 ]);
 
-export const wireSegmentSchema = z.strictObject({
-  startMs: z.number().nonnegative(),
-  endMs: z.number().nonnegative(),
-  text: z.string().max(100_000),
-});
+/** A segment crosses the channel as the transcript stores it. */
+export const wireSegmentSchema = segmentSchema;
 
 export const wireErrorSchema = z.strictObject({
   /** AUDIO_* from the decoder, MODEL_LOAD when whisper.cpp refuses the model, else FAILED. */

@@ -5,9 +5,11 @@
  * audio or, when it is long, splits it into parts that the mesh runs as tasks of their own.
  */
 
+import { transcriptText } from '../audio/subtitles.ts';
 import { EngineRefusedError } from '../engines/errors.ts';
 import type { EngineRuntime, RunRequest, RunResult } from '../engines/types.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
+import { MAX_SPLIT_PARTS } from '../queue/split.ts';
 import type { Store } from '../store/types.ts';
 import type { WhisperConfig } from './config.ts';
 import { dispatch, type WorkerAnswer } from './dispatch.ts';
@@ -27,9 +29,6 @@ export interface WhisperRuntimeOptions {
   /** How long a new worker process may take to say it is ready. Default 10000 ms. */
   startTimeoutMs?: number;
 }
-
-/** More parts than this and each gets longer: every part is a task the mesh tracks. */
-export const MAX_PARTS = 100;
 
 export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime {
   const log = (opts.logger ?? silentLogger).child({ component: 'whisper-runtime' });
@@ -75,7 +74,7 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
     }
     const transcript = {
       type: TRANSCRIPT_TYPE,
-      text: a.segments.map((s) => s.text).join(' '),
+      text: transcriptText(a.segments),
       language: a.language,
       durationMs: a.durationMs,
       model: { name: m.name, sha256: m.sha256 },
@@ -113,7 +112,7 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
         : {
             aboveSeconds: config.splitAboveSeconds,
             chunkSeconds: config.chunkSeconds,
-            maxParts: MAX_PARTS,
+            maxParts: MAX_SPLIT_PARTS,
           };
       const msg = {
         type: 'run' as const,

@@ -5,10 +5,11 @@
  * same parts stores the same bytes, hence the same CID.
  */
 import { z } from 'zod';
+import { joinTranscripts, transcriptText } from '../audio/subtitles.ts';
 
 export const TRANSCRIPT_TYPE = 'meshbot.transcript';
 
-const segmentSchema = z.strictObject({
+export const segmentSchema = z.strictObject({
   startMs: z.number().nonnegative(),
   endMs: z.number().nonnegative(),
   text: z.string().max(100_000),
@@ -55,26 +56,18 @@ export function decodeTranscript(bytes: Uint8Array): Transcript | null {
   }
 }
 
-export function textOf(segments: Segment[]): string {
-  return segments
-    .map((s) => s.text.trim())
-    .filter(Boolean)
-    .join(' ');
-}
-
 /** The parts of one recording, in any order, as one transcript with absolute times. */
 export function joinParts(parts: Transcript[]): Transcript {
   const sorted = [...parts].sort((a, b) => (a.offsetMs ?? 0) - (b.offsetMs ?? 0));
-  const segments = sorted.flatMap((p) => {
-    const at = p.offsetMs ?? 0;
-    return p.segments.map((s) => ({ startMs: s.startMs + at, endMs: s.endMs + at, text: s.text }));
-  });
+  const segments = joinTranscripts(
+    sorted.map((p) => ({ offsetMs: p.offsetMs ?? 0, segments: p.segments })),
+  );
   const last = sorted[sorted.length - 1];
   const first = sorted[0];
   if (!first || !last) throw new Error('joinParts needs at least one part');
   return {
     type: TRANSCRIPT_TYPE,
-    text: textOf(segments),
+    text: transcriptText(segments),
     language: mostCommon(sorted.map((p) => p.language)),
     durationMs: (last.offsetMs ?? 0) + last.durationMs,
     model: first.model,
