@@ -9,6 +9,7 @@ import { gohoBenchmark } from './goho.ts';
 import { type Benchmark, table, writeResults } from './harness.ts';
 import { meshBenchmark } from './mesh.ts';
 import { runBenchmark } from './run-reply.ts';
+import { whisperBenchmark } from './whisper.ts';
 
 const BENCHMARKS: Benchmark[] = [
   runBenchmark,
@@ -16,6 +17,7 @@ const BENCHMARKS: Benchmark[] = [
   enginesBenchmark,
   meshBenchmark,
   failoverBenchmark,
+  whisperBenchmark,
 ];
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 

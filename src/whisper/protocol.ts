@@ -62,12 +62,15 @@ export const childMessageSchema = z.discriminatedUnion('type', [
     /** Time spent decoding audio and in whisper.cpp, for the run's figures. */
     decodeMs: z.number().nonnegative(),
     transcribeMs: z.number().nonnegative(),
+    /** CPU time of the whole run in the worker process, every thread of whisper.cpp's included. */
+    cpuMs: z.number().nonnegative(),
   }),
   z.strictObject({
     type: z.literal('split'),
     id,
     durationMs: z.number().nonnegative(),
     format: z.string().max(32),
+    cpuMs: z.number().nonnegative(),
     /** Each part as a 16 kHz mono WAV, in order, covering the whole recording. */
     parts: z
       .array(z.strictObject({ startMs: z.number().nonnegative(), endMs: z.number(), wav: bytes }))

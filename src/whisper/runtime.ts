@@ -64,11 +64,15 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
         durationMs: a.durationMs,
       };
       const output = new TextEncoder().encode(JSON.stringify(summary));
+      const seconds = Math.round(a.durationMs / 1000);
+      const logs = [
+        `split ${a.format} of ${seconds} s into ${parts.length} parts, cpu ${Math.round(a.cpuMs)} ms`,
+      ];
       return {
         output,
-        logs: [],
+        logs,
         wallMs,
-        cpuMs: wallMs,
+        cpuMs: a.cpuMs,
         split: { parts, join: 'transcript' as const },
       };
     }
@@ -81,15 +85,11 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
       segments: a.segments,
       ...(p.part ? { offsetMs: p.part.offsetMs } : {}),
     } as const;
+    const ms = (x: number) => Math.round(x);
     const logs = [
-      `decoded ${a.format} in ${Math.round(a.decodeMs)} ms, transcribed in ${Math.round(a.transcribeMs)} ms`,
+      `decoded ${a.format} in ${ms(a.decodeMs)} ms, transcribed in ${ms(a.transcribeMs)} ms, cpu ${ms(a.cpuMs)} ms`,
     ];
-    return {
-      output: encodeTranscript(transcript),
-      logs,
-      wallMs,
-      cpuMs: a.decodeMs + a.transcribeMs,
-    };
+    return { output: encodeTranscript(transcript), logs, wallMs, cpuMs: a.cpuMs };
   };
 
   return {

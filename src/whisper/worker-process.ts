@@ -30,8 +30,15 @@ const MIN_AUDIO_MS = 100;
 const models = createModelCache(Number(process.env.MESHBOT_WHISPER_MODELS ?? 1));
 let queue: Promise<void> = Promise.resolve();
 
+/** CPU time of this process since `from`, ms (whisper.cpp's threads are in it). */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
 async function run(msg: RunMessage): Promise<ChildMessage> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const { pcm, format, durationMs } = await decodeAudio(msg.audio, { maxSeconds: msg.maxSeconds });
   const decodeMs = performance.now() - started;
   // A damaged file can decode to a few samples without the decoder complaining.
@@ -49,7 +56,7 @@ async function run(msg: RunMessage): Promise<ChildMessage> {
         endMs: (c.endSample / rate) * 1000,
         wav: encodeWav(sliceChunk(pcm, c)),
       }));
-      return { type: 'split', id: msg.id, durationMs, format, parts };
+      return { type: 'split', id: msg.id, durationMs, format, parts, cpuMs: cpuSince(cpu) };
     }
   }
   const model = await models.get(msg.modelPath);
@@ -64,7 +71,17 @@ async function run(msg: RunMessage): Promise<ChildMessage> {
     },
   });
   const transcribeMs = performance.now() - t0;
-  return { type: 'transcript', id: msg.id, durationMs, format, ...result, decodeMs, transcribeMs };
+  const cpuMs = cpuSince(cpu);
+  return {
+    type: 'transcript',
+    id: msg.id,
+    durationMs,
+    format,
+    ...result,
+    decodeMs,
+    transcribeMs,
+    cpuMs,
+  };
 }
 
 function failure(err: unknown): WireError {
