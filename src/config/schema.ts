@@ -41,7 +41,10 @@ export const meshSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(3),
   /** Assignments a worker holds beyond its capacity, so it never waits for the next one. */
   prefetch: z.number().int().min(0).max(100).default(1),
-  /** 👀 only for a `!run` not answered within this time (a quick answer acknowledges itself). */
+  /**
+   * 👀 (then ✅ or ❌) only for a `!run` not answered within this time: a quick answer shows
+   * its own state, and each reaction is one more event in the room. 0: reactions on every one.
+   */
   ackDelayMs: z.number().int().min(0).default(1_500),
 });
 export type MeshTimings = z.infer<typeof meshSchema>;

@@ -27,7 +27,18 @@ export interface BotSdkClientOptions {
   logger: Logger;
 }
 
-const SYNC_FILTER = { room: { timeline: { limit: 100 } } };
+/**
+ * What a bot syncs. A node reads no reactions, typing, receipts or presence, so the server
+ * leaves them out: in a busy mesh room each reaction would otherwise wake every bot's sync
+ * and cost the homeserver a response per bot.
+ */
+const SYNC_FILTER = {
+  presence: { not_types: ['*'] },
+  room: {
+    timeline: { limit: 100, not_types: ['m.reaction'] },
+    ephemeral: { not_types: ['*'] },
+  },
+};
 /** Reactions only show state; under a rate limit they give way to work and answers. */
 const REACTION_MAX_WAIT_MS = 10_000;
 

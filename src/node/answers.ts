@@ -1,7 +1,6 @@
 import { CID } from 'multiformats/cid';
 import { reasons } from '../coordinator/task-book.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
-import type { EventId } from '../ids.ts';
 import { threadedReply } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';
@@ -112,8 +111,6 @@ export class Answers {
     room.book.answered(rec.id, state, Date.now());
     room.changed();
     void sendFiles(ctx, room, rec.request, files);
-    const key = state === 'done' ? ACK.done : ACK.failed;
-    void ctx.client.react(room.id, rec.request as EventId, key).catch(() => {});
   }
 
   async #text(rec: TaskRecord): Promise<Answer> {

@@ -36,6 +36,8 @@ export class CoordinatorRole {
   readonly #splits: SplitJobs;
   /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
   readonly #ledger: Serial;
+  /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
+  readonly #eyed = new Map<string, { room: RoomId; request: string }>();
 
   constructor(ctx: NodeContext, worker: WorkerRole, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
@@ -148,6 +150,23 @@ export class CoordinatorRole {
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
+    this.#endReactions(room);
+  }
+
+  /**
+   * ✅ or ❌ on each request this node showed 👀 on, once it is answered. A request answered
+   * before its 👀 was due shows its state in the reply alone: one event less in the room.
+   */
+  #endReactions(room: MeshRoom): void {
+    for (const [task, eyed] of this.#eyed) {
+      if (eyed.room !== room.id) continue;
+      const rec = room.book.get(task);
+      if (rec && !rec.answered) continue;
+      this.#eyed.delete(task);
+      if (!rec) continue;
+      const key = rec.state === 'done' ? ACK.done : ACK.failed;
+      void this.#ctx.client.react(room.id, eyed.request as never, key).catch(() => {});
+    }
   }
 
   /** Assigns queued tasks, fairly; returns the send of each assignment, by task. */
@@ -224,6 +243,7 @@ export class CoordinatorRole {
     sent: Map<string, Promise<boolean>>,
   ): void {
     const ctx = this.#ctx;
+    const since = Date.now();
     for (const a of accepted) {
       const rec = room.book.get(a.task);
       const recorded =
@@ -231,9 +251,14 @@ export class CoordinatorRole {
       void recorded
         .then(async (ok) => {
           if (!ok) return;
-          await sleep(ctx.config.mesh.ackDelayMs, undefined, { signal: ctx.signal });
-          if (room.book.get(a.task)?.answered) return;
+          // The delay counts from acceptance (this node's own assignments are recorded late).
+          const left = ctx.config.mesh.ackDelayMs - (Date.now() - since);
+          if (left > 0) await sleep(left, undefined, { signal: ctx.signal });
+          // ackDelayMs 0 asks for 👀 on every request, however quick its answer.
+          if (ctx.config.mesh.ackDelayMs > 0 && room.book.get(a.task)?.answered) return;
           await ctx.client.react(room.id, a.request as never, ACK.accepted);
+          this.#eyed.set(a.task, { room: room.id, request: a.request });
+          this.#endReactions(room);
         })
         .catch((err: unknown) => {
           if (!ctx.signal.aborted) ctx.log.warn('could not acknowledge', { err });

@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid';
 import { renewEvery } from '../coordinator/election.ts';
 import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
-import type { EventId, RoomId } from '../ids.ts';
+import type { RoomId } from '../ids.ts';
 import { Batcher } from '../matrix/batcher.ts';
 import {
   type AssignEvent,
@@ -13,7 +13,7 @@ import {
 } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
-import { ACK, sendFiles, sendReply } from './answers.ts';
+import { sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -232,9 +232,6 @@ export class WorkerRole {
     }
     room.changed();
     this.#onReported(room, []);
-    void ctx.client
-      .react(room.id, task.request as EventId, c.ok ? ACK.done : ACK.failed)
-      .catch(() => {});
   }
 
   #batcher(room: MeshRoom): Batcher<Report> {

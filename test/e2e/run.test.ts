@@ -14,7 +14,8 @@ let mesh: DevMesh;
 let dir: string;
 
 beforeAll(async () => {
-  // ackDelayMs 0: 👀 at once, even for work answered quickly (the default waits 1.5 s).
+  // ackDelayMs 0: 👀 at once, even for work answered quickly (by default, a request answered
+  // within 1.5 s gets no reactions: its reply shows its state).
   const opts = await testMeshOptions('e2e', {
     botConfig: { limits: { fetchTimeoutMs: 4_000 }, mesh: { ackDelayMs: 0 } },
   });
@@ -52,12 +53,18 @@ describe('a person runs work in a mesh of two bots', () => {
       chars: 44,
     });
     expect(reply.inReplyTo).toBe(request);
-    const ack = mesh.person.seen.find(
-      (m) =>
-        m.type === 'm.reaction' &&
-        (m.content['m.relates_to'] as { event_id?: string })?.event_id === request,
-    );
-    expect(ack).toBeDefined();
+    // 👀 once accepted, then ✅ once answered (from the node that showed 👀).
+    const reaction = (key: string) => (m: Message) =>
+      m.type === 'm.reaction' &&
+      (m.content['m.relates_to'] as { event_id?: string; key?: string })?.event_id === request &&
+      (m.content['m.relates_to'] as { key?: string }).key === key;
+    await mesh.person.waitFor(reaction('👀'), REPLY_MS);
+    await mesh.person.waitFor(reaction('✅'), REPLY_MS);
+    const order = mesh.person.seen.filter((m) => reaction('👀')(m) || reaction('✅')(m));
+    expect(order.map((m) => (m.content['m.relates_to'] as { key: string }).key)).toEqual([
+      '👀',
+      '✅',
+    ]);
   });
 
   it('fetches an input that only another bot holds through the room', async () => {
