@@ -60,8 +60,9 @@ export function whyNoNode(needs: Needs, nodes: NodeState[]): string | null {
 
 /**
  * The worker for a task: among nodes that can run it and have a free slot (capacity plus
- * `prefetch`), the least loaded relative to its capacity; on a tie `self` (the coordinator)
- * goes first or last as asked, then by user id. Nodes in `avoid`
+ * `prefetch`), the least loaded relative to its capacity, then by user id. `self` (the
+ * coordinator) goes first on a tie, or `last`: only when no other node has a free slot (under a
+ * rate limit its own events need its sends, and running work adds answers). Nodes in `avoid`
  * (they failed this task before) are used only when no other node can run it.
  */
 export function pickWorker(
@@ -77,7 +78,11 @@ export function pickWorker(
   const free = pool.filter((c) => c.held < Math.max(1, c.state.capacity) + prefetch);
   const ratio = (c: Candidate) => c.held / Math.max(1, c.state.capacity);
   const rank = (c: Candidate) => (c.id !== self?.id ? 0 : self.place === 'first' ? -1 : 1);
-  free.sort((a, b) => ratio(a) - ratio(b) || rank(a) - rank(b) || (a.id < b.id ? -1 : 1));
+  const last = (c: Candidate) => (self?.place === 'last' && c.id === self.id ? 1 : 0);
+  free.sort(
+    (a, b) =>
+      last(a) - last(b) || ratio(a) - ratio(b) || rank(a) - rank(b) || (a.id < b.id ? -1 : 1),
+  );
   return free[0]?.id ?? null;
 }
 

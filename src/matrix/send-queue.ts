@@ -4,8 +4,9 @@ import { rateLimitDelay } from './retry.ts';
  * Which sends go first when the homeserver's rate limit leaves room for only some: the
  * coordinator's lease before anything (a starved renewal would cost the mesh its
  * coordinator), then what keeps work alive, then work itself and the answers people wait
- * for, in the order they were queued, then batched replication, and cosmetics last. Lower
- * runs first; a send that waits long moves up (SendQueue's `ageMs`), so none starves.
+ * for, in the order they were queued, then batched replication (each of its events carries
+ * everything pending, so waiting costs it nothing but delay), and cosmetics last. Lower runs
+ * first.
  */
 export function sendPriority(type: string): number {
   if (type === 'org.meshbot.lease') return 0;
@@ -60,17 +61,11 @@ export class SendQueue {
   #timer: NodeJS.Timeout | undefined;
 
   readonly #onSlow: ((what: string, waitedMs: number) => void) | undefined;
-  readonly #ageMs: number;
 
-  /**
-   * `onSlow`: told of each send that waited in the queue longer than 5 s (rate limits).
-   * `ageMs`: each time a send has waited this long, it counts as one priority more important
-   * (never as important as the lease).
-   */
-  constructor(parallel = 4, onSlow?: (what: string, waitedMs: number) => void, ageMs = 15_000) {
+  /** `onSlow`: told of each send that waited in the queue longer than 5 s (rate limits). */
+  constructor(parallel = 4, onSlow?: (what: string, waitedMs: number) => void) {
     this.#parallel = parallel;
     this.#onSlow = onSlow;
-    this.#ageMs = ageMs;
   }
 
   /** Whether the server rate-limited this account lately. */
@@ -135,16 +130,11 @@ export class SendQueue {
   }
 
   #take(): Pending {
-    const now = Date.now();
-    const rank = (p: Pending) =>
-      p.priority === 0 ? 0 : Math.max(1, p.priority - Math.floor((now - p.queuedAt) / this.#ageMs));
     let best = 0;
     for (let i = 1; i < this.#pending.length; i++) {
       const a = this.#pending[i] as Pending;
       const b = this.#pending[best] as Pending;
-      const ra = rank(a);
-      const rb = rank(b);
-      if (ra < rb || (ra === rb && a.seq < b.seq)) best = i;
+      if (a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq)) best = i;
     }
     return this.#pending.splice(best, 1)[0] as Pending;
   }

@@ -183,7 +183,8 @@ export class CoordinatorRole {
     });
     const now = Date.now();
     // On a tie the coordinator runs the task itself (one room hop less), unless the server
-    // rate-limits it: then its own events (lease, assignments) need every slot.
+    // rate-limits it: then its own events (lease, assignments) need every slot, and it runs
+    // work only when no other node has room for it.
     const place = ctx.client.rateLimited?.() ? ('last' as const) : ('first' as const);
     const self = { id: ctx.self, place };
     for (const rec of fairOrder(queued, perSubmitter)) {

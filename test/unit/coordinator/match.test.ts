@@ -55,7 +55,7 @@ describe('matching tasks to nodes', () => {
     expect(pickWorker(needs, other, 1)).toBeNull();
   });
 
-  it('puts the coordinator first or last among equally loaded nodes, as asked', () => {
+  it('puts the coordinator first among equally loaded nodes, or last of all, as asked', () => {
     const nodes = [cand('@a:x', 0), cand('@b:x', 0)];
     expect(pickWorker(needs, nodes, 1, new Set(), { id: asUserId('@b:x'), place: 'first' })).toBe(
       '@b:x',
@@ -63,6 +63,11 @@ describe('matching tasks to nodes', () => {
     expect(pickWorker(needs, nodes, 1, new Set(), { id: asUserId('@a:x'), place: 'last' })).toBe(
       '@b:x',
     );
+    // Last: only when no other node has a free slot, however loaded those are.
+    const busy = [cand('@a:x', 0), cand('@b:x', 1)];
+    const last = { id: asUserId('@a:x'), place: 'last' as const };
+    expect(pickWorker(needs, busy, 1, new Set(), last)).toBe('@b:x');
+    expect(pickWorker(needs, [cand('@a:x', 0), cand('@b:x', 2)], 1, new Set(), last)).toBe('@a:x');
   });
 
   it('avoids a node that failed the task while another can run it', () => {

@@ -30,30 +30,6 @@ describe('the send queue', () => {
     expect(order).toEqual(['lease', 'reply', 'assign', 'reaction']);
   });
 
-  it('moves a send up as it waits, so a stream of more important ones never starves it', async () => {
-    const q = new SendQueue(1, undefined, 20);
-    const order: string[] = [];
-    let limit = true;
-    const send = (name: string, priority: number) =>
-      q.run(priority, async () => {
-        if (limit) {
-          limit = false;
-          throw limited(50);
-        }
-        order.push(name);
-      });
-    const head = send('head', sendPriority('org.meshbot.head'));
-    await new Promise((r) => setTimeout(r, 30));
-    // Queued 30 ms after the head: the head has aged one step, to the assignment's rank,
-    // and goes first by queue order. The lease still goes before both.
-    await Promise.all([
-      head,
-      send('assign', sendPriority('org.meshbot.assign')),
-      send('lease', sendPriority('org.meshbot.lease')),
-    ]);
-    expect(order).toEqual(['lease', 'head', 'assign']);
-  });
-
   it('passes other errors to the caller and keeps going', async () => {
     const q = new SendQueue(2);
     await expect(
