@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoomId } from '../ids.ts';
 import { LazyOutbox } from '../matrix/lazy-outbox.ts';
 import { type Assignment, EVENT } from '../protocol/events.ts';
@@ -18,7 +17,8 @@ type Accepted = { task: string; block: string };
  * The coordinator's Manager events, batched per room (invariant 7): assignments, and
  * accepted tasks that wait for a worker. Each event is built when its turn to be sent comes,
  * and only with what is still valid: items of a term this node no longer coordinates are
- * dropped (the next coordinator has them in its book).
+ * dropped (the next coordinator has them in its book). An assignment to this node itself
+ * starts as soon as it is in the room, without waiting for the room's echo.
  */
 export class AssignOutbox {
   readonly #ctx: NodeContext;
@@ -36,37 +36,32 @@ export class AssignOutbox {
   }
 
   /**
-   * Resolves true once the assignment is in the room, false if it was dropped: stale, or, for
-   * an assignment to this node itself, answered before it was due.
+   * Resolves true once the assignment is in the room, false if it was dropped as stale.
    *
-   * This node starts its own assignments at once and records them only after
-   * `mesh.ackDelayMs`, unless the answer went out first: the `!run` in the room is the
-   * durable record until then (a coordinator that dies leaves it unhandled in every book,
-   * and the next one takes it), and a quick task costs the room one event less.
+   * An assignment to this node itself starts once it is in the room, not before: a task the
+   * room does not show as taken would be taken again by the next coordinator if this one
+   * lost its lease meanwhile (a homeserver restart, a partition), and answered twice.
    */
   assign(room: MeshRoom, term: number, a: Assignment): Promise<boolean> {
-    const box = this.#assignBox(room);
-    if (a.worker !== this.#ctx.self) return box.push({ term, value: a });
-    this.#worker.take(room, a);
-    const { ackDelayMs } = this.#ctx.config.mesh;
-    if (ackDelayMs === 0) return box.push({ term, value: a });
-    return sleep(ackDelayMs, undefined, { signal: this.#ctx.signal }).then(
-      () => (room.book.get(a.task)?.answered ? false : box.push({ term, value: a })),
-      () => false,
-    );
-  }
-
-  #assignBox(room: MeshRoom): LazyOutbox<Item<Assignment>> {
     let box = this.#assign.get(room.id);
     if (!box) {
-      box = this.#outbox<Assignment>(room, EVENT.assign, (items) => ({
-        term: room.election.term,
-        leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
-        assignments: items.map((i) => i.value),
-      }));
+      const self = this.#ctx.self;
+      const onSent = (items: Item<Assignment>[]) => {
+        for (const i of items) if (i.value.worker === self) this.#worker.take(room, i.value);
+      };
+      box = this.#outbox<Assignment>(
+        room,
+        EVENT.assign,
+        (items) => ({
+          term: room.election.term,
+          leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
+          assignments: items.map((i) => i.value),
+        }),
+        onSent,
+      );
       this.#assign.set(room.id, box);
     }
-    return box;
+    return box.push({ term, value: a });
   }
 
   /** Records an accepted task that waits for a worker, so no coordinator change loses it. */
@@ -86,6 +81,7 @@ export class AssignOutbox {
     room: MeshRoom,
     type: string,
     content: (items: Item<T>[]) => object,
+    onSent?: (items: Item<T>[]) => void,
   ): LazyOutbox<Item<T>> {
     return new LazyOutbox<Item<T>>({
       client: this.#ctx.client,
@@ -94,6 +90,7 @@ export class AssignOutbox {
       content,
       valid: (i) => room.election.acting() && i.term === room.election.term,
       maxItems: 60,
+      onSent,
       log: this.#ctx.log,
       signal: this.#ctx.signal,
     });

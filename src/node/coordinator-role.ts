@@ -252,7 +252,7 @@ export class CoordinatorRole {
       void recorded
         .then(async (ok) => {
           if (!ok) return;
-          // The delay counts from acceptance (this node's own assignments are recorded late).
+          // The delay counts from acceptance, not from the record's send.
           const left = ctx.config.mesh.ackDelayMs - (Date.now() - since);
           if (left > 0) await sleep(left, undefined, { signal: ctx.signal });
           // ackDelayMs 0 asks for 👀 on every request, however quick its answer.
