@@ -1,6 +1,8 @@
 /** One whisper.cpp run over 16 kHz mono PCM, through smart-whisper (in the worker process). */
-import { type TranscribeResult, TranscribeTask, type WhisperModel } from 'smart-whisper';
+import { type TranscribeResult, TranscribeTask } from 'smart-whisper';
 import type { Pcm } from '../audio/types.ts';
+import type { LoadedModel } from './model-cache.ts';
+import { whisperLanguage } from './model-header.ts';
 import type { WireSegment } from './protocol.ts';
 
 export interface TranscribeOptions {
@@ -23,12 +25,13 @@ function padded(pcm: Pcm): Float32Array {
 }
 
 export async function transcribe(
-  model: WhisperModel,
+  loaded: LoadedModel,
   pcm: Pcm,
   opts: TranscribeOptions,
 ): Promise<{ language: string; segments: WireSegment[] }> {
-  const task = await TranscribeTask.run(model, padded(pcm), {
-    language: opts.language,
+  const language = whisperLanguage(opts.language, loaded.multilingual);
+  const task = await TranscribeTask.run(loaded.model, padded(pcm), {
+    language,
     n_threads: opts.threads,
     temperature: 0,
     temperature_inc: opts.temperatureInc,
@@ -42,6 +45,6 @@ export async function transcribe(
   task.on('transcribed', (r: TranscribeResult<'detail', false>) => opts.onSegment?.(r.to));
   const results = (await task.result) as TranscribeResult<'detail', false>[];
   const segments = results.map((r) => ({ startMs: r.from, endMs: r.to, text: r.text.trim() }));
-  const language = results.find((r) => r.lang)?.lang ?? opts.language;
-  return { language, segments: segments.filter((s) => s.text.length > 0) };
+  const detected = results.find((r) => r.lang)?.lang ?? language;
+  return { language: detected, segments: segments.filter((s) => s.text.length > 0) };
 }
