@@ -2,10 +2,12 @@
  * The standard meshbot node: the one place where its parts are wired together.
  * A failed start unwinds what had started; stop is idempotent.
  */
+
 import { join } from 'node:path';
 import type { Config } from '../src/config/schema.ts';
 import { loadEngines } from '../src/engines/manifest.ts';
 import { createEngineRunner } from '../src/engines/node-runner.ts';
+import { loadPipelines } from '../src/evaluator/load.ts';
 import type { UserId } from '../src/ids.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
@@ -58,6 +60,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.push(() => runtime.stop());
     // Only engines allowed and runnable here are offered; their packages go into the store.
     const engines = await runtime.load(await loadEngines(config.engines.dir));
+    const pipelines = await loadPipelines(config.engines.dir);
     const client = await createBotSdkClient({
       homeserverUrl: config.homeserver.url,
       accessToken: config.homeserver.accessToken as string,
@@ -87,6 +90,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
       store,
       runtime,
       engines,
+      pipelines,
       roster,
       admission,
       ledgers,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DOCKER_DEFAULTS, dockerConfigSchema } from '../engines/config.ts';
+import { evaluatorConfigSchema } from '../evaluator/config.ts';
 import {
   ARCHIVE_DEFAULTS,
   archiveConfigSchema,
@@ -94,6 +95,8 @@ export const configSchema = z.strictObject({
   lattice: latticeConfigSchema.default(LATTICE_DEFAULTS),
   /** Whether this node archives (pins) heads: see src/hpcp/config.ts. */
   archive: archiveConfigSchema.default(ARCHIVE_DEFAULTS),
+  /** Pipelines (the Evaluator's conditions): see src/evaluator/config.ts. */
+  evaluator: evaluatorConfigSchema.prefault({}),
   /** The whisper engine: threads, models, splitting of long audio: see src/whisper/config.ts. */
   whisper: whisperConfigSchema.prefault({}),
   limits: z

@@ -6,8 +6,10 @@ export interface TaskInfo {
   request: string;
   submitter: string;
   engine: string;
-  /** The split task this one is a part of. */
+  /** The split task or pipeline this one is a part of. */
   parent?: string;
+  /** The task carries a pipeline: its output starts it, and the pipeline's result answers it. */
+  pipeline?: true;
 }
 
 export interface BookSnapshot {
@@ -90,6 +92,7 @@ export class TaskBook {
       seq: ++this.#seq,
     };
     if (info.parent === undefined) delete rec.parent;
+    if (info.pipeline === undefined) delete rec.pipeline;
     this.#tasks.set(id, rec);
     // Parts share their parent's request; the request names the parent.
     if (!info.parent) this.#byRequest.set(info.request, id);
@@ -210,9 +213,22 @@ export class TaskBook {
     if (rec?.state === 'split' && !rec.parts) rec.parts = parts;
   }
 
+  /** A pipeline's tasks derived so far (its conditions may add more later). */
+  addParts(id: string, parts: string[]): void {
+    const rec = this.#tasks.get(id);
+    if (rec?.state !== 'split' || !rec.pipeline) return;
+    const known = new Set(rec.parts ?? []);
+    rec.parts = [...(rec.parts ?? []), ...parts.filter((p) => !known.has(p))];
+  }
+
+  /** Pipelines started and not final: their conditions are evaluated as results come in. */
+  pipelines(): TaskRecord[] {
+    return this.all().filter((r) => r.state === 'split' && r.pipeline);
+  }
+
   /** Split tasks whose plan nobody has read yet (its block may still be on its way). */
   unexpanded(): TaskRecord[] {
-    return this.all().filter((r) => r.state === 'split' && !r.parts);
+    return this.all().filter((r) => r.state === 'split' && !r.parts && !r.pipeline);
   }
 
   /** Split tasks whose parts are all final: ready to be joined (or failed). */
@@ -220,8 +236,8 @@ export class TaskBook {
     return this.all().filter(
       (r) =>
         r.state === 'split' &&
-        r.parts !== undefined &&
-        r.parts.every((p) => {
+        !r.pipeline &&
+        r.parts?.every((p) => {
           const part = this.#tasks.get(p);
           return part !== undefined && FINAL.has(part.state);
         }),

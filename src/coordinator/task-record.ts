@@ -43,8 +43,10 @@ export interface TaskRecord {
   seq: number;
   /** A part of a split task: the parent's id. Parts are never answered on their own. */
   parent?: string;
-  /** A split task: its parts' ids, in order (known once the plan is read). */
+  /** A split task: its parts' ids, in order (known once the plan is read); a pipeline: its tasks. */
   parts?: string[];
+  /** The task carries a pipeline (state `split` once its own output is in). */
+  pipeline?: true;
 }
 
 /** A command seen in the room and not yet handled by a coordinator. */

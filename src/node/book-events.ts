@@ -1,5 +1,5 @@
 import { decodeInline } from '../blocks/codec.ts';
-import { readTaskBlock } from '../coordinator/task-block.ts';
+import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import type { UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { type AssignEvent, assignSchema, completeSchema, EVENT } from '../protocol/events.ts';
@@ -95,7 +95,8 @@ export async function applyBookEvent(
         book.complete(event.sender, c, mesh.maxAttempts, now);
         const rec = c.split ? book.get(c.task) : undefined;
         // The plan came inline: every node expands it into the same parts at once.
-        if (rec?.state === 'split' && !rec.parts) await expandSplit(ctx, room, rec, true);
+        if (rec?.state === 'split' && !rec.parts && !rec.pipeline)
+          await expandSplit(ctx, room, rec, true);
       }
       break;
     }
@@ -157,12 +158,7 @@ function acceptBlock(room: MeshRoom, id: string, block: string, now: number): bo
   try {
     const task = readTaskBlock(id, block);
     if (task.room !== room.id) return false;
-    room.book.accept(
-      id,
-      block,
-      { request: task.request, submitter: task.submitter, engine: task.engine.name },
-      now,
-    );
+    room.book.accept(id, block, taskInfo(task), now);
     return true;
   } catch {
     return false;

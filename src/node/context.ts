@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Runner } from '../engines/runner.ts';
 import type { EnginePackage } from '../engines/types.ts';
+import type { Pipeline } from '../evaluator/pipeline.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MeshClient } from '../matrix/types.ts';
@@ -19,6 +20,8 @@ export interface NodeContext {
   runtime: Runner;
   /** The engines this node runs, by name. */
   engines: Map<string, EnginePackage>;
+  /** Named pipelines (`!run <name>`), by name (absent: none). */
+  pipelines?: Map<string, Pipeline>;
   roster: Roster;
   admission: Admission;
   ledgers: Ledgers;

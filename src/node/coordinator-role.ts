@@ -12,6 +12,7 @@ import type { NodeContext } from './context.ts';
 import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { needsOf } from './needs.ts';
+import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
 import { SplitJobs } from './splits.ts';
 import type { WorkerRole } from './worker-role.ts';
@@ -34,6 +35,7 @@ export class CoordinatorRole {
   readonly #terms = new Map<RoomId, number>();
   #timer: NodeJS.Timeout | undefined;
   readonly #splits: SplitJobs;
+  readonly #pipelines: PipelineJobs;
   /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
   readonly #ledger: Serial;
   /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
@@ -47,6 +49,7 @@ export class CoordinatorRole {
     this.#answers = new Answers(ctx);
     this.#outbox = new AssignOutbox(ctx, worker);
     this.#splits = new SplitJobs(ctx);
+    this.#pipelines = new PipelineJobs(ctx);
   }
 
   start(): void {
@@ -95,6 +98,11 @@ export class CoordinatorRole {
     });
     room.changed();
     this.poke(room);
+  }
+
+  /** The room's Results GOHO has a new head: every node evaluates the pipelines' conditions. */
+  onResults(room: MeshRoom): void {
+    this.#pipelines.run(room, () => this.poke(room));
   }
 
   /** Something changed in a room: the coordinator looks at it again (coalesced). */
@@ -147,6 +155,7 @@ export class CoordinatorRole {
       room.changed();
     }
     this.#splits.run(room, () => this.poke(room));
+    this.#pipelines.run(room, () => this.poke(room));
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);

@@ -1,6 +1,7 @@
 import { helpText } from '../commands/commands.ts';
 import { type Command, parseCommand } from '../commands/parse.ts';
 import { type Needs, whyNoNode } from '../coordinator/match.ts';
+import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError } from '../errors/index.ts';
 import type { UserId } from '../ids.ts';
@@ -12,6 +13,7 @@ import { audioFromMessage, repliedTo } from '../whisper/voice.ts';
 import { sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { meshText, statusText } from './status-text.ts';
 
 /** A `!run` taken: the task waits in the book until its record event is sent. */
@@ -134,27 +136,33 @@ export class Dispatch {
     if (refusal)
       throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing was run` });
     const states = this.#liveStates(room);
-    const own = ctx.engines.get(cmd.engine);
-    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === cmd.engine));
+    const asked = await pipelineRequest(ctx, cmd.engine, cmd.params);
+    const own = ctx.engines.get(asked.engine);
+    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === asked.engine));
     const engineCid = own && offered.some((e) => e.cid === own.cid) ? own.cid : offered[0]?.cid;
-    const needs: Needs = { engine: cmd.engine, engineCid };
+    const needs: Needs = { engine: asked.engine, engineCid };
     if (own && own.cid === engineCid) needs.memoryMb = own.manifest.limits.memoryMb;
     const why = whyNoNode(needs, states);
-    if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${cmd.engine}`);
+    if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${asked.engine}`);
     const input = await this.#input(room, req, cmd.cid);
     const task: Task = {
       type: 'task',
-      engine: { name: cmd.engine, cid: cidFromString(engineCid) },
+      engine: { name: asked.engine, cid: cidFromString(engineCid) },
       input,
-      params: cmd.params,
+      params: asked.params,
       submitter: sender,
       room: room.id,
       request: req.id,
     };
+    if (asked.pipeline) task.pipeline = fixEngines(ctx, asked.pipeline, states);
     const cid = await putTask(ctx.store, task);
     const bytes = await ctx.store.getBlock(cid, { offline: true });
-    const info = { request: req.id, submitter: sender, engine: cmd.engine };
-    room.book.accept(cid.toString(), Buffer.from(bytes).toString('base64'), info, Date.now());
+    room.book.accept(
+      cid.toString(),
+      Buffer.from(bytes).toString('base64'),
+      taskInfo(task),
+      Date.now(),
+    );
     room.changed();
     return { task: cid.toString(), request: req.id };
   }
@@ -186,10 +194,18 @@ export class Dispatch {
 
   #engines(room: MeshRoom): { name: string; description: string }[] {
     const names = new Set(this.#liveStates(room).flatMap((s) => s.engines.map((e) => e.name)));
-    return [...names].sort().map((name) => ({
+    const engines = [...names].map((name) => ({
       name,
       description: this.#ctx.engines.get(name)?.manifest.description ?? '',
     }));
+    // A named pipeline is offered when the mesh runs every engine it needs.
+    for (const [name, p] of this.#ctx.pipelines ?? []) {
+      const needs = [p.start ?? '', ...p.stages.map((s) => s.engine)];
+      if (!needs.every((e) => names.has(e))) continue;
+      const steps = [p.start, ...p.stages.map((s) => `${s.stage} (${s.engine})`)].join(' → ');
+      engines.push({ name, description: `a pipeline: ${steps}` });
+    }
+    return engines.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   #reply(room: MeshRoom, req: PendingRequest, text: string): Promise<void> {

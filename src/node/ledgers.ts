@@ -34,6 +34,8 @@ export interface LedgerDeps {
   archivist?: Archivist;
   /** Aborted when the node stops. */
   signal?: AbortSignal;
+  /** Told of every new head of a room's GOHO, local or merged (the Evaluator watches). */
+  watch?: (room: RoomId, goho: Goho) => void;
 }
 
 /**
@@ -91,7 +93,12 @@ export class RoomLedger {
     await this.#changed(this.queueGoho, () => this.queue.assign(task, a));
   }
 
-  async complete(task: CID, c: Parameters<Queue['complete']>[1]): Promise<void> {
+  /** A final outcome; a result goes into the Results GOHO with `extra` (a stage's output). */
+  async complete(
+    task: CID,
+    c: Parameters<Queue['complete']>[1],
+    extra: readonly LeafInput[] = [],
+  ): Promise<void> {
     await this.#changed(this.queueGoho, () => this.queue.complete(task, c));
     if (c.ok) {
       const leaf = {
@@ -100,7 +107,7 @@ export class RoomLedger {
         value: c.result,
         author: this.#d.self,
       };
-      await this.#changed(this.resultsGoho, () => this.resultsGoho.append(leaf));
+      await this.#changed(this.resultsGoho, () => this.resultsGoho.appendAll([leaf, ...extra]));
     }
   }
 
@@ -126,6 +133,7 @@ export class RoomLedger {
   async #persist(goho: Goho): Promise<void> {
     await this.#d.heads.set(goho.origin().toString(), goho.head().toString());
     this.#d.archivist?.headChanged(this.#room, goho);
+    this.#d.watch?.(this.#room, goho);
   }
 
   #changed(goho: Goho, change: () => Promise<unknown>): Promise<void> {
@@ -143,9 +151,19 @@ export class RoomLedger {
 export class Ledgers {
   readonly #d: LedgerDeps;
   readonly #rooms = new Map<RoomId, RoomLedger>();
+  readonly #watchers = new Set<(room: RoomId, goho: Goho) => void>();
 
   constructor(d: LedgerDeps) {
-    this.#d = d;
+    const watch = (room: RoomId, goho: Goho) => {
+      d.watch?.(room, goho);
+      for (const w of this.#watchers) w(room, goho);
+    };
+    this.#d = { ...d, watch };
+  }
+
+  /** Calls `fn` at every new head of any room's GOHO, local or merged. */
+  onHeadChange(fn: (room: RoomId, goho: Goho) => void): void {
+    this.#watchers.add(fn);
   }
 
   get(room: RoomId): RoomLedger {

@@ -51,6 +51,11 @@ export class MeshNode {
       });
     });
     this.#coordinator = new CoordinatorRole(ctx, this.#worker, () => [...this.#rooms.values()]);
+    ctx.ledgers.onHeadChange?.((roomId, goho) => {
+      const room = this.#rooms.get(roomId);
+      const results = ctx.ledgers.get(roomId).resultsGoho;
+      if (room && goho.origin().equals(results.origin())) this.#coordinator.onResults(room);
+    });
     ctx.store.addFetcher(this.#exchange);
     ctx.client.onTimeline((room, ev) => this.#onTimeline(room, ev));
     ctx.client.onInvite((room, inviter) => this.#onInvite(room, inviter));

@@ -8,6 +8,8 @@ import type { NodeContext } from './context.ts';
 export interface TaskOutcome {
   result: CID;
   split: boolean;
+  /** The output's bytes (absent for a split). */
+  output?: Uint8Array;
 }
 
 /**
@@ -35,7 +37,8 @@ export async function runTask(ctx: NodeContext, task: Task, taskId: string): Pro
     };
     return { result: await ctx.store.putDag(plan), split: true };
   }
-  return { result: await ctx.store.addBytes(result.output), split: false };
+  const output = result.output;
+  return { result: await ctx.store.addBytes(output), split: false, output };
 }
 
 async function fetchInput(ctx: NodeContext, cid: CID): Promise<Uint8Array> {

@@ -2,6 +2,7 @@ import { CID } from 'multiformats/cid';
 import { renewEvery } from '../coordinator/election.ts';
 import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
+import { stageLeaf, stageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
 import { Batcher } from '../matrix/batcher.ts';
 import {
@@ -18,7 +19,7 @@ import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { resultBlocks } from './result-blocks.ts';
-import { runTask } from './run-task.ts';
+import { runTask, type TaskOutcome } from './run-task.ts';
 import { Serial } from './serial.ts';
 
 interface Held {
@@ -132,18 +133,15 @@ export class WorkerRole {
   async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<Report> {
     const ctx = this.#ctx;
     const started = Date.now();
-    const answerable = task.parent === undefined;
+    // Parts and pipelines are answered once as a whole, by the coordinator.
+    const answerable = task.parent === undefined && task.pipeline === undefined;
     try {
-      const { result, split } = await runTask(ctx, task, a.task);
+      const outcome = await runTask(ctx, task, a.task);
+      const { result } = outcome;
+      // A task that carries a pipeline is not finished by its own output: the pipeline is.
+      const split = outcome.split || task.pipeline !== undefined;
       const blocks = await resultBlocks(ctx.store, result);
-      // A split is not a result yet: its parts' results go into the Results GOHO.
-      if (!split) {
-        this.#ledger.push(() =>
-          ctx.ledgers
-            .get(roomId)
-            .complete(CID.parse(a.task), { worker: ctx.self, ok: true, result }),
-        );
-      }
+      this.#ledger.push(() => this.#record(roomId, a.task, task, outcome));
       const wallMs = Date.now() - started;
       const completion: Completion = {
         task: a.task,
@@ -232,6 +230,25 @@ export class WorkerRole {
     }
     room.changed();
     this.#onReported(room, []);
+  }
+
+  /**
+   * The Results GOHO entries of a run: `results/<task>` for a finished task (a split's parts
+   * bring theirs later), and a pipeline task's output at its stage's path.
+   */
+  async #record(roomId: RoomId, id: string, task: Task, outcome: TaskOutcome): Promise<void> {
+    const ctx = this.#ctx;
+    const ledger = ctx.ledgers.get(roomId);
+    const leaf = outcome.output
+      ? stageLeaf(task, id, stageValue(outcome.output, outcome.result.toString()), ctx.self)
+      : null;
+    if (task.pipeline) {
+      if (leaf) await ledger.append(ledger.resultsGoho, [leaf]);
+      return;
+    }
+    if (outcome.split) return;
+    const c = { worker: ctx.self, ok: true as const, result: outcome.result };
+    await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
   }
 
   #batcher(room: MeshRoom): Batcher<Report> {

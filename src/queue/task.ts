@@ -2,6 +2,7 @@ import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import { z } from 'zod';
 import { BadInputError } from '../errors/index.ts';
+import { pipelineSchema } from '../evaluator/pipeline.ts';
 import { asTaskId, type TaskId } from '../ids.ts';
 import { cidSchema } from '../lattice/schema.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
@@ -21,6 +22,15 @@ export const taskSchema = z.strictObject({
   request: short,
   /** Set on the parts of a split task (a long recording): the task they are part of. */
   parent: cidSchema.optional(),
+  /** The conditions this task carries: the tasks that follow from its output (see evaluator/). */
+  pipeline: pipelineSchema.optional(),
+  /** A task a pipeline's condition derived: its stage, and its element for a `map` stage. */
+  stage: z
+    .strictObject({
+      name: z.string().min(1).max(32),
+      index: z.number().int().min(0).max(1e6).optional(),
+    })
+    .optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 

@@ -1,0 +1,76 @@
+/**
+ * The value of a room's Results GOHO, kept up to date incrementally: each update reads only the
+ * leaves added since the last head it saw (`Goho.since`), never the whole set, so conditions
+ * can be evaluated at every head change. Pipelines' stage outputs sit under
+ * `pipelines/<root task>/`; `pipeline(root)` gives one pipeline's with that prefix cut off.
+ */
+import type { CID } from 'multiformats/cid';
+import { compareLeaves } from '../lattice/fold.ts';
+import { type Leaf, leafSchema } from '../lattice/schema.ts';
+import type { Goho } from '../lattice/types.ts';
+import type { Store } from '../store/types.ts';
+
+export const PIPELINES_PREFIX = 'pipelines';
+
+/** The path of a stage's output in the Results GOHO. */
+export function stagePath(root: string, stage: string, index?: number): string {
+  return [PIPELINES_PREFIX, root, stage, ...(index === undefined ? [] : [String(index)])].join('/');
+}
+
+export class ResultsView {
+  readonly #goho: Goho;
+  readonly #store: Store;
+  #head: CID;
+  readonly #winners = new Map<string, Leaf>();
+  readonly #values = new Map<string, unknown>();
+  /** Per pipeline root: its paths, prefix cut off. */
+  readonly #pipelines = new Map<string, Map<string, unknown>>();
+
+  constructor(goho: Goho, store: Store) {
+    this.#goho = goho;
+    this.#store = store;
+    this.#head = goho.origin();
+  }
+
+  /** The whole GOHO value (for `hpcp()`); do not change it. */
+  get all(): ReadonlyMap<string, unknown> {
+    return this.#values;
+  }
+
+  pipeline(root: string): ReadonlyMap<string, unknown> {
+    return this.#pipelines.get(root) ?? new Map();
+  }
+
+  /** Forgets a finished pipeline's outputs (the GOHO keeps them). */
+  forget(root: string): void {
+    this.#pipelines.delete(root);
+  }
+
+  /** Reads the leaves added since the last update; returns whether any were. */
+  async update(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const head = this.#goho.head();
+    if (head.equals(this.#head)) return false;
+    const delta = await this.#goho.since(this.#head, opts);
+    for (const cid of delta.leaves) {
+      const parsed = leafSchema.safeParse(await this.#store.getDag(cid, opts));
+      if (parsed.success) this.#take(parsed.data);
+    }
+    this.#head = head;
+    return delta.leaves.length > 0;
+  }
+
+  #take(leaf: Leaf): void {
+    const known = this.#winners.get(leaf.path);
+    if (known && compareLeaves(known, leaf) >= 0) return;
+    this.#winners.set(leaf.path, leaf);
+    this.#values.set(leaf.path, leaf.value);
+    const [top, root, ...rest] = leaf.path.split('/');
+    if (top !== PIPELINES_PREFIX || root === undefined || rest.length === 0) return;
+    let p = this.#pipelines.get(root);
+    if (!p) {
+      p = new Map();
+      this.#pipelines.set(root, p);
+    }
+    p.set(rest.join('/'), leaf.value);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What a pipeline's task writes into the Results GOHO besides its `results/<task>` leaf: its
+ * output, parsed, at its stage's path, so that the pipeline's conditions can read it. The
+ * task that carries the pipeline writes the stage `start`.
+ */
+import type { LeafInput } from '../lattice/types.ts';
+import type { Task } from '../queue/task.ts';
+import { START } from './pipeline.ts';
+import { stagePath } from './results-view.ts';
+
+/** A JSON value, as a leaf carries it. */
+export type StageValue =
+  | string
+  | number
+  | boolean
+  | null
+  | StageValue[]
+  | { [key: string]: StageValue };
+
+/** Outputs larger than this are referred to by CID instead of carried in the leaf. */
+export const MAX_STAGE_VALUE_BYTES = 16 * 1024;
+
+/** The output as a condition sees it: JSON when it parses, else its text, else its CID. */
+export function stageValue(output: Uint8Array, result: string): StageValue {
+  if (output.byteLength > MAX_STAGE_VALUE_BYTES) return { cid: result };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(output);
+  } catch {
+    return { cid: result };
+  }
+  try {
+    return JSON.parse(text) as StageValue;
+  } catch {
+    return text;
+  }
+}
+
+/** The stage leaf of a pipeline task (the root or a derived task); null for any other task. */
+export function stageLeaf(
+  task: Task,
+  taskId: string,
+  value: StageValue,
+  author: string,
+): LeafInput | null {
+  if (task.pipeline) {
+    return { path: stagePath(taskId, START), action: 'set', value, author };
+  }
+  if (!task.stage || !task.parent) return null;
+  const path = stagePath(task.parent.toString(), task.stage.name, task.stage.index);
+  return { path, action: 'set', value, author };
+}

@@ -1,0 +1,74 @@
+/**
+ * The pipeline a `!run` asks for: a named one (`!run fibsum <cid>`), or a definition added to
+ * the mesh like any file (`!run <engine> <cid> pipeline=<cid of a definition>`). It is checked
+ * here, at enqueue, so a bad condition gets its reply before anything runs; each engine it
+ * names is fixed to a CID the mesh offers, so every node derives the same tasks from it.
+ */
+import type { CID } from 'multiformats/cid';
+import { whyNoNode } from '../coordinator/match.ts';
+import { BadInputError } from '../errors/index.ts';
+import { checkPipeline, type Pipeline, parsePipeline } from '../evaluator/pipeline.ts';
+import type { NodeState } from '../protocol/events.ts';
+import { cidFromString } from '../store/index.ts';
+import type { NodeContext } from './context.ts';
+
+const MAX_DEFINITION_BYTES = 64 * 1024;
+
+export interface PipelineRequest {
+  /** The engine of the first task. */
+  engine: string;
+  pipeline?: Pipeline;
+  params: Record<string, string>;
+}
+
+export async function pipelineRequest(
+  ctx: NodeContext,
+  engine: string,
+  params: Record<string, string>,
+): Promise<PipelineRequest> {
+  const named = ctx.pipelines?.get(engine);
+  const { pipeline: ref, ...rest } = params;
+  if (named && ref !== undefined) {
+    throw new BadInputError(`${engine} is a pipeline already; pipeline= is for engines`);
+  }
+  if (named) return { engine: named.start ?? engine, pipeline: named, params: rest };
+  if (ref === undefined) return { engine, params };
+  const pipeline = await fetchDefinition(ctx, cidFromString(ref));
+  return { engine, pipeline, params: rest };
+}
+
+async function fetchDefinition(ctx: NodeContext, cid: CID): Promise<Pipeline> {
+  const signal = AbortSignal.any([
+    ctx.signal,
+    AbortSignal.timeout(ctx.config.limits.fetchTimeoutMs),
+  ]);
+  const bytes = await ctx.store.cat(cid, { signal, maxBytes: MAX_DEFINITION_BYTES });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new BadInputError(`the pipeline ${cid} is not JSON`);
+  }
+  const pipeline = parsePipeline(json);
+  checkPipeline(pipeline);
+  return pipeline;
+}
+
+/** Fixes the CID of every engine the pipeline's stages name; refuses one no node runs. */
+export function fixEngines(
+  ctx: NodeContext,
+  pipeline: Pipeline,
+  states: readonly NodeState[],
+): Pipeline {
+  const engines: Record<string, string> = {};
+  for (const name of new Set(pipeline.stages.map((s) => s.engine))) {
+    const own = ctx.engines.get(name);
+    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === name));
+    const cid = own && offered.some((e) => e.cid === own.cid) ? own.cid : offered[0]?.cid;
+    const why = whyNoNode({ engine: name, engineCid: cid }, [...states]);
+    if (why || !cid)
+      throw new BadInputError(`the pipeline needs ${name}: ${why ?? 'no node runs it'}`);
+    engines[name] = cid;
+  }
+  return { ...pipeline, engines };
+}

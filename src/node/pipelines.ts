@@ -1,0 +1,194 @@
+/**
+ * The Evaluator on every node: at each new head of the room's Results GOHO (and whenever the
+ * coordinator looks at the room), the conditions of every running pipeline are evaluated
+ * over its results so far. A stage whose condition holds derives its tasks — the same CIDs
+ * on every node — into the book; the acting coordinator also enqueues them in the Queue GOHO,
+ * and finishes the pipeline with its result stage's output, or with the reason it failed.
+ */
+import { CID } from 'multiformats/cid';
+import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
+import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
+import { toMeshError } from '../errors/index.ts';
+import { deriveTasks, stageElements } from '../evaluator/derive.ts';
+import { type CheckedStage, checkPipeline } from '../evaluator/pipeline.ts';
+import { pipelineScope } from '../evaluator/reads.ts';
+import { ResultsView } from '../evaluator/results-view.ts';
+import type { RoomId } from '../ids.ts';
+import { getTask, type Task } from '../queue/task.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+
+interface Running {
+  task: Task;
+  stages: CheckedStage[];
+  /** Stages fired so far, with their tasks: a stage fires once. */
+  fired: Map<string, string[]>;
+}
+
+export class PipelineJobs {
+  readonly #ctx: NodeContext;
+  readonly #views = new Map<RoomId, ResultsView>();
+  readonly #running = new Map<string, Running>();
+  readonly #busy = new Set<RoomId>();
+  readonly #again = new Set<RoomId>();
+
+  constructor(ctx: NodeContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Evaluates the room's pipelines (coalesced: one evaluation at a time per room). */
+  run(room: MeshRoom, poke: () => void): void {
+    if (room.book.pipelines().length === 0) return;
+    if (this.#busy.has(room.id)) {
+      this.#again.add(room.id);
+      return;
+    }
+    this.#busy.add(room.id);
+    void this.#evaluate(room)
+      .then((changed) => {
+        if (changed) poke();
+      })
+      .catch((err: unknown) => {
+        if (!this.#ctx.signal.aborted) this.#ctx.log.warn('could not evaluate pipelines', { err });
+      })
+      .finally(() => {
+        this.#busy.delete(room.id);
+        if (this.#again.delete(room.id)) this.run(room, poke);
+      });
+  }
+
+  async #evaluate(room: MeshRoom): Promise<boolean> {
+    const view = this.#view(room.id);
+    await view.update({ signal: this.#ctx.signal });
+    let changed = false;
+    for (const rec of room.book.pipelines()) {
+      try {
+        changed = (await this.#step(room, rec, view)) || changed;
+      } catch (err) {
+        changed = this.#fail(room, rec, err) || changed;
+      }
+    }
+    for (const [id] of this.#running) {
+      const rec = room.book.get(id);
+      if (!rec || FINAL.has(rec.state)) {
+        this.#running.delete(id);
+        view.forget(id);
+      }
+    }
+    return changed;
+  }
+
+  #view(room: RoomId): ResultsView {
+    let v = this.#views.get(room);
+    if (!v) {
+      v = new ResultsView(this.#ctx.ledgers.get(room).resultsGoho, this.#ctx.store);
+      this.#views.set(room, v);
+    }
+    return v;
+  }
+
+  /** One pipeline: fires the stages whose conditions hold, then finishes it if it can. */
+  async #step(room: MeshRoom, rec: TaskRecord, view: ResultsView): Promise<boolean> {
+    const p = await this.#pipeline(rec);
+    const results = view.all;
+    const scope = pipelineScope(
+      {
+        local: new Map(view.pipeline(rec.id)),
+        byOrigin: (o) => (o === this.#resultsOrigin(room) ? results : undefined),
+      },
+      { task: rec.id },
+    );
+    let changed = false;
+    for (const stage of p.stages) {
+      if (p.fired.has(stage.stage) || !stage.whenCondition.holds(scope)) continue;
+      const value = stage.inputCondition.evaluate(scope);
+      const elements = stageElements(stage, value, this.#ctx.config.evaluator.maxFanOut);
+      const derived = await deriveTasks(
+        this.#ctx.store,
+        { id: rec.id, task: p.task },
+        stage,
+        elements,
+        {
+          signal: this.#ctx.signal,
+        },
+      );
+      const now = Date.now();
+      for (const d of derived) {
+        room.book.accept(d.id, Buffer.from(d.block).toString('base64'), taskInfo(d.task), now);
+      }
+      const ids = derived.map((d) => d.id);
+      room.book.addParts(rec.id, ids);
+      p.fired.set(stage.stage, ids);
+      changed = true;
+      this.#ctx.log.info('pipeline stage fired', {
+        task: rec.id,
+        stage: stage.stage,
+        tasks: ids.length,
+      });
+      if (room.election.acting()) {
+        const ledger = this.#ctx.ledgers.get(room.id);
+        for (const id of ids) await ledger.enqueue(CID.parse(id));
+      }
+    }
+    if (changed) room.changed();
+    return (await this.#finish(room, rec, p)) || changed;
+  }
+
+  /** The coordinator ends a pipeline: a part failed, or its result stage is done. */
+  async #finish(room: MeshRoom, rec: TaskRecord, p: Running): Promise<boolean> {
+    if (!room.election.acting()) return false;
+    const failed = (rec.parts ?? [])
+      .map((id) => room.book.get(id))
+      .find((r) => r && r.state !== 'done' && FINAL.has(r.state));
+    if (failed) {
+      const stage = this.#stageOf(p, failed.id);
+      const why = failed.error?.message ?? failed.state;
+      const error = {
+        code: failed.error?.code ?? 'PART_FAILED',
+        message: `stage "${stage}" failed: ${why}`,
+      };
+      room.book.finishSplit(rec.id, { error }, Date.now());
+      room.changed();
+      return true;
+    }
+    const last = p.fired.get(p.task.pipeline?.result ?? '')?.[0];
+    const done = last ? room.book.get(last) : undefined;
+    if (done?.state !== 'done' || !done.result) return false;
+    room.book.finishSplit(rec.id, { result: done.result }, Date.now());
+    room.changed();
+    const outcome = { worker: this.#ctx.self, ok: true as const, result: CID.parse(done.result) };
+    await this.#ctx.ledgers.get(room.id).complete(CID.parse(rec.id), outcome);
+    return true;
+  }
+
+  /** A condition that cannot be evaluated ends its pipeline with the reason. */
+  #fail(room: MeshRoom, rec: TaskRecord, err: unknown): boolean {
+    const e = toMeshError(err);
+    this.#ctx.log.warn('pipeline failed', { task: rec.id, code: e.code, errorId: e.id, err });
+    if (!room.election.acting()) return false;
+    room.book.finishSplit(rec.id, { error: { code: e.code, message: e.userMessage } }, Date.now());
+    room.changed();
+    return true;
+  }
+
+  #stageOf(p: Running, task: string): string {
+    for (const [stage, ids] of p.fired) if (ids.includes(task)) return stage;
+    return 'unknown';
+  }
+
+  #resultsOrigin(room: MeshRoom): string {
+    return this.#ctx.ledgers.get(room.id).resultsGoho.origin().toString();
+  }
+
+  async #pipeline(rec: TaskRecord): Promise<Running> {
+    const known = this.#running.get(rec.id);
+    if (known) return known;
+    const task = rec.block
+      ? readTaskBlock(rec.id, rec.block)
+      : await getTask(this.#ctx.store, CID.parse(rec.id), { signal: this.#ctx.signal });
+    if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
+    const running: Running = { task, stages: checkPipeline(task.pipeline), fired: new Map() };
+    this.#running.set(rec.id, running);
+    return running;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The whitepaper's fibonacci-sum, split → map → reduce, started by one `!run` in a room with
+ * three bots on a real Synapse: every node evaluates the pipeline's conditions as results land
+ * in the Results GOHO, and the tasks they derive are the same on every node, so none runs
+ * twice. Bad conditions are refused at enqueue, with the reason.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
+import type { Message } from '../../src/dev/person.ts';
+import { stagePath } from '../../src/evaluator/results-view.ts';
+import type { RoomId } from '../../src/ids.ts';
+import { testMeshOptions } from '../support/mesh.ts';
+
+const REPLY_MS = 90_000;
+let mesh: DevMesh;
+let dir: string;
+
+beforeAll(async () => {
+  const opts = await testMeshOptions('pipeline', {
+    bots: 3,
+    botConfig: { limits: { fetchTimeoutMs: 6_000 }, evaluator: { maxFanOut: 100 } },
+  });
+  dir = opts.dir;
+  mesh = await startDevMesh(opts);
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+async function ask(body: string): Promise<{ request: string; reply: Message }> {
+  const request = await mesh.person.send(mesh.roomId, body);
+  const bots = new Set(mesh.bots.map((b) => b.userId as string));
+  const reply = await mesh.person.waitFor(
+    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
+    REPLY_MS,
+  );
+  return { request, reply };
+}
+
+async function addJson(value: unknown): Promise<string> {
+  const file = join(dir, `input-${Date.now()}-${Math.random()}.json`);
+  await writeFile(file, JSON.stringify(value));
+  return mesh.add(file, 0);
+}
+
+/** F(1) + … + F(n), exactly. */
+function fibSum(n: number): bigint {
+  let [a, b, sum] = [0n, 1n, 0n];
+  for (let i = 1; i <= n; i++) {
+    [a, b] = [b, a + b];
+    sum += a;
+  }
+  return sum;
+}
+
+describe('a pipeline started by one !run', () => {
+  it('sums the fibonacci numbers through split, map and reduce, each stage in the Results GOHO', async () => {
+    const { reply } = await ask(`!run fibsum ${await addJson({ n: 12 })}`);
+    expect(reply.body.split('\n')[0]).toBe(String(fibSum(12)));
+    // Each stage's results are in the Results GOHO of the node that answered, and in the book
+    // every map task ran once.
+    const bot = mesh.bots[0];
+    if (!bot) throw new Error('no bot');
+    const ledger = bot.ledgers.get(mesh.roomId as RoomId);
+    await expect
+      .poll(
+        async () => {
+          const value = await ledger.resultsGoho.value();
+          const roots = [...value.keys()].filter((k) => k.endsWith('/sum'));
+          return roots.length;
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+    const value = await ledger.resultsGoho.value();
+    const sumPath = [...value.keys()].find((k) => k.endsWith('/sum')) as string;
+    const root = sumPath.split('/')[1] as string;
+    expect(value.get(stagePath(root, 'start'))).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(value.get(stagePath(root, 'fib', 11))).toBe(144);
+    expect(value.get(sumPath)).toBe(Number(fibSum(12)));
+  }, 180_000);
+
+  it('gives an exact answer past 2^53 (values travel as decimal strings)', async () => {
+    const { reply } = await ask(`!run fibsum ${await addJson({ n: 90 })}`);
+    expect(reply.body.split('\n')[0]).toBe(JSON.stringify(fibSum(90).toString()));
+  }, 180_000);
+
+  it('runs a definition added to the mesh like any file, with pipeline=<cid>', async () => {
+    const definition = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'double',
+          when: "exist('start')",
+          action: 'map',
+          engine: 'fibsum-map',
+          input: "get('start')",
+        },
+        {
+          stage: 'total',
+          when: "len('double') == len('start')",
+          action: 'enqueue',
+          engine: 'fibsum-reduce',
+          input: "values('double')",
+        },
+      ],
+      result: 'total',
+    };
+    const def = await addJson(definition);
+    const { reply } = await ask(`!run fibsum-split ${await addJson({ n: 5 })} pipeline=${def}`);
+    expect(reply.body.split('\n')[0]).toBe(String(fibSum(5)));
+  }, 180_000);
+
+  it('refuses a definition with a bad condition at enqueue, saying why', async () => {
+    const bad = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'a',
+          when: "exist('start') &&",
+          action: 'enqueue',
+          engine: 'fibsum-reduce',
+          input: "get('start')",
+        },
+      ],
+      result: 'a',
+    };
+    const { reply } = await ask(
+      `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(bad)}`,
+    );
+    expect(reply.body).toMatch(/stage "a", when: .*condition/);
+    const cycle = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'a',
+          when: "exist('b')",
+          action: 'enqueue',
+          engine: 'fibsum-reduce',
+          input: "get('b')",
+        },
+        {
+          stage: 'b',
+          when: "exist('a')",
+          action: 'enqueue',
+          engine: 'fibsum-reduce',
+          input: "get('a')",
+        },
+      ],
+      result: 'a',
+    };
+    const second = await ask(
+      `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(cycle)}`,
+    );
+    expect(second.reply.body).toMatch(/cycle: a → b → a/);
+    const unknown = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'a',
+          when: "exists('start')",
+          action: 'enqueue',
+          engine: 'fibsum-reduce',
+          input: "get('start')",
+        },
+      ],
+      result: 'a',
+    };
+    const third = await ask(
+      `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(unknown)}`,
+    );
+    expect(third.reply.body).toMatch(/unknown helper "exists"/);
+  }, 180_000);
+
+  it('fails a map above the fan-out limit with the reason, and runs nothing of it', async () => {
+    const { reply } = await ask(`!run fibsum ${await addJson({ n: 150 })}`);
+    expect(reply.body).toMatch(/would enqueue 150 tasks, above this mesh's limit of 100/);
+  }, 180_000);
+});
