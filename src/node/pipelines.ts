@@ -147,8 +147,7 @@ export class PipelineJobs {
         code: failed.error?.code ?? 'PART_FAILED',
         message: `stage "${stage}" failed: ${why}`,
       };
-      room.book.finishSplit(rec.id, { error }, Date.now());
-      room.changed();
+      this.#end(room, rec, error);
       return true;
     }
     const last = p.fired.get(p.task.pipeline?.result ?? '')?.[0];
@@ -166,9 +165,17 @@ export class PipelineJobs {
     const e = toMeshError(err);
     this.#ctx.log.warn('pipeline failed', { task: rec.id, code: e.code, errorId: e.id, err });
     if (!room.election.acting()) return false;
-    room.book.finishSplit(rec.id, { error: { code: e.code, message: e.userMessage } }, Date.now());
-    room.changed();
+    this.#end(room, rec, { code: e.code, message: e.userMessage });
     return true;
+  }
+
+  /** A failed pipeline: what it derived and has not run yet is withdrawn. */
+  #end(room: MeshRoom, rec: TaskRecord, error: { code: string; message: string }): void {
+    const now = Date.now();
+    for (const id of rec.parts ?? [])
+      room.book.cancel(id, `the pipeline failed: ${error.message}`, now);
+    room.book.finishSplit(rec.id, { error }, now);
+    room.changed();
   }
 
   #stageOf(p: Running, task: string): string {

@@ -248,7 +248,14 @@ export class WorkerRole {
     }
     if (outcome.split) return;
     const c = { worker: ctx.self, ok: true as const, result: outcome.result };
-    await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
+    try {
+      await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
+    } catch (err) {
+      if (!leaf) throw err;
+      // An output dag-json cannot carry as a leaf value: the result is recorded without it.
+      ctx.log.warn('could not record a stage output', { task: id, err });
+      await ledger.complete(CID.parse(id), c);
+    }
   }
 
   #batcher(room: MeshRoom): Batcher<Report> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
 import type { Message } from '../../src/dev/person.ts';
-import { testMeshOptions } from '../support/mesh.ts';
+import { askMesh, testMeshOptions } from '../support/mesh.ts';
 
 const REPLY_MS = 45_000;
 let mesh: DevMesh;
@@ -27,15 +27,7 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function ask(body: string): Promise<{ request: string; reply: Message }> {
-  const request = await mesh.person.send(mesh.roomId, body);
-  const bots = new Set(mesh.bots.map((b) => b.userId as string));
-  const reply = await mesh.person.waitFor(
-    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
-    REPLY_MS,
-  );
-  return { request, reply };
-}
+const ask = (body: string) => askMesh(mesh, body, REPLY_MS);
 
 async function addText(text: string, bot = 0): Promise<string> {
   const file = join(dir, `input-${Date.now()}-${Math.random()}.txt`);

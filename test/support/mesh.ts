@@ -3,7 +3,8 @@ import { appendFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DevMeshOptions } from '../../src/dev/dev-mesh.ts';
+import type { DevMesh, DevMeshOptions } from '../../src/dev/dev-mesh.ts';
+import type { Message } from '../../src/dev/person.ts';
 import { ExternalHomeserver } from '../../src/homeserver/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { testHomeserver, uniqueLocalpart } from './homeserver.ts';
@@ -28,4 +29,19 @@ export async function testMeshOptions(
     log: createLogger({ level: 'debug', write: (l) => appendFileSync(logFile, `${l}\n`) }),
     ...extra,
   };
+}
+
+/** A person's command in the mesh room, and the first reply a bot threads to it. */
+export async function askMesh(
+  mesh: DevMesh,
+  body: string,
+  timeoutMs: number,
+): Promise<{ request: string; reply: Message }> {
+  const request = await mesh.person.send(mesh.roomId, body);
+  const bots = new Set(mesh.bots.map((b) => b.userId as string));
+  const reply = await mesh.person.waitFor(
+    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
+    timeoutMs,
+  );
+  return { request, reply };
 }

@@ -107,3 +107,40 @@ describe('split tasks in the Manager book', () => {
     expect(copy.get('part1')?.parent).toBe('parent');
   });
 });
+
+describe('pipelines in the Manager book', () => {
+  /** A task carrying a pipeline whose own run is done: it waits for the stages it derives. */
+  function pipelineBook(): TaskBook {
+    const b = new TaskBook();
+    b.accept('root', 'AA==', { ...parentInfo, engine: 'fibsum-split', pipeline: true }, 0);
+    b.assign('root', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    const c = { task: 'root', attempt: 1, ok: true, result: 'bafystart', split: true };
+    b.complete('@w1:x', c, 3, 10);
+    return b;
+  }
+
+  it('keeps a started pipeline open, and never takes its output for a split plan', () => {
+    const b = pipelineBook();
+    expect(b.get('root')).toMatchObject({ state: 'split', pipeline: true });
+    expect(b.pipelines().map((r) => r.id)).toEqual(['root']);
+    expect(b.unexpanded()).toEqual([]);
+    expect(b.unanswered()).toEqual([]);
+  });
+
+  it('gathers the tasks each stage derives, once each, and is never joined as a split', () => {
+    const b = pipelineBook();
+    const info = { ...parentInfo, engine: 'fibsum-map', parent: 'root' };
+    for (const id of ['m1', 'm2']) b.accept(id, 'AA==', info, 20);
+    b.addParts('root', ['m1', 'm2']);
+    b.addParts('root', ['m2', 'm1']);
+    finish(b, 'm1', '@w1:x', 'bafy1', 30);
+    finish(b, 'm2', '@w2:x', 'bafy2', 30);
+    expect(b.get('root')?.parts).toEqual(['m1', 'm2']);
+    expect(b.joinable()).toEqual([]);
+    expect(b.unanswered()).toEqual([]);
+    b.finishSplit('root', { result: 'bafysum' }, 40);
+    expect(b.get('root')).toMatchObject({ state: 'done', result: 'bafysum' });
+    expect(b.pipelines()).toEqual([]);
+    expect(b.unanswered().map((r) => r.id)).toEqual(['root']);
+  });
+});
