@@ -6,7 +6,14 @@ export interface CommandSpec {
   description: string;
 }
 
-export type CommandName = 'run' | 'status' | 'cancel' | 'mesh' | 'autotranscribe' | 'help';
+export type CommandName =
+  | 'run'
+  | 'status'
+  | 'cancel'
+  | 'mesh'
+  | 'trust'
+  | 'autotranscribe'
+  | 'help';
 
 export const PREFIX = '!';
 
@@ -20,7 +27,11 @@ export const COMMANDS: CommandSpec[] = [
         description:
           "the input's CID (from `meshbot add <file>`); left out in a reply to a voice message",
       },
-      { name: 'key=value', description: 'engine parameters', rest: true },
+      {
+        name: 'key=value',
+        description: 'engine parameters; replicas=k runs it on k nodes that must agree',
+        rest: true,
+      },
     ],
     description: 'run an engine on an input somewhere in the mesh; the result comes as a reply',
   },
@@ -35,6 +46,11 @@ export const COMMANDS: CommandSpec[] = [
     description: 'withdraw a task that has not finished (yours, or any if you are the owner)',
   },
   { name: 'mesh', args: [], description: 'the nodes, the coordinator, their load and the queue' },
+  {
+    name: 'trust',
+    args: [],
+    description: "each node's record with the Verifier: results checked, agreed, quarantined",
+  },
   {
     name: 'autotranscribe',
     args: [{ name: 'on|off', description: 'whether every voice message here is transcribed' }],

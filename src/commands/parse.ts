@@ -7,6 +7,7 @@ export type Command =
   | { name: 'status'; task?: string }
   | { name: 'cancel'; task?: string }
   | { name: 'mesh' }
+  | { name: 'trust' }
   | { name: 'help' };
 
 export type ParseResult =

@@ -8,6 +8,7 @@ import {
   LATTICE_DEFAULTS,
   latticeConfigSchema,
 } from '../hpcp/config.ts';
+import { testingConfigSchema, verifierConfigSchema } from '../verifier/config.ts';
 import { whisperConfigSchema } from '../whisper/config.ts';
 
 /** The engines that ship with meshbot. */
@@ -95,6 +96,10 @@ export const configSchema = z.strictObject({
   lattice: latticeConfigSchema.default(LATTICE_DEFAULTS),
   /** Whether this node archives (pins) heads: see src/hpcp/config.ts. */
   archive: archiveConfigSchema.default(ARCHIVE_DEFAULTS),
+  /** Replication and trust (the Verifier): see src/verifier/config.ts. */
+  verifier: verifierConfigSchema.prefault({}),
+  /** Deliberately wrong results, for the Verifier's tests: see src/verifier/config.ts. */
+  testing: testingConfigSchema.prefault({}),
   /** Pipelines (the Evaluator's conditions): see src/evaluator/config.ts. */
   evaluator: evaluatorConfigSchema.prefault({}),
   /** The whisper engine: threads, models, splitting of long audio: see src/whisper/config.ts. */

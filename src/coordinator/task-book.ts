@@ -17,6 +17,8 @@ export interface BookSnapshot {
   tasks: TaskRecord[];
   requests: PendingRequest[];
   handled: string[];
+  /** The Verifier's trust records (checked when read back). */
+  trust?: unknown;
 }
 
 const KEEP_FINISHED = 2_000;
@@ -213,10 +215,29 @@ export class TaskBook {
     if (rec?.state === 'split' && !rec.parts) rec.parts = parts;
   }
 
-  /** A pipeline's tasks derived so far (its conditions may add more later). */
+  /** The Verifier leaves a result as it is: it is answered like any other. */
+  markChecked(id: string): void {
+    const rec = this.#tasks.get(id);
+    if (rec) rec.checked = true;
+  }
+
+  /** The Verifier compares a finished task's result with replicas' before it is answered. */
+  verify(id: string, replicas: string[]): void {
+    const rec = this.#tasks.get(id);
+    if (rec?.state !== 'done' || rec.answered || rec.parent) return;
+    Object.assign(rec, { state: 'split', checked: true, verifying: true, parts: [] });
+    this.addParts(id, replicas);
+  }
+
+  /** Tasks whose results are being compared with their replicas'. */
+  verifyingTasks(): TaskRecord[] {
+    return this.all().filter((r) => r.state === 'split' && r.verifying);
+  }
+
+  /** A pipeline's tasks derived so far, or a checked task's replicas (more may follow). */
   addParts(id: string, parts: string[]): void {
     const rec = this.#tasks.get(id);
-    if (rec?.state !== 'split' || !rec.pipeline) return;
+    if (rec?.state !== 'split' || !(rec.pipeline || rec.verifying)) return;
     const known = new Set(rec.parts ?? []);
     rec.parts = [...(rec.parts ?? []), ...parts.filter((p) => !known.has(p))];
   }
@@ -228,7 +249,7 @@ export class TaskBook {
 
   /** Split tasks whose plan nobody has read yet (its block may still be on its way). */
   unexpanded(): TaskRecord[] {
-    return this.all().filter((r) => r.state === 'split' && !r.parts && !r.pipeline);
+    return this.all().filter((r) => r.state === 'split' && !r.parts && !r.pipeline && !r.verifying);
   }
 
   /** Split tasks whose parts are all final: ready to be joined (or failed). */
@@ -237,6 +258,7 @@ export class TaskBook {
       (r) =>
         r.state === 'split' &&
         !r.pipeline &&
+        !r.verifying &&
         r.parts?.every((p) => {
           const part = this.#tasks.get(p);
           return part !== undefined && FINAL.has(part.state);

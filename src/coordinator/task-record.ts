@@ -47,6 +47,12 @@ export interface TaskRecord {
   parts?: string[];
   /** The task carries a pipeline (state `split` once its own output is in). */
   pipeline?: true;
+  /** The Verifier has decided whether this result is checked. */
+  checked?: true;
+  /** Its result is being compared with replicas' (state `split`, the replicas as parts). */
+  verifying?: true;
+  /** How the replicas settled it: nodes that agreed on the result, of those that ran it. */
+  verified?: { agreeing: number; of: number };
 }
 
 /** A command seen in the room and not yet handled by a coordinator. */

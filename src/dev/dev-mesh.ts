@@ -33,6 +33,8 @@ export interface DevMeshOptions {
   prefix?: string;
   /** Config keys every bot gets on top of the dev defaults (e.g. shorter limits in tests). */
   botConfig?: Record<string, unknown>;
+  /** Config keys for one bot (by number, from 1), over botConfig (top-level keys replace). */
+  perBot?: Record<number, Record<string, unknown>>;
 }
 
 export interface DevMesh {
@@ -67,6 +69,7 @@ export async function startDevMesh(opts: DevMeshOptions): Promise<DevMesh> {
       const acct = await accounts.register(hs, `${prefix}meshbot${i}`);
       const config = await parseConfig({
         ...opts.botConfig,
+        ...opts.perBot?.[i],
         homeserver: { url: hs.url, accessToken: acct.accessToken },
         owner: me.userId,
         dataDir: join(opts.dir, `bot${i}`),

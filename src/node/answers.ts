@@ -33,6 +33,11 @@ export async function sendReply(
   await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
 }
 
+/** A notice to the whole room (not a reply): something every member should know. */
+export async function sendNotice(ctx: NodeContext, room: MeshRoom, text: string): Promise<void> {
+  await ctx.client.send(room.id, 'm.room.message', { msgtype: 'm.notice', body: text }, ctx.signal);
+}
+
 /**
  * Files that belong to an answer (a transcript's subtitles), uploaded to the media repository
  * and posted in the request's thread. Best effort: the reply itself already went out.
@@ -130,7 +135,11 @@ export class Answers {
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
       const task = await getTask(ctx.store, cid, { signal });
       const completion = { task: rec.id, attempt: rec.attempt, ok: true, result: rec.result };
-      return await formatResult(ctx, task, completion);
+      const answer = await formatResult(ctx, task, completion);
+      const v = rec.verified;
+      if (v && v.of > 1) answer.text += `\nverified: ${v.agreeing} of ${v.of} nodes agreed on it`;
+      else if (v) answer.text += '\nnot verified: no other node could run it';
+      return answer;
     } catch {
       return plain(`${rec.engine} done. Result: ${rec.result}`);
     }

@@ -3,6 +3,7 @@ import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import type { UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { type AssignEvent, assignSchema, completeSchema, EVENT } from '../protocol/events.ts';
+import type { Verdict } from '../protocol/manager.ts';
 import {
   acceptSchema,
   cancelSchema,
@@ -11,6 +12,7 @@ import {
   REPLY_TAG,
   renewSchema,
   replyTagSchema,
+  verdictSchema,
 } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -24,6 +26,7 @@ export const BOOK_EVENTS: ReadonlySet<string> = new Set([
   MESH_EVENT.renew,
   MESH_EVENT.cancel,
   MESH_EVENT.lease,
+  MESH_EVENT.verdict,
 ]);
 
 /**
@@ -100,6 +103,13 @@ export async function applyBookEvent(
       }
       break;
     }
+    case MESH_EVENT.verdict: {
+      const p = verdictSchema.safeParse(event.content);
+      if (!p.success) return drop(ctx, event, 'invalid verdict');
+      if (!fromCoordinatorOf(room, p.data.term, event.sender)) return drop(ctx, event, 'old term');
+      for (const v of p.data.verdicts) applyVerdict(room, v, now);
+      break;
+    }
     case MESH_EVENT.cancel: {
       const p = cancelSchema.safeParse(event.content);
       if (!p.success) return drop(ctx, event, 'invalid cancel');
@@ -112,6 +122,18 @@ export async function applyBookEvent(
   }
   room.changed();
   return true;
+}
+
+/**
+ * A verdict counts once per task, whichever way it reaches this node (the coordinator applies
+ * its own at once). Returns the nodes it newly quarantined.
+ */
+export function applyVerdict(room: MeshRoom, v: Verdict, now: number): string[] {
+  if (!room.verdictSeen(v.task)) return [];
+  for (const node of v.agreeing) room.trust.agreed(node, now);
+  const others = v.agreeing.length;
+  const why = `its result for ${v.task} disagreed with ${others} other nodes'`;
+  return v.dissenting.filter((node) => room.trust.disagreed(node, why, now));
 }
 
 /** A bot's threaded reply: the request is handled, and a tagged task is answered. */

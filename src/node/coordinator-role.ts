@@ -5,9 +5,11 @@ import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
+import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
-import { ACK, Answers } from './answers.ts';
+import { ACK, Answers, sendNotice } from './answers.ts';
 import { AssignOutbox } from './assign-outbox.ts';
+import { applyVerdict } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -15,6 +17,7 @@ import { needsOf } from './needs.ts';
 import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
 import { SplitJobs } from './splits.ts';
+import { Verification } from './verification.ts';
 import type { WorkerRole } from './worker-role.ts';
 
 /**
@@ -36,6 +39,7 @@ export class CoordinatorRole {
   #timer: NodeJS.Timeout | undefined;
   readonly #splits: SplitJobs;
   readonly #pipelines: PipelineJobs;
+  readonly #verification: Verification;
   /** Queue GOHO appends (HPCP announces them in batches), off the coordination path. */
   readonly #ledger: Serial;
   /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
@@ -50,6 +54,7 @@ export class CoordinatorRole {
     this.#outbox = new AssignOutbox(ctx, worker);
     this.#splits = new SplitJobs(ctx);
     this.#pipelines = new PipelineJobs(ctx);
+    this.#verification = new Verification(ctx);
   }
 
   start(): void {
@@ -156,6 +161,8 @@ export class CoordinatorRole {
     }
     this.#splits.run(room, () => this.poke(room));
     this.#pipelines.run(room, () => this.poke(room));
+    this.#verification.plan(room);
+    this.#announceVerdicts(room, term, this.#verification.settle(room));
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
@@ -187,6 +194,8 @@ export class CoordinatorRole {
     const { perWorker, perSubmitter } = room.book.load();
     const view = ctx.roster.view(room.id);
     const candidates: Candidate[] = room.liveNodes().flatMap((id) => {
+      // A node caught with a wrong result gets no new work.
+      if (room.trust.isQuarantined(id)) return [];
       const state = view?.nodes.get(id);
       return state ? [{ id, state, held: perWorker.get(id) ?? 0 }] : [];
     });
@@ -205,7 +214,18 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      const worker = pickWorker(needs, candidates, ctx.config.mesh.prefetch, avoid, self);
+      const able = this.#othersFor(room, rec, candidates);
+      if (able.length === 0 && candidates.length > 0) {
+        // A replica with no node left that has not run its task: the Verifier decides without.
+        room.book.giveUp(
+          rec.id,
+          { code: 'UNPLACEABLE', message: 'no other node to check it' },
+          now,
+        );
+        room.changed();
+        continue;
+      }
+      const worker = pickWorker(needs, able, ctx.config.mesh.prefetch, avoid, self);
       if (!worker) {
         this.#unplaceable(
           room,
@@ -223,11 +243,44 @@ export class CoordinatorRole {
       const c = candidates.find((x) => x.id === worker);
       if (c) c.held++;
       const block = rec.block ?? '';
-      sent.set(rec.id, this.#outbox.assign(room, term, { task: rec.id, worker, attempt, block }));
+      const report = this.#verification.reportAll ? { report: true } : {};
+      const a0 = { task: rec.id, worker, attempt, block, ...report };
+      sent.set(rec.id, this.#outbox.assign(room, term, a0));
       const a = { worker, term, attempt };
       this.#ledger.push(() => ctx.ledgers.get(room.id).assign(CID.parse(rec.id), a));
     }
     return sent;
+  }
+
+  /** A replica runs on a node that has not run the task it checks; any task on any node else. */
+  #othersFor(room: MeshRoom, rec: TaskRecord, candidates: Candidate[]): Candidate[] {
+    const parent = rec.parent ? room.book.get(rec.parent) : undefined;
+    if (!parent?.verifying) return candidates;
+    const used = new Set<string>(parent.worker ? [parent.worker] : []);
+    for (const id of parent.parts ?? []) {
+      if (id === rec.id) continue;
+      for (const w of room.book.get(id)?.assignedTo ?? []) used.add(w);
+    }
+    return candidates.filter((c) => !used.has(c.id));
+  }
+
+  /** Verdicts go to every node (their trust records); a node caught cheating is named in the room. */
+  #announceVerdicts(room: MeshRoom, term: number, verdicts: Verdict[]): void {
+    if (verdicts.length === 0) return;
+    const ctx = this.#ctx;
+    const caught = verdicts.flatMap((v) =>
+      applyVerdict(room, v, Date.now()).map((n) => [n, v] as const),
+    );
+    room.changed();
+    void ctx.client
+      .send(room.id, MESH_EVENT.verdict, { term, verdicts }, ctx.signal)
+      .catch((err: unknown) => ctx.log.warn('could not announce verdicts', { err }));
+    for (const [node, v] of caught) {
+      const text =
+        `⚠ ${node} returned a wrong result for task ${v.task}: ${v.agreeing.length} other ` +
+        'nodes agreed on another. It is quarantined and gets no new work; !trust shows every node.';
+      void sendNotice(ctx, room, text).catch(() => {});
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { meshText, statusText } from './status-text.ts';
+import { replicasOf, trustText } from './trust-text.ts';
 
 /** A `!run` taken: the task waits in the book until its record event is sent. */
 export interface Accepted {
@@ -83,6 +84,9 @@ export class Dispatch {
         await this.#cancel(room, req, rec.id, rec.submitter);
         return null;
       }
+      case 'trust':
+        await this.#reply(room, req, trustText(room));
+        return null;
       case 'autotranscribe':
         await this.#autoTranscribe(room, req, cmd.on);
         return null;
@@ -145,16 +149,18 @@ export class Dispatch {
     const why = whyNoNode(needs, states);
     if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${asked.engine}`);
     const input = await this.#input(room, req, cmd.cid);
+    const { replicas, params } = replicasOf(asked.params, ctx.config.verifier.maxReplicas);
     const task: Task = {
       type: 'task',
       engine: { name: asked.engine, cid: cidFromString(engineCid) },
       input,
-      params: asked.params,
+      params,
       submitter: sender,
       room: room.id,
       request: req.id,
     };
     if (asked.pipeline) task.pipeline = fixEngines(ctx, asked.pipeline, states);
+    if (replicas !== undefined) task.replicas = replicas;
     const cid = await putTask(ctx.store, task);
     const bytes = await ctx.store.getBlock(cid, { offline: true });
     room.book.accept(

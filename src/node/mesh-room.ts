@@ -12,6 +12,7 @@ import {
   type RoomSettings,
   settingsSchema,
 } from '../protocol/manager.ts';
+import { TrustBook } from '../verifier/trust.ts';
 import type { NodeContext } from './context.ts';
 
 /**
@@ -21,6 +22,8 @@ import type { NodeContext } from './context.ts';
 export class MeshRoom {
   readonly id: RoomId;
   readonly book = new TaskBook();
+  /** What the Verifier knows of each node, from the coordinators' verdicts (kept on disk). */
+  readonly trust: TrustBook;
   readonly election: Election;
   /** The room's settings (`org.meshbot.settings`), over the node's config defaults. */
   settings: RoomSettings;
@@ -31,11 +34,13 @@ export class MeshRoom {
   readonly #suspects = new Set<UserId>();
   readonly #startedAt = Date.now();
   #dirty = false;
+  readonly #verdicts = new Set<string>();
 
   constructor(ctx: NodeContext, id: RoomId) {
     this.#ctx = ctx;
     this.id = id;
     this.#file = new BookFile(join(ctx.config.dataDir, 'mesh'), id);
+    this.trust = new TrustBook(ctx.config.verifier);
     this.settings = { autoTranscribe: ctx.config.whisper.autoTranscribe };
     this.election = new Election({
       self: ctx.self,
@@ -50,6 +55,11 @@ export class MeshRoom {
   async load(): Promise<void> {
     const snap = await this.#file.load();
     if (snap) this.book.restore(snap);
+    try {
+      if (snap?.trust) this.trust.restore(snap.trust);
+    } catch (err) {
+      this.#ctx.log.warn('the saved trust records are unreadable; starting afresh', { err });
+    }
     const state = await this.#ctx.client.stateOfType(this.id, MESH_EVENT.lease);
     const event = state.get('');
     const lease = leaseSchema.safeParse(event?.content);
@@ -108,6 +118,20 @@ export class MeshRoom {
     });
   }
 
+  /** Agreeing results before a node is trusted. */
+  get trustWarmup(): number {
+    return this.#ctx.config.verifier.warmup;
+  }
+
+  /** True the first time a verdict on `task` is seen (the coordinator applies its own at once). */
+  verdictSeen(task: string): boolean {
+    if (this.#verdicts.has(task)) return false;
+    this.#verdicts.add(task);
+    if (this.#verdicts.size > 5_000)
+      this.#verdicts.delete(this.#verdicts.values().next().value as string);
+    return true;
+  }
+
   changed(): void {
     this.#dirty = true;
   }
@@ -116,6 +140,6 @@ export class MeshRoom {
   async flush(): Promise<void> {
     if (!this.#dirty) return;
     this.#dirty = false;
-    await this.#file.save(this.book.snapshot());
+    await this.#file.save({ ...this.book.snapshot(), trust: this.trust.snapshot() });
   }
 }

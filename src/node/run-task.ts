@@ -37,8 +37,18 @@ export async function runTask(ctx: NodeContext, task: Task, taskId: string): Pro
     };
     return { result: await ctx.store.putDag(plan), split: true };
   }
-  const output = result.output;
+  const output = deliberatelyWrong(ctx, result.output);
   return { result: await ctx.store.addBytes(output), split: false, output };
+}
+
+/** `testing.wrongResultRate`: a node that lies, so that the Verifier can be seen catching it. */
+function deliberatelyWrong(ctx: NodeContext, output: Uint8Array): Uint8Array {
+  const rate = ctx.config.testing.wrongResultRate;
+  if (rate <= 0 || Math.random() >= rate) return output;
+  const wrong = new Uint8Array(output.byteLength + 1);
+  wrong.set(output);
+  wrong[output.byteLength] = 0x21; // '!': a result that differs from every honest one
+  return wrong;
 }
 
 async function fetchInput(ctx: NodeContext, cid: CID): Promise<Uint8Array> {

@@ -133,8 +133,13 @@ export class WorkerRole {
   async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<Report> {
     const ctx = this.#ctx;
     const started = Date.now();
-    // Parts and pipelines are answered once as a whole, by the coordinator.
-    const answerable = task.parent === undefined && task.pipeline === undefined;
+    // Parts and pipelines are answered once as a whole, by the coordinator; so is a result
+    // the Verifier may compare with other nodes' first.
+    const answerable =
+      task.parent === undefined &&
+      task.pipeline === undefined &&
+      task.replicas === undefined &&
+      a.report !== true;
     try {
       const outcome = await runTask(ctx, task, a.task);
       const { result } = outcome;

@@ -65,6 +65,12 @@ export const assignmentSchema = z.strictObject({
   attempt: z.number().int().positive(),
   /** The task's dag-json block, so the worker needs no fetch to read it. */
   block: base64,
+  /**
+   * Report the outcome to the coordinator instead of answering the request: the Verifier may
+   * compare it with other nodes' (set on every assignment while it is on, so no worker can
+   * tell which of its results will be checked).
+   */
+  report: z.boolean().optional(),
 });
 
 export const assignSchema = z.strictObject({

@@ -13,6 +13,8 @@ export const MESH_EVENT = {
   renew: 'org.meshbot.renew',
   /** Manager: the coordinator withdraws tasks (batched). */
   cancel: 'org.meshbot.cancel',
+  /** Verifier: the coordinator's verdicts on checked results; every node updates its trust. */
+  verdict: 'org.meshbot.verdict',
   /** State event, state_key '': the room's settings, set by admitted users (`!autotranscribe`). */
   settings: 'org.meshbot.settings',
 } as const;
@@ -80,4 +82,18 @@ export type RoomSettings = z.infer<typeof settingsSchema>;
 export type AcceptEvent = z.infer<typeof acceptSchema>;
 export type RenewEvent = z.infer<typeof renewSchema>;
 export type CancelEvent = z.infer<typeof cancelSchema>;
+
+export const verdictItemSchema = z.strictObject({
+  task: cid,
+  /** Nodes whose result the quorum accepted, and nodes whose result it rejected. */
+  agreeing: z.array(userId).max(20),
+  dissenting: z.array(userId).max(20),
+});
+
+export const verdictSchema = z.strictObject({
+  term: z.number().int().nonnegative(),
+  verdicts: z.array(verdictItemSchema).min(1).max(100),
+});
+
+export type Verdict = z.infer<typeof verdictItemSchema>;
 export type ReplyTag = z.infer<typeof replyTagSchema>;

@@ -22,6 +22,10 @@ export const taskSchema = z.strictObject({
   request: short,
   /** Set on the parts of a split task (a long recording): the task they are part of. */
   parent: cidSchema.optional(),
+  /** How many nodes must run it, this one included, and agree on its result (`replicas=k`). */
+  replicas: z.number().int().min(1).max(20).optional(),
+  /** A replica of another task: run again elsewhere so that results can be compared. */
+  replica: z.strictObject({ of: cidSchema, n: z.number().int().min(1).max(20) }).optional(),
   /** The conditions this task carries: the tasks that follow from its output (see evaluator/). */
   pipeline: pipelineSchema.optional(),
   /** A task a pipeline's condition derived: its stage, and its element for a `map` stage. */

@@ -52,7 +52,7 @@ describe('the command parser', () => {
   it('names the known commands for an unknown one', () => {
     const r = parseCommand('!frobnicate');
     expect(r.kind === 'usage' && r.message).toBe(
-      'unknown command !frobnicate; commands: !run, !status, !cancel, !mesh, !autotranscribe, !help',
+      'unknown command !frobnicate; commands: !run, !status, !cancel, !mesh, !trust, !autotranscribe, !help',
     );
   });
 
@@ -82,5 +82,12 @@ describe('the coordination commands', () => {
   it('answers arguments to `!mesh` with its usage', () => {
     const r = parseCommand('!mesh now');
     expect(r.kind === 'usage' && r.message).toContain('Usage: !mesh');
+  });
+});
+
+describe('!trust', () => {
+  it('takes no arguments', () => {
+    expect(parseCommand('!trust')).toEqual({ kind: 'ok', command: { name: 'trust' } });
+    expect(parseCommand('!trust me').kind).toBe('usage');
   });
 });

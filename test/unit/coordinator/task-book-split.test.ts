@@ -144,3 +144,32 @@ describe('pipelines in the Manager book', () => {
     expect(b.unanswered().map((r) => r.id)).toEqual(['root']);
   });
 });
+
+describe('results under verification in the Manager book', () => {
+  it('holds a finished result back while replicas run, then answers what the quorum agreed', () => {
+    const b = new TaskBook();
+    b.accept('t', 'AA==', parentInfo, 0);
+    finish(b, 't', '@liar:x', 'bafywrong', 0);
+    b.verify('t', ['r1']);
+    b.accept('r1', 'AA==', { ...parentInfo, parent: 't' }, 5);
+    expect(b.get('t')).toMatchObject({ state: 'split', verifying: true, parts: ['r1'] });
+    expect(b.unanswered()).toEqual([]);
+    expect(b.joinable()).toEqual([]);
+    expect(b.verifyingTasks().map((r) => r.id)).toEqual(['t']);
+    b.addParts('t', ['r2']);
+    b.finishSplit('t', { result: 'bafyright' }, 50);
+    expect(b.get('t')).toMatchObject({ state: 'done', result: 'bafyright' });
+    expect(b.unanswered().map((r) => r.id)).toEqual(['t']);
+  });
+
+  it('never verifies a part, an answered task or an unfinished one', () => {
+    const b = new TaskBook();
+    b.accept('p', 'AA==', { ...parentInfo, parent: 'x' }, 0);
+    finish(b, 'p', '@w:x', 'bafy', 0);
+    b.verify('p', ['r']);
+    expect(b.get('p')?.state).toBe('done');
+    b.accept('q', 'AA==', { ...parentInfo, request: '$q' }, 0);
+    b.verify('q', ['r']);
+    expect(b.get('q')?.state).toBe('queued');
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * The Verifier on a real Synapse with three bots, one of which returns wrong results: every
+ * result of a node in warm-up is checked on another node, the liar is outvoted, quarantined
+ * and named in the room, and the person only ever reads right answers.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
+import { askMesh, testMeshOptions } from '../support/mesh.ts';
+
+const REPLY_MS = 90_000;
+const TEXT = 'the quick brown fox\njumps over the lazy dog\n';
+let mesh: DevMesh;
+let dir: string;
+let liar = '';
+
+beforeAll(async () => {
+  const opts = await testMeshOptions('verifier', {
+    bots: 3,
+    botConfig: { limits: { fetchTimeoutMs: 6_000 }, verifier: { enabled: true, warmup: 5 } },
+    perBot: { 3: { testing: { wrongResultRate: 1 } } },
+  });
+  dir = opts.dir;
+  mesh = await startDevMesh(opts);
+  liar = mesh.bots[2]?.userId as string;
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+const ask = (body: string) => askMesh(mesh, body, REPLY_MS);
+
+async function addText(): Promise<string> {
+  const file = join(dir, `input-${Date.now()}.txt`);
+  await writeFile(file, TEXT);
+  return mesh.add(file, 0);
+}
+
+const assignedTo = (worker: string, after: number) =>
+  mesh.person.seen.slice(after).filter((m) => {
+    const list = (m.content as { assignments?: { worker: string }[] }).assignments;
+    return m.type === 'org.meshbot.assign' && list?.some((a) => a.worker === worker);
+  });
+
+describe('a mesh with a node that returns wrong results', () => {
+  it('answers every !run right, outvotes the liar and quarantines it, telling the room', async () => {
+    const cid = await addText();
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => ask(`!run wordcount ${cid} n=${i}`)),
+    );
+    for (const { reply } of replies) {
+      expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+        lines: 2,
+        words: 9,
+        chars: 44,
+      });
+      expect(reply.body).toMatch(/verified: \d of \d nodes agreed on it/);
+    }
+    const notice = await mesh.person.waitFor(
+      (m) => m.type === 'm.room.message' && m.body.includes(`${liar} returned a wrong result`),
+      REPLY_MS,
+    );
+    expect(notice.body).toMatch(/quarantined and gets no new work/);
+    const trust = await ask('!trust');
+    expect(trust.reply.body).toContain(`${liar}: QUARANTINED`);
+  }, 240_000);
+
+  it('gives the quarantined node no more work, and honours replicas=k', async () => {
+    const cid = await addText();
+    const from = mesh.person.seen.length;
+    const { reply } = await ask(`!run wordcount ${cid} replicas=2 again=1`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toMatchObject({ words: 9 });
+    expect(reply.body).toContain('verified: 2 of 2 nodes agreed on it');
+    expect(assignedTo(liar, from)).toEqual([]);
+    const bad = await ask(`!run wordcount ${cid} replicas=99`);
+    expect(bad.reply.body).toMatch(/replicas must be a whole number from 1 to 5/);
+  }, 120_000);
+});
