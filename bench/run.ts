@@ -9,6 +9,7 @@ import { gohoBenchmark } from './goho.ts';
 import { type Benchmark, table, writeResults } from './harness.ts';
 import { meshBenchmark } from './mesh.ts';
 import { runBenchmark } from './run-reply.ts';
+import { verifyBenchmark } from './verify.ts';
 import { whisperBenchmark } from './whisper.ts';
 
 const BENCHMARKS: Benchmark[] = [
@@ -18,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   meshBenchmark,
   failoverBenchmark,
   whisperBenchmark,
+  verifyBenchmark,
 ];
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
+import { refusedContent } from './retry.ts';
 
 export interface BatcherOptions<T> {
   /** Sends one batch as one event; a throw means "try this batch again later". */
@@ -26,12 +27,16 @@ interface Pending<T> {
 /**
  * Sends items as few events as possible (invariant 7): while one event is on its way — or
  * waits out a rate limit — new items gather for the next one. A batch that fails is sent
- * again until it goes through or the node stops, so nothing handed over is lost.
+ * again until it goes through or the node stops, so nothing handed over is lost — except
+ * content the server refuses as such (bad JSON, too large): its items are sent one by one,
+ * and one refused alone is dropped with an error in the log, so it cannot hold up the rest.
  */
 export class Batcher<T> {
   readonly #o: BatcherOptions<T>;
   readonly #queue: Pending<T>[] = [];
   #running: Promise<void> | undefined;
+  /** Items still to be sent one per event, to find the one a refused batch holds. */
+  #alone = 0;
 
   constructor(opts: BatcherOptions<T>) {
     this.#o = opts;
@@ -63,6 +68,10 @@ export class Batcher<T> {
         for (const p of batch) p.done();
         delay = this.#o.retryDelayMs ?? 1000;
       } catch (err) {
+        if (refusedContent(err)) {
+          this.#refused(batch, err);
+          continue;
+        }
         this.#queue.unshift(...batch);
         this.#o.log.warn(`${this.#o.what}: send failed, will retry`, { err, delayMs: delay });
         await sleep(delay, undefined, { signal: this.#o.signal }).catch(() => {});
@@ -71,7 +80,21 @@ export class Batcher<T> {
     }
   }
 
+  #refused(batch: Pending<T>[], err: unknown): void {
+    if (batch.length > 1) {
+      this.#queue.unshift(...batch);
+      this.#alone = batch.length;
+      return;
+    }
+    this.#o.log.error(`${this.#o.what}: the server refuses this item; dropped`, { err });
+    for (const p of batch) p.done();
+  }
+
   #take(): Pending<T>[] {
+    if (this.#alone > 0) {
+      this.#alone--;
+      return [this.#queue.shift() as Pending<T>];
+    }
     const maxBytes = this.#o.maxBytes ?? 40_000;
     const batch: Pending<T>[] = [];
     let bytes = 0;

@@ -32,6 +32,16 @@ export function rateLimitDelay(err: unknown): number | null {
   return e.retryAfterMs ?? e.body?.retry_after_ms ?? 1000;
 }
 
+/** Errors the server will give again for the same content, however often it is sent. */
+const REFUSALS = new Set(['M_BAD_JSON', 'M_NOT_JSON', 'M_TOO_LARGE']);
+
+/** The server refused this content itself (not the moment, not the network): never retry it. */
+export function refusedContent(err: unknown): boolean {
+  const e = err as HttpishError;
+  const errcode = e?.errcode ?? e?.body?.errcode;
+  return REFUSALS.has(errcode ?? '') || e?.statusCode === 413;
+}
+
 /** Network failures and 5xx answers are worth another try; 4xx (but 429) are not. */
 function transient(err: unknown): boolean {
   const e = err as HttpishError;

@@ -5,11 +5,9 @@ import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
-import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
-import { ACK, Answers, sendNotice } from './answers.ts';
+import { ACK, Answers } from './answers.ts';
 import { AssignOutbox } from './assign-outbox.ts';
-import { applyVerdict } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -17,7 +15,7 @@ import { needsOf } from './needs.ts';
 import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
 import { SplitJobs } from './splits.ts';
-import { Verification } from './verification.ts';
+import { othersFor, Verification } from './verification.ts';
 import type { WorkerRole } from './worker-role.ts';
 
 /**
@@ -162,7 +160,7 @@ export class CoordinatorRole {
     this.#splits.run(room, () => this.poke(room));
     this.#pipelines.run(room, () => this.poke(room));
     this.#verification.plan(room);
-    this.#announceVerdicts(room, term, this.#verification.settle(room));
+    this.#verification.announce(room, term, this.#verification.settle(room));
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
@@ -214,7 +212,7 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      const able = this.#othersFor(room, rec, candidates);
+      const able = othersFor(room, rec, candidates);
       if (able.length === 0 && candidates.length > 0) {
         // A replica with no node left that has not run its task: the Verifier decides without.
         room.book.giveUp(
@@ -250,37 +248,6 @@ export class CoordinatorRole {
       this.#ledger.push(() => ctx.ledgers.get(room.id).assign(CID.parse(rec.id), a));
     }
     return sent;
-  }
-
-  /** A replica runs on a node that has not run the task it checks; any task on any node else. */
-  #othersFor(room: MeshRoom, rec: TaskRecord, candidates: Candidate[]): Candidate[] {
-    const parent = rec.parent ? room.book.get(rec.parent) : undefined;
-    if (!parent?.verifying) return candidates;
-    const used = new Set<string>(parent.worker ? [parent.worker] : []);
-    for (const id of parent.parts ?? []) {
-      if (id === rec.id) continue;
-      for (const w of room.book.get(id)?.assignedTo ?? []) used.add(w);
-    }
-    return candidates.filter((c) => !used.has(c.id));
-  }
-
-  /** Verdicts go to every node (their trust records); a node caught cheating is named in the room. */
-  #announceVerdicts(room: MeshRoom, term: number, verdicts: Verdict[]): void {
-    if (verdicts.length === 0) return;
-    const ctx = this.#ctx;
-    const caught = verdicts.flatMap((v) =>
-      applyVerdict(room, v, Date.now()).map((n) => [n, v] as const),
-    );
-    room.changed();
-    void ctx.client
-      .send(room.id, MESH_EVENT.verdict, { term, verdicts }, ctx.signal)
-      .catch((err: unknown) => ctx.log.warn('could not announce verdicts', { err }));
-    for (const [node, v] of caught) {
-      const text =
-        `⚠ ${node} returned a wrong result for task ${v.task}: ${v.agreeing.length} other ` +
-        'nodes agreed on another. It is quarantined and gets no new work; !trust shows every node.';
-      void sendNotice(ctx, room, text).catch(() => {});
-    }
   }
 
   /**

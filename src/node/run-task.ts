@@ -10,6 +10,8 @@ export interface TaskOutcome {
   split: boolean;
   /** The output's bytes (absent for a split). */
   output?: Uint8Array;
+  /** CPU time the run took, as its runtime measured it. */
+  cpuMs: number;
 }
 
 /**
@@ -35,10 +37,10 @@ export async function runTask(ctx: NodeContext, task: Task, taskId: string): Pro
       join: result.split.join,
       parts: result.split.parts,
     };
-    return { result: await ctx.store.putDag(plan), split: true };
+    return { result: await ctx.store.putDag(plan), split: true, cpuMs: result.cpuMs };
   }
   const output = deliberatelyWrong(ctx, result.output);
-  return { result: await ctx.store.addBytes(output), split: false, output };
+  return { result: await ctx.store.addBytes(output), split: false, output, cpuMs: result.cpuMs };
 }
 
 /** `testing.wrongResultRate`: a node that lies, so that the Verifier can be seen catching it. */

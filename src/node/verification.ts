@@ -7,13 +7,16 @@
  */
 import * as dagJson from '@ipld/dag-json';
 import { CID } from 'multiformats/cid';
+import type { Candidate } from '../coordinator/match.ts';
 import { readTaskBlock } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
-import type { Verdict } from '../protocol/manager.ts';
+import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { parseTask, type Task } from '../queue/task.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
 import { decide } from '../verifier/quorum.ts';
 import { planReplicas } from '../verifier/replication.ts';
+import { sendNotice } from './answers.ts';
+import { applyVerdict } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 
@@ -98,9 +101,31 @@ export class Verification {
     return verdicts;
   }
 
+  /** Verdicts go to every node (their trust records); a node caught cheating is named in the room. */
+  announce(room: MeshRoom, term: number, verdicts: Verdict[]): void {
+    if (verdicts.length === 0) return;
+    const ctx = this.#ctx;
+    const caught = verdicts.flatMap((v) =>
+      applyVerdict(room, v, Date.now()).map((n) => [n, v] as const),
+    );
+    room.changed();
+    void ctx.client
+      .send(room.id, MESH_EVENT.verdict, { term, verdicts }, ctx.signal)
+      .catch((err: unknown) => ctx.log.warn('could not announce verdicts', { err }));
+    for (const [node, v] of caught) {
+      const text =
+        `⚠ ${node} returned a wrong result for task ${v.task}: ${v.agreeing.length} other ` +
+        'nodes agreed on another. It is quarantined and gets no new work; !trust shows every node.';
+      void sendNotice(ctx, room, text).catch(() => {});
+    }
+  }
+
   #replicasFor(room: MeshRoom, rec: TaskRecord, task: Task): number {
     const { verifier } = this.#ctx.config;
     if (task.replicas === undefined && !verifier.enabled) return 1;
+    // Transcripts may differ from one CPU to another: compared by CID they would never agree.
+    const runtime = this.#ctx.engines.get(task.engine.name)?.manifest.runtime;
+    if (task.replicas === undefined && runtime === 'whisper') return 1;
     const requested =
       task.replicas === undefined ? undefined : Math.min(task.replicas, verifier.maxReplicas);
     return planReplicas(
@@ -125,6 +150,18 @@ export class Verification {
         .catch(() => {});
     }
   }
+}
+
+/** A replica runs on a node that has not run the task it checks; any task on any node else. */
+export function othersFor(room: MeshRoom, rec: TaskRecord, candidates: Candidate[]): Candidate[] {
+  const parent = rec.parent ? room.book.get(rec.parent) : undefined;
+  if (!parent?.verifying) return candidates;
+  const used = new Set<string>(parent.worker ? [parent.worker] : []);
+  for (const id of parent.parts ?? []) {
+    if (id === rec.id) continue;
+    for (const w of room.book.get(id)?.assignedTo ?? []) used.add(w);
+  }
+  return candidates.filter((c) => !used.has(c.id));
 }
 
 /** Plain tasks only: parts, pipelines and split tasks are checked through their own tasks. */

@@ -154,6 +154,7 @@ export class WorkerRole {
         ok: true,
         result: `${result}`,
         wallMs,
+        cpuMs: Math.round(outcome.cpuMs),
       };
       if (split) completion.split = true;
       return { completion, blocks, answerable: answerable && !split };

@@ -94,6 +94,8 @@ export const completionSchema = z.strictObject({
   result: cid.optional(),
   error: failureSchema.optional(),
   wallMs: z.number().nonnegative().optional(),
+  /** CPU time of the run in its sandbox, as its runtime measured it (whole ms: no floats in events). */
+  cpuMs: z.number().int().nonnegative().optional(),
   /** The run split the task into parts instead: `result` is the split plan's block. */
   split: z.boolean().optional(),
 });

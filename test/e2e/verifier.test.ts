@@ -74,6 +74,8 @@ describe('a mesh with a node that returns wrong results', () => {
     expect(JSON.parse(reply.body.split('\n')[0] as string)).toMatchObject({ words: 9 });
     expect(reply.body).toContain('verified: 2 of 2 nodes agreed on it');
     expect(assignedTo(liar, from)).toEqual([]);
+    const honest = mesh.bots.slice(0, 2).map((b) => assignedTo(b.userId as string, from).length);
+    expect((honest[0] ?? 0) + (honest[1] ?? 0)).toBeGreaterThanOrEqual(2); // the task and its replica
     const bad = await ask(`!run wordcount ${cid} replicas=99`);
     expect(bad.reply.body).toMatch(/replicas must be a whole number from 1 to 5/);
   }, 120_000);

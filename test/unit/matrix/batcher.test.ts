@@ -42,4 +42,29 @@ describe('the batcher', () => {
     await Promise.all(['a', 'b', 'c'].map((x) => b.push(x)));
     expect(events).toEqual([['a', 'b'], ['c']]);
   });
+
+  it('drops only the item whose content the server refuses, and sends the rest', async () => {
+    const events: string[][] = [];
+    const errors: string[] = [];
+    const b = new Batcher<string>({
+      send: async (items) => {
+        if (items.includes('float')) {
+          throw Object.assign(new Error('M_BAD_JSON: Bad JSON value: float'), {
+            errcode: 'M_BAD_JSON',
+            statusCode: 400,
+          });
+        }
+        events.push(items);
+      },
+      maxItems: 10,
+      log: { ...silentLogger, error: (msg: string) => errors.push(msg) },
+      what: 'test',
+      signal: new AbortController().signal,
+      retryDelayMs: 1,
+    });
+    await Promise.all(['a', 'float', 'c'].map((x) => b.push(x)));
+    await b.push('d');
+    expect(events).toEqual([['a'], ['c'], ['d']]);
+    expect(errors).toEqual(['test: the server refuses this item; dropped']);
+  });
 });
