@@ -160,7 +160,7 @@ export class CoordinatorRole {
     this.#splits.run(room, () => this.poke(room));
     this.#pipelines.run(room, () => this.poke(room));
     this.#verification.plan(room);
-    this.#verification.announce(room, term, this.#verification.settle(room));
+    this.#verification.settle(room, () => this.poke(room));
     const sent = this.#schedule(room, term);
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
@@ -212,7 +212,12 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      const able = othersFor(room, rec, candidates);
+      const able = othersFor(
+        room,
+        rec,
+        candidates,
+        (n) => view?.nodes.get(n as UserId)?.owner ?? n,
+      );
       if (able.length === 0 && candidates.length > 0) {
         // A replica with no node left that has not run its task: the Verifier decides without.
         room.book.giveUp(

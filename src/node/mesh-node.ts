@@ -249,6 +249,7 @@ export class MeshNode {
       capacity: 1,
       load: this.#worker.load,
       ts: Date.now(),
+      owner: this.#ctx.config.owner,
       ...(this.#models.length > 0 ? { models: this.#models } : {}),
     };
   }

@@ -13,8 +13,9 @@ import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { parseTask, type Task } from '../queue/task.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
-import { decide } from '../verifier/quorum.ts';
-import { planReplicas } from '../verifier/replication.ts';
+import { type Comparator, decide, type ReplicaResult, werComparator } from '../verifier/quorum.ts';
+import { pickReplicaNodes, planReplicas } from '../verifier/replication.ts';
+import { decodeTranscript } from '../whisper/transcript.ts';
 import { sendNotice } from './answers.ts';
 import { applyVerdict } from './book-events.ts';
 import type { NodeContext } from './context.ts';
@@ -22,6 +23,8 @@ import type { MeshRoom } from './mesh-room.ts';
 
 export class Verification {
   readonly #ctx: NodeContext;
+  /** Tasks whose check is being settled. */
+  readonly #busy = new Set<string>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -52,53 +55,102 @@ export class Verification {
     }
   }
 
-  /** Settles the tasks whose replicas are all final; returns the verdicts to announce. */
-  settle(room: MeshRoom): Verdict[] {
-    const verdicts: Verdict[] = [];
-    const { quorum, maxReplicas } = this.#ctx.config.verifier;
+  /**
+   * Settles each task whose replicas are all final, one job per task at a time (comparing
+   * transcripts reads them first), and announces the verdict; `poke` when one is done.
+   */
+  settle(room: MeshRoom, poke: () => void): void {
     for (const rec of room.book.verifyingTasks()) {
       const parts = (rec.parts ?? []).map((id) => room.book.get(id));
-      if (parts.some((p) => !p || !FINAL.has(p.state))) continue;
+      if (parts.some((p) => !p || !FINAL.has(p.state)) || this.#busy.has(rec.id)) continue;
       const results = [{ node: rec.worker ?? '', value: rec.result ?? '' }];
-      for (const p of parts)
-        if (p?.state === 'done' && p.result && p.worker)
+      for (const p of parts) {
+        if (p?.state === 'done' && p.result && p.worker) {
           results.push({ node: p.worker, value: p.result });
-      const d = decide(results, { quorum, maxReplicas });
-      const used = new Set([rec.worker, ...parts.flatMap((p) => p?.assignedTo ?? [])]);
-      const others = room.liveNodes().filter((n) => !used.has(n) && !room.trust.isQuarantined(n));
-      if (d.kind === 'need-more' && parts.length + 1 < maxReplicas && others.length > 0) {
-        const task = taskOf(rec);
-        if (task) {
-          const next = replicaOf(rec.id, task, parts.length + 1);
-          this.#accept(room, [next]);
-          room.book.addParts(rec.id, [next.id]);
-          room.changed();
-          continue;
         }
       }
-      const now = Date.now();
-      if (results.length === 1 && others.length === 0) {
-        // Nobody else could run it: the result stands, and the reply says it is unchecked.
-        room.book.finishSplit(rec.id, { result: rec.result ?? '' }, now);
-        rec.verified = { agreeing: 1, of: 1 };
-      } else if (d.kind === 'agreed') {
-        room.book.finishSplit(rec.id, { result: d.value }, now);
-        Object.assign(rec, {
-          worker: d.agreeing[0],
-          verified: { agreeing: d.agreeing.length, of: results.length },
+      this.#busy.add(rec.id);
+      void this.#comparator(rec, results)
+        .then((compare) => {
+          if (!room.election.acting() || rec.state !== 'split') return;
+          const verdict = this.#settleOne(room, rec, parts.length, results, compare);
+          if (verdict) this.announce(room, room.election.term, [verdict]);
+        })
+        .catch((err: unknown) =>
+          this.#ctx.log.warn('could not settle a check', { task: rec.id, err }),
+        )
+        .finally(() => {
+          this.#busy.delete(rec.id);
+          poke();
         });
-        verdicts.push({ task: rec.id, agreeing: d.agreeing, dissenting: d.dissenting });
-      } else {
-        const message =
-          results.length < 2
-            ? 'no other node could run it to check its result'
-            : `the ${results.length} nodes that ran it did not agree on a result`;
-        room.book.finishSplit(rec.id, { error: { code: 'UNVERIFIED', message } }, now);
-        verdicts.push({ task: rec.id, agreeing: [], dissenting: [] });
-      }
-      room.changed();
     }
-    return verdicts;
+  }
+
+  #settleOne(
+    room: MeshRoom,
+    rec: TaskRecord,
+    replicas: number,
+    results: ReplicaResult[],
+    compare: Comparator | undefined,
+  ): Verdict | undefined {
+    const { quorum, maxReplicas } = this.#ctx.config.verifier;
+    const d = decide(results, { quorum, maxReplicas, compare });
+    const used = new Set([rec.worker, ...results.map((r) => r.node)]);
+    for (const id of rec.parts ?? [])
+      for (const w of room.book.get(id)?.assignedTo ?? []) used.add(w);
+    const others = room.liveNodes().filter((n) => !used.has(n) && !room.trust.isQuarantined(n));
+    const task = taskOf(rec);
+    if (d.kind === 'need-more' && replicas + 1 < maxReplicas && others.length > 0 && task) {
+      const next = replicaOf(rec.id, task, replicas + 1);
+      this.#accept(room, [next]);
+      room.book.addParts(rec.id, [next.id]);
+      room.changed();
+      return undefined;
+    }
+    const now = Date.now();
+    room.changed();
+    if (results.length === 1 && others.length === 0) {
+      // Nobody else could run it: the result stands, and the reply says it is unchecked.
+      room.book.finishSplit(rec.id, { result: rec.result ?? '' }, now);
+      rec.verified = { agreeing: 1, of: 1 };
+      return undefined;
+    }
+    if (d.kind === 'agreed') {
+      room.book.finishSplit(rec.id, { result: d.value }, now);
+      const verified = { agreeing: d.agreeing.length, of: results.length };
+      Object.assign(rec, { worker: d.agreeing[0], verified });
+      return { task: rec.id, agreeing: d.agreeing, dissenting: d.dissenting };
+    }
+    const message =
+      results.length < 2
+        ? 'no other node could run it to check its result'
+        : `the ${results.length} nodes that ran it did not agree on a result`;
+    room.book.finishSplit(rec.id, { error: { code: 'UNVERIFIED', message } }, now);
+    return { task: rec.id, agreeing: [], dissenting: [] };
+  }
+
+  /**
+   * How results are compared: by CID, except transcripts, which may differ from one CPU to
+   * another by a word or two: equal when their word error rate is under 10%.
+   */
+  async #comparator(rec: TaskRecord, results: ReplicaResult[]): Promise<Comparator | undefined> {
+    if (this.#ctx.engines.get(rec.engine)?.manifest.runtime !== 'whisper') return undefined;
+    const texts = new Map<string, string>();
+    const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(15_000)]);
+    const maxBytes = this.#ctx.config.limits.maxInputBytes;
+    for (const { value } of results) {
+      const bytes = await this.#ctx.store
+        .cat(CID.parse(value), { signal, maxBytes })
+        .catch(() => null);
+      const t = bytes ? decodeTranscript(bytes) : null;
+      if (t) texts.set(value, t.text);
+    }
+    const wer = werComparator(0.1);
+    return (a, b) => {
+      const x = texts.get(a);
+      const y = texts.get(b);
+      return a === b || (x !== undefined && y !== undefined && wer(x, y));
+    };
   }
 
   /** Verdicts go to every node (their trust records); a node caught cheating is named in the room. */
@@ -152,8 +204,16 @@ export class Verification {
   }
 }
 
-/** A replica runs on a node that has not run the task it checks; any task on any node else. */
-export function othersFor(room: MeshRoom, rec: TaskRecord, candidates: Candidate[]): Candidate[] {
+/**
+ * A replica runs on a node that has not run the task it checks, of another owner where there
+ * is one; any other task on any node.
+ */
+export function othersFor(
+  room: MeshRoom,
+  rec: TaskRecord,
+  candidates: Candidate[],
+  ownerOf: (node: string) => string,
+): Candidate[] {
   const parent = rec.parent ? room.book.get(rec.parent) : undefined;
   if (!parent?.verifying) return candidates;
   const used = new Set<string>(parent.worker ? [parent.worker] : []);
@@ -161,7 +221,13 @@ export function othersFor(room: MeshRoom, rec: TaskRecord, candidates: Candidate
     if (id === rec.id) continue;
     for (const w of room.book.get(id)?.assignedTo ?? []) used.add(w);
   }
-  return candidates.filter((c) => !used.has(c.id));
+  // One person's two nodes checking each other prove little: other owners' nodes first.
+  const owners = [...used].map(ownerOf);
+  const all = candidates.map((c) => ({ id: c.id, owner: ownerOf(c.id) }));
+  const ranked = pickReplicaNodes(all, { ids: [...used], owners }, all.length);
+  const fresh = ranked.filter((r) => !owners.includes(r.owner));
+  const ids = new Set((fresh.length > 0 ? fresh : ranked).map((r) => r.id));
+  return candidates.filter((c) => ids.has(c.id));
 }
 
 /** Plain tasks only: parts, pipelines and split tasks are checked through their own tasks. */

@@ -45,6 +45,8 @@ export const nodeStateSchema = z.strictObject({
   capacity: z.number().int().nonnegative(),
   load: z.number().int().nonnegative(),
   ts: z.number().int().nonnegative(),
+  /** Who runs this node: the Verifier checks one person's results on another's nodes. */
+  owner: userId.optional(),
   /** The Whisper models this node has, so a node that lacks one fetches it from here. */
   models: z
     .array(

@@ -129,6 +129,13 @@ describe('whisper in a mesh of three bots', () => {
     expect(reply.body.split('\n')[0]).toBe(`[00:00] ${PHRASE.trim()}`);
   });
 
+  it('checks a transcript on a second node with replicas=2, comparing their words', async () => {
+    const cid = await mesh.add(await speech(dir, 'twice', 'Two nodes hear this.', 'wav'));
+    const reply = await ask(`!run whisper ${cid} replicas=2`);
+    expect(reply.body.split('\n')[0]).toBe(PHRASE.trim());
+    expect(reply.body).toContain('verified: 2 of 2 nodes agreed on it');
+  });
+
   it('splits a 10-minute recording across the nodes and answers with one ordered transcript', async () => {
     const cid = await mesh.add(
       await longSpeech(dir, 'long', 'One more sentence for the long recording.', 600),
