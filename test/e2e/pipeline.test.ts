@@ -6,8 +6,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as dagJson from '@ipld/dag-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
+import type { Message } from '../../src/dev/person.ts';
 import { stagePath } from '../../src/evaluator/results-view.ts';
 import type { RoomId } from '../../src/ids.ts';
 import { askMesh, testMeshOptions } from '../support/mesh.ts';
@@ -47,12 +49,32 @@ function fibSum(n: number): bigint {
   return sum;
 }
 
+/** The tasks assigned in these events, by the pipeline stage they belong to. */
+function stageAssignments(events: Message[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of events) {
+    if (m.type !== 'org.meshbot.assign') continue;
+    const list = (m.content as { assignments?: { task: string; block: string }[] }).assignments;
+    for (const a of list ?? []) {
+      const task = dagJson.decode(Buffer.from(a.block, 'base64')) as { stage?: { name: string } };
+      if (!task.stage) continue;
+      out.set(task.stage.name, [...(out.get(task.stage.name) ?? []), a.task]);
+    }
+  }
+  return out;
+}
+
 describe('a pipeline started by one !run', () => {
   it('sums the fibonacci numbers through split, map and reduce, each stage in the Results GOHO', async () => {
+    const from = mesh.person.seen.length;
     const { reply } = await ask(`!run fibsum ${await addJson({ n: 12 })}`);
     expect(reply.body.split('\n')[0]).toBe(String(fibSum(12)));
-    // Each stage's results are in the Results GOHO of the node that answered, and in the book
-    // every map task ran once.
+    // All three nodes evaluated the conditions, and the mesh ran one set of tasks: 12 map
+    // tasks and one reduce task (a task reassigned after a lost worker keeps its id).
+    const assigned = stageAssignments(mesh.person.seen.slice(from));
+    expect(new Set(assigned.get('fib')).size).toBe(12);
+    expect(new Set(assigned.get('sum')).size).toBe(1);
+    // Each stage's results are in the Results GOHO of the node that answered.
     const bot = mesh.bots[0];
     if (!bot) throw new Error('no bot');
     const ledger = bot.ledgers.get(mesh.roomId as RoomId);
