@@ -4,7 +4,7 @@
  * parts' results into the parent's once every part is final.
  */
 import { CID } from 'multiformats/cid';
-import { readTaskBlock } from '../coordinator/task-block.ts';
+import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { parsePlan, partTasks, type SplitPlan } from '../queue/split.ts';
 import { getTask, type Task } from '../queue/task.ts';
@@ -40,13 +40,7 @@ export async function expandSplit(
     const parts = partTasks(rec.id, await parentTask(ctx, rec), plan);
     const now = Date.now();
     for (const p of parts) {
-      const info = {
-        request: p.task.request,
-        submitter: p.task.submitter,
-        engine: p.task.engine.name,
-        parent: rec.id,
-      };
-      room.book.accept(p.id, Buffer.from(p.block).toString('base64'), info, now);
+      room.book.accept(p.id, Buffer.from(p.block).toString('base64'), taskInfo(p.task), now);
     }
     room.book.setParts(
       rec.id,

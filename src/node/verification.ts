@@ -8,7 +8,7 @@
 import * as dagJson from '@ipld/dag-json';
 import { CID } from 'multiformats/cid';
 import type { Candidate } from '../coordinator/match.ts';
-import { readTaskBlock } from '../coordinator/task-block.ts';
+import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { parseTask, type Task } from '../queue/task.ts';
@@ -189,13 +189,7 @@ export class Verification {
   #accept(room: MeshRoom, replicas: { id: string; block: Uint8Array; task: Task }[]): void {
     const now = Date.now();
     for (const r of replicas) {
-      const info = {
-        request: r.task.request,
-        submitter: r.task.submitter,
-        engine: r.task.engine.name,
-        parent: r.task.replica?.of.toString(),
-      };
-      room.book.accept(r.id, Buffer.from(r.block).toString('base64'), info, now);
+      room.book.accept(r.id, Buffer.from(r.block).toString('base64'), taskInfo(r.task), now);
       void this.#ctx.ledgers
         .get(room.id)
         .enqueue(CID.parse(r.id))
