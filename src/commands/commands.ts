@@ -48,7 +48,13 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'mesh', args: [], description: 'the nodes, the coordinator, their load and the queue' },
   {
     name: 'trust',
-    args: [],
+    args: [
+      {
+        name: 'release @node',
+        description: "let a quarantined node back in (its owner, or this node's)",
+        optional: true,
+      },
+    ],
     description: "each node's record with the Verifier: results checked, agreed, quarantined",
   },
   {

@@ -7,7 +7,8 @@ export type Command =
   | { name: 'status'; task?: string }
   | { name: 'cancel'; task?: string }
   | { name: 'mesh' }
-  | { name: 'trust' }
+  /** `release`: a quarantined node to let back in. */
+  | { name: 'trust'; release?: string }
   | { name: 'help' };
 
 export type ParseResult =
@@ -19,6 +20,7 @@ const MAX_LENGTH = 4_000;
 const PARAM = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,1024})$/s;
 const ENGINE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TASK = /^[a-zA-Z0-9]{8,200}$/;
+const USER = /^@[^\s:]{1,200}:[^\s]{1,200}$/;
 
 /**
  * Parses a message body. Anything not starting with `!` is not a command. `inThread`: the
@@ -52,6 +54,13 @@ export function parseCommand(body: string, inThread = false, inReply = false): P
       if (task === undefined && !inThread) return bad(spec, 'name the task');
       if (task !== undefined && !TASK.test(task)) return bad(spec, `not a task id: ${task}`);
       return { kind: 'ok', command: { name: spec.name, task } };
+    }
+    case 'trust': {
+      if (words.length === 0) return { kind: 'ok', command: { name: 'trust' } };
+      const [verb, node, ...extra] = words;
+      if (verb?.toLowerCase() !== 'release' || !node || extra.length > 0 || !USER.test(node))
+        return bad(spec, 'say !trust, or !trust release @node:server');
+      return { kind: 'ok', command: { name: 'trust', release: node } };
     }
     default:
       if (words.length > 0) return bad(spec, 'this command takes no arguments');

@@ -108,6 +108,7 @@ export async function applyBookEvent(
       if (!p.success) return drop(ctx, event, 'invalid verdict');
       if (!fromCoordinatorOf(room, p.data.term, event.sender)) return drop(ctx, event, 'old term');
       for (const v of p.data.verdicts) applyVerdict(room, v, now);
+      for (const node of p.data.released ?? []) room.trust.release(node);
       break;
     }
     case MESH_EVENT.cancel: {

@@ -85,7 +85,8 @@ export class Dispatch {
         return null;
       }
       case 'trust':
-        await this.#reply(room, req, trustText(room));
+        if (cmd.release) await this.#release(room, req, cmd.release);
+        else await this.#reply(room, req, trustText(room));
         return null;
       case 'autotranscribe':
         await this.#autoTranscribe(room, req, cmd.on);
@@ -93,6 +94,26 @@ export class Dispatch {
       case 'run':
         return this.#accept(room, req, cmd);
     }
+  }
+
+  /** A quarantined node back in, at its owner's word (or this node's owner's). */
+  async #release(room: MeshRoom, req: PendingRequest, node: string): Promise<void> {
+    const ctx = this.#ctx;
+    const owner = ctx.roster.view(room.id)?.nodes.get(node as UserId)?.owner;
+    if (req.sender !== owner && req.sender !== ctx.config.owner) {
+      throw new NotAdmittedError(`${req.sender} may not release ${node}`, {
+        userMessage: `only ${node}'s owner${owner ? ` (${owner})` : ''} or ${ctx.config.owner} may release it`,
+      });
+    }
+    if (!room.trust.isQuarantined(node)) {
+      await this.#reply(room, req, `${node} is not quarantined`);
+      return;
+    }
+    const content = { term: room.election.term, verdicts: [], released: [node] };
+    await ctx.client.send(room.id, MESH_EVENT.verdict, content, ctx.signal);
+    room.trust.release(node);
+    room.changed();
+    await this.#reply(room, req, `${node} is back: it gets work again, checked as in warm-up`);
   }
 
   async #autoTranscribe(room: MeshRoom, req: PendingRequest, on: boolean): Promise<void> {

@@ -92,7 +92,9 @@ export const verdictItemSchema = z.strictObject({
 
 export const verdictSchema = z.strictObject({
   term: z.number().int().nonnegative(),
-  verdicts: z.array(verdictItemSchema).min(1).max(100),
+  verdicts: z.array(verdictItemSchema).max(100),
+  /** Quarantined nodes their owner let back in (`!trust release`): in warm-up again. */
+  released: z.array(userId).max(20).optional(),
 });
 
 export type Verdict = z.infer<typeof verdictItemSchema>;

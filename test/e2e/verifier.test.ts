@@ -79,4 +79,13 @@ describe('a mesh with a node that returns wrong results', () => {
     const bad = await ask(`!run wordcount ${cid} replicas=99`);
     expect(bad.reply.body).toMatch(/replicas must be a whole number from 1 to 5/);
   }, 120_000);
+
+  it("lets the liar back in at its owner's word, in warm-up again", async () => {
+    const released = await ask(`!trust release ${liar}`);
+    expect(released.reply.body).toContain(`${liar} is back`);
+    const trust = await ask('!trust');
+    expect(trust.reply.body).toContain(`${liar}: in warm-up (0 of 5)`);
+    const again = await ask(`!trust release ${liar}`);
+    expect(again.reply.body).toContain('is not quarantined');
+  }, 120_000);
 });

@@ -86,8 +86,13 @@ describe('the coordination commands', () => {
 });
 
 describe('!trust', () => {
-  it('takes no arguments', () => {
+  it('takes nothing, or release and a node', () => {
     expect(parseCommand('!trust')).toEqual({ kind: 'ok', command: { name: 'trust' } });
     expect(parseCommand('!trust me').kind).toBe('usage');
+    expect(parseCommand('!trust release @bot3:example.org')).toEqual({
+      kind: 'ok',
+      command: { name: 'trust', release: '@bot3:example.org' },
+    });
+    expect(parseCommand('!trust release bot3').kind).toBe('usage');
   });
 });
