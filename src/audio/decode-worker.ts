@@ -4,11 +4,14 @@
  * where their console output is captured instead of reaching the bot's log, and without
  * blocking the bot's event loop for the seconds a long recording takes.
  *
- * Input (workerData): { bytes, format, maxSeconds }. Output: one DecodeReply message.
+ * Input: one DecodeJob message { bytes, format, maxSeconds }, sent when a decode needs the
+ * thread (it may have waited, warmed up, since it started). Output: one DecodeReply message.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
+import { createOpusDecoder } from '@audio/decode-opus/core';
 import { decodeChunked } from 'audio-decode';
 import { AudioError, AudioTooLongError } from './errors.ts';
+import { decodeOggOpus, OPUS_RATE } from './ogg-opus.ts';
 import { createResampler, type Resampler } from './resample.ts';
 import { type AudioFormat, FORMAT_LABELS, WHISPER_SAMPLE_RATE } from './types.ts';
 
@@ -33,6 +36,9 @@ const DECODER = {
   webm: 'webm',
 } as const;
 
+/** The job this thread runs (one per thread). */
+let current: DecodeJob | undefined;
+
 /** Small pieces let the length limit stop a long file early and keep each decoded piece small. */
 const CHUNK_BYTES = 64 * 1024;
 
@@ -42,7 +48,13 @@ async function run(job: DecodeJob): Promise<DecodeReply> {
   let sourceRate = 0;
   let seconds = 0;
   const source = job.format === 'm4a' ? growingChunks(job.bytes) : fixedChunks(job.bytes);
-  for await (const piece of decodeChunked(source, DECODER[job.format])) {
+  // Opus decodes straight to 16 kHz (see ogg-opus.ts); it is a 48 kHz source all the same.
+  const pieces =
+    job.format === 'ogg-opus'
+      ? decodeOggOpus(source, WHISPER_SAMPLE_RATE)
+      : decodeChunked(source, DECODER[job.format]);
+  if (job.format === 'ogg-opus') sourceRate = OPUS_RATE;
+  for await (const piece of pieces) {
     const rate = piece.sampleRate;
     if (!(Number.isInteger(rate) && rate >= 1000 && rate <= 768_000)) {
       return fail('AUDIO_CORRUPT', `the decoder reported a sample rate of ${rate}`);
@@ -118,16 +130,29 @@ function describe(err: unknown): DecodeReply {
   return /unsupported|not support|no decoder/i.test(short)
     ? fail(
         'AUDIO_UNSUPPORTED',
-        `${FORMAT_LABELS[(workerData as DecodeJob).format]} audio in an encoding that is not decoded here (${short})`,
+        `${FORMAT_LABELS[current?.format ?? 'wav']} audio in an encoding that is not decoded here (${short})`,
       )
     : fail('AUDIO_CORRUPT', short);
 }
 
 if (parentPort) {
   const port = parentPort;
-  run(workerData as DecodeJob).then(
-    (reply) =>
-      port.postMessage(reply, reply.type === 'done' ? [reply.samples.buffer as ArrayBuffer] : []),
-    (err: unknown) => port.postMessage(describe(err)),
+  // Made ready while the thread waits for its job: the Opus decoder (voice messages).
+  const warm = createOpusDecoder().then(
+    (d) => d.free(),
+    () => {},
   );
+  port.once('message', (job: DecodeJob) => {
+    current = job;
+    void warm
+      .then(() => run(job))
+      .then(
+        (reply) =>
+          port.postMessage(
+            reply,
+            reply.type === 'done' ? [reply.samples.buffer as ArrayBuffer] : [],
+          ),
+        (err: unknown) => port.postMessage(describe(err)),
+      );
+  });
 }

@@ -86,17 +86,38 @@ function fromPcm(pcm: Pcm, format: AudioFormat, maxSeconds: number): DecodedAudi
   };
 }
 
-function inWorker(job: DecodeJob, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
-  // The worker gets its own copy (a Buffer's slice() would share, even a pooled ArrayBuffer).
-  const bytes = new Uint8Array(job.bytes);
+/**
+ * A decoder thread that has loaded its modules (and compiled the Opus decoder) while nothing
+ * waited for it: each decode still gets a thread of its own, but not its start-up time.
+ */
+let spare: Worker | undefined;
+
+function startWorker(): Worker {
   const worker = new Worker(WORKER, {
-    workerData: { ...job, bytes },
-    transferList: [bytes.buffer],
     execArgv: [], // nothing of the parent's (loaders, inspector) is needed to decode
     stdout: true, // decoders print on bad input: kept out of the bot's own output
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: 512 },
   });
+  worker.unref(); // a spare never keeps its process alive
+  worker.once('exit', () => {
+    if (spare === worker) spare = undefined;
+  });
+  return worker;
+}
+
+function takeWorker(): Worker {
+  const worker = spare ?? startWorker();
+  spare = undefined;
+  worker.ref();
+  return worker;
+}
+
+function inWorker(job: DecodeJob, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
+  // The worker gets its own copy (a Buffer's slice() would share, even a pooled ArrayBuffer).
+  const bytes = new Uint8Array(job.bytes);
+  const worker = takeWorker();
+  worker.postMessage({ ...job, bytes }, [bytes.buffer]);
   const corrupt = (detail: string): DecodeReply => ({
     type: 'error',
     code: 'AUDIO_CORRUPT',
@@ -116,6 +137,7 @@ function inWorker(job: DecodeJob, timeoutMs: number, signal?: AbortSignal): Prom
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
+      spare ??= startWorker();
       settle();
     };
     const settle = (reply: DecodeReply) =>
