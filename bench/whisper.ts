@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDevMesh } from '../src/dev/dev-mesh.ts';
+import { isProgressNote } from '../src/dev/person.ts';
 import { createEnginePackage } from '../src/engines/manifest.ts';
 import type { RunRequest } from '../src/engines/types.ts';
 import { createHomeserver } from '../src/homeserver/index.ts';
@@ -171,7 +172,10 @@ export const whisperBenchmark: Benchmark = {
       const id = await mesh.person.send(mesh.roomId, body);
       const reply = await mesh.person.waitFor(
         (m) =>
-          m.threadRoot === id && m.type === 'm.room.message' && m.content.msgtype === 'm.notice',
+          m.threadRoot === id &&
+          m.type === 'm.room.message' &&
+          m.content.msgtype === 'm.notice' &&
+          !isProgressNote(m),
         timeoutMs,
       );
       if (!/result: /.test(reply.body)) throw new Error(`whisper failed: ${reply.body}`);

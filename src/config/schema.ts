@@ -48,6 +48,10 @@ export const meshSchema = z.strictObject({
    * its own state, and each reaction is one more event in the room. 0: reactions on every one.
    */
   ackDelayMs: z.number().int().min(0).default(1_500),
+  /** A progress notice (edited in place) for work still running after this long. */
+  progressAfterMs: z.number().int().min(0).default(5_000),
+  /** Shortest time between two edits of a progress notice. */
+  progressEveryMs: z.number().int().min(500).default(5_000),
 });
 export type MeshTimings = z.infer<typeof meshSchema>;
 const MESH_DEFAULTS = {
@@ -57,6 +61,8 @@ const MESH_DEFAULTS = {
   maxAttempts: 3,
   prefetch: 1,
   ackDelayMs: 1_500,
+  progressAfterMs: 5_000,
+  progressEveryMs: 5_000,
 };
 
 export const configSchema = z.strictObject({

@@ -2,6 +2,7 @@
  * A person's Matrix client (matrix-js-sdk), as used by `meshbot dev` and the end-to-end tests:
  * creates the mesh room, invites bots, posts commands and sees the bots' replies.
  */
+
 import {
   ClientEvent,
   createClient,
@@ -12,6 +13,7 @@ import {
 } from 'matrix-js-sdk';
 import { logger as globalSdkLogger, type Logger as SdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { TimeoutError } from '../errors/index.ts';
+import { PROGRESS_TAG } from '../protocol/manager.ts';
 
 export interface Message {
   roomId: string;
@@ -157,4 +159,9 @@ function toMessage(roomId: string, ev: MatrixEvent): Message {
     inReplyTo: rel?.['m.in_reply_to']?.event_id,
     content,
   };
+}
+
+/** A bot's progress notice (or an edit of one): never the answer to a request. */
+export function isProgressNote(m: Message): boolean {
+  return m.content[PROGRESS_TAG] !== undefined;
 }

@@ -53,6 +53,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Progress reports from the engine, 0..1. */
   onProgress?: (fraction: number) => void;
+  /** What the runtime is doing before the engine runs (fetching a model), for people. */
+  onStatus?: (text: string) => void;
 }
 
 /** A part of a split run: one task of its own, on the same engine. */

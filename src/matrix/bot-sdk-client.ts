@@ -41,6 +41,8 @@ const SYNC_FILTER = {
 };
 /** Reactions only show state; under a rate limit they give way to work and answers. */
 const REACTION_MAX_WAIT_MS = 10_000;
+/** Progress notes go after everything else, reactions included. */
+const COSMETIC_PRIORITY = 5;
 
 /** MeshClient on matrix-bot-sdk. Handlers are awaited; the sync position is saved after them. */
 export async function createBotSdkClient(opts: BotSdkClientOptions): Promise<MeshClient> {
@@ -165,6 +167,19 @@ class BotSdkClient implements MeshClient {
       'm.reaction',
       REACTION_MAX_WAIT_MS,
     );
+  }
+
+  async sendCosmetic(roomId: RoomId, type: string, content: object): Promise<EventId> {
+    const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
+    const res = await this.#queue.run(
+      COSMETIC_PRIORITY,
+      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once()),
+      undefined,
+      type,
+      REACTION_MAX_WAIT_MS,
+    );
+    return asEventId((res as { event_id: string }).event_id);
   }
 
   async join(roomId: RoomId): Promise<void> {

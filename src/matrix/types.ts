@@ -46,6 +46,8 @@ export interface MeshClient {
   reply(roomId: RoomId, to: RoomEvent, text: string, html?: string): Promise<EventId>;
   /** Best effort: may be dropped (with a throw) when the rate limit leaves no room for it. */
   react(roomId: RoomId, to: EventId, key: string): Promise<void>;
+  /** A cosmetic event (progress), sent after everything else and dropped (throws) if late. */
+  sendCosmetic?(roomId: RoomId, type: string, content: object): Promise<EventId>;
   join(roomId: RoomId): Promise<void>;
   joinedRooms(): Promise<RoomId[]>;
   joinedMembers(roomId: RoomId): Promise<UserId[]>;

@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid';
+import type { RunRequest } from '../engines/types.ts';
 import { NotFoundError } from '../errors/index.ts';
 import type { SplitPlan } from '../queue/split.ts';
 import type { Task } from '../queue/task.ts';
@@ -18,7 +19,12 @@ export interface TaskOutcome {
  * Fetches a task's engine and input, runs it in its sandbox, and stores the output — or, when
  * the engine split the input into parts, the split plan (`taskId`: the task being run).
  */
-export async function runTask(ctx: NodeContext, task: Task, taskId: string): Promise<TaskOutcome> {
+export async function runTask(
+  ctx: NodeContext,
+  task: Task,
+  taskId: string,
+  hooks: Pick<RunRequest, 'onProgress' | 'onStatus'> = {},
+): Promise<TaskOutcome> {
   // Download: the engine from this node's folder, or from the mesh when its CID is allowed;
   // refused, with the reason, otherwise.
   const ref = { name: task.engine.name, cid: task.engine.cid.toString() };
@@ -29,6 +35,7 @@ export async function runTask(ctx: NodeContext, task: Task, taskId: string): Pro
     input,
     params: task.params,
     signal: ctx.signal,
+    ...hooks,
   });
   if (result.split && !task.parent) {
     const plan: SplitPlan = {

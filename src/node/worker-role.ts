@@ -18,6 +18,7 @@ import { sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { ProgressNote } from './progress-note.ts';
 import { resultBlocks } from './result-blocks.ts';
 import { runTask, type TaskOutcome } from './run-task.ts';
 import { Serial } from './serial.ts';
@@ -140,8 +141,14 @@ export class WorkerRole {
       task.pipeline === undefined &&
       task.replicas === undefined &&
       a.report !== true;
+    const note = this.#progressNote(roomId, a.task, task);
+    const engine = task.engine.name;
     try {
-      const outcome = await runTask(ctx, task, a.task);
+      const outcome = await runTask(ctx, task, a.task, {
+        onProgress: (f) => note?.update(`${engine}: ${Math.floor(f * 100)}%`),
+        onStatus: (text) => note?.update(text),
+      });
+      note?.finish(`${engine}: done after ${Math.round((Date.now() - started) / 1000)} s`);
       const { result } = outcome;
       // A task that carries a pipeline is not finished by its own output: the pipeline is.
       const split = outcome.split || task.pipeline !== undefined;
@@ -160,6 +167,7 @@ export class WorkerRole {
       return { completion, blocks, answerable: answerable && !split };
     } catch (err) {
       const e: MeshError = toMeshError(err);
+      note?.finish(`${engine}: stopped (${e.code})`);
       ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
       const retryable = e.retryable || RETRYABLE_CODES.has(e.code);
       const error = { code: e.code, message: e.userMessage.slice(0, 2_000), retryable };
@@ -170,6 +178,13 @@ export class WorkerRole {
         answerable,
       };
     }
+  }
+
+  /** Progress of a request's own task, in its thread (parts and replicas have none). */
+  #progressNote(roomId: RoomId, id: string, task: Task): ProgressNote | undefined {
+    return task.parent === undefined
+      ? new ProgressNote(this.#ctx, roomId, task.request, id)
+      : undefined;
   }
 
   /**

@@ -19,6 +19,9 @@ export const MESH_EVENT = {
   settings: 'org.meshbot.settings',
 } as const;
 
+/** The key a progress notice (and its edits) carries: not an answer, whatever its thread. */
+export const PROGRESS_TAG = 'org.meshbot.progress';
+
 /** The key a bot's threaded reply carries so every node knows the request was answered. */
 export const REPLY_TAG = 'org.meshbot.reply';
 

@@ -13,7 +13,7 @@ import { MAX_SPLIT_PARTS } from '../queue/split.ts';
 import type { Store } from '../store/types.ts';
 import type { WhisperConfig } from './config.ts';
 import { dispatch, type WorkerAnswer } from './dispatch.ts';
-import type { ModelFile, ModelInfo, Models } from './models.ts';
+import type { ModelFile, ModelInfo, ModelProgress, Models } from './models.ts';
 import { parseWhisperParams, partParams, type WhisperParams } from './params.ts';
 import { encodeTranscript, TRANSCRIPT_TYPE } from './transcript.ts';
 import { bindingMissing, createWorkerPool } from './worker-pool.ts';
@@ -42,7 +42,10 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
     return opts.models.ensure(p.model, {
       cid: peer?.cid,
       signal: req.signal,
-      onProgress: (x) => log.info('fetching model', { model: p.model, ...x }),
+      onProgress: (x) => {
+        log.info('fetching model', { model: p.model, ...x });
+        req.onStatus?.(fetchingText(p.model, x));
+      },
     });
   };
 
@@ -132,4 +135,14 @@ export function createWhisperRuntime(opts: WhisperRuntimeOptions): EngineRuntime
       return answer(a, p, m, started);
     },
   };
+}
+
+/** A model download as a person reads it. */
+function fetchingText(model: string, x: ModelProgress): string {
+  const from = x.source === 'mesh' ? 'from another node' : 'from its public source';
+  const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
+  const done = x.total
+    ? `${Math.floor((100 * x.bytes) / x.total)}% of ${mb(x.total)}`
+    : mb(x.bytes);
+  return `fetching the whisper model ${model} ${from}: ${done}`;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
-import type { Message } from '../../src/dev/person.ts';
+import { isProgressNote, type Message } from '../../src/dev/person.ts';
 import { loadEngineFolder } from '../../src/engines/manifest.ts';
 import { packIntoDataDir } from '../../src/engines/pack.ts';
 import { testMeshOptions } from '../support/mesh.ts';
@@ -57,7 +57,11 @@ async function ask(body: string): Promise<string> {
   const request = await mesh.person.send(mesh.roomId, body);
   const bots = new Set(mesh.bots.map((b) => b.userId as string));
   const reply: Message = await mesh.person.waitFor(
-    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
+    (m) =>
+      m.type === 'm.room.message' &&
+      bots.has(m.sender) &&
+      m.threadRoot === request &&
+      !isProgressNote(m),
     REPLY_MS,
   );
   return reply.body;

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
-import type { Message } from '../../src/dev/person.ts';
+import { isProgressNote, type Message } from '../../src/dev/person.ts';
 import { askMesh, testMeshOptions } from '../support/mesh.ts';
 
 const REPLY_MS = 45_000;
@@ -17,7 +17,11 @@ beforeAll(async () => {
   // ackDelayMs 0: 👀 at once, even for work answered quickly (by default, a request answered
   // within 1.5 s gets no reactions: its reply shows its state).
   const opts = await testMeshOptions('e2e', {
-    botConfig: { limits: { fetchTimeoutMs: 4_000 }, mesh: { ackDelayMs: 0 } },
+    // progressAfterMs 0: a progress notice as soon as an engine reports any.
+    botConfig: {
+      limits: { fetchTimeoutMs: 4_000 },
+      mesh: { ackDelayMs: 0, progressAfterMs: 0, progressEveryMs: 500 },
+    },
   });
   dir = opts.dir;
   mesh = await startDevMesh(opts);
@@ -68,6 +72,26 @@ describe('a person runs work in a mesh of two bots', () => {
       words: 14000,
       chars: text.length,
     });
+  });
+
+  it('shows the progress of long work in the thread, edited in place, then answers', async () => {
+    const line = 'the quick brown fox jumps over the lazy dog\n';
+    const cid = await addText(line.repeat(80_000)); // 3.5 MB: wordcount reports progress
+    const { request, reply } = await ask(`!run wordcount ${cid}`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toMatchObject({ lines: 80_000 });
+    const note = await mesh.person.waitFor(
+      (m) => isProgressNote(m) && m.threadRoot === request,
+      REPLY_MS,
+    );
+    expect(note.body).toMatch(/^wordcount: \d+%$/);
+    const last = await mesh.person.waitFor(
+      (m) =>
+        isProgressNote(m) &&
+        (m.content['m.relates_to'] as { event_id?: string })?.event_id === note.eventId &&
+        /done after \d+ s/.test(String((m.content['m.new_content'] as { body?: string })?.body)),
+      REPLY_MS,
+    );
+    expect((last.content['m.relates_to'] as { rel_type?: string }).rel_type).toBe('m.replace');
   });
 
   it('answers an unknown engine with the engines the mesh has', async () => {

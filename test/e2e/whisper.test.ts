@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
-import type { Message } from '../../src/dev/person.ts';
+import { isProgressNote, type Message } from '../../src/dev/person.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createStore } from '../../src/store/index.ts';
 import { createModels } from '../../src/whisper/models.ts';
@@ -70,7 +70,8 @@ function replyTo(root: string, timeoutMs = REPLY_MS): Promise<Message> {
       m.type === 'm.room.message' &&
       bots().has(m.sender) &&
       m.threadRoot === root &&
-      m.content.msgtype === 'm.notice',
+      m.content.msgtype === 'm.notice' &&
+      !isProgressNote(m),
     timeoutMs,
   );
 }

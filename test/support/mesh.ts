@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevMesh, DevMeshOptions } from '../../src/dev/dev-mesh.ts';
-import type { Message } from '../../src/dev/person.ts';
+import { isProgressNote, type Message } from '../../src/dev/person.ts';
 import { ExternalHomeserver } from '../../src/homeserver/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { testHomeserver, uniqueLocalpart } from './homeserver.ts';
@@ -40,7 +40,11 @@ export async function askMesh(
   const request = await mesh.person.send(mesh.roomId, body);
   const bots = new Set(mesh.bots.map((b) => b.userId as string));
   const reply = await mesh.person.waitFor(
-    (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
+    (m) =>
+      m.type === 'm.room.message' &&
+      bots.has(m.sender) &&
+      m.threadRoot === request &&
+      !isProgressNote(m),
     timeoutMs,
   );
   return { request, reply };
