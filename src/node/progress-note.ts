@@ -61,7 +61,8 @@ export class ProgressNote {
 
   async #flushWhenFree(): Promise<void> {
     while (this.#sending) await new Promise((r) => setTimeout(r, 50));
-    await this.#flush();
+    // The first notice never made it: no end notice on its own either.
+    if (this.#note) await this.#flush();
   }
 
   async #flush(): Promise<void> {
