@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
-import { isProgressNote, type Message } from '../../src/dev/person.ts';
 import { loadEngineFolder } from '../../src/engines/manifest.ts';
 import { packIntoDataDir } from '../../src/engines/pack.ts';
-import { testMeshOptions } from '../support/mesh.ts';
+import { askMesh, testMeshOptions } from '../support/mesh.ts';
 
 const docker = inject('docker');
 const ENGINES = fileURLToPath(new URL('../../engines', import.meta.url));
@@ -54,17 +53,7 @@ async function enginesDir(root: string): Promise<string> {
 }
 
 async function ask(body: string): Promise<string> {
-  const request = await mesh.person.send(mesh.roomId, body);
-  const bots = new Set(mesh.bots.map((b) => b.userId as string));
-  const reply: Message = await mesh.person.waitFor(
-    (m) =>
-      m.type === 'm.room.message' &&
-      bots.has(m.sender) &&
-      m.threadRoot === request &&
-      !isProgressNote(m),
-    REPLY_MS,
-  );
-  return reply.body;
+  return (await askMesh(mesh, body, REPLY_MS)).reply.body;
 }
 
 async function addText(text: string, bot = 0): Promise<string> {
