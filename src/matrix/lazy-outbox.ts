@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoomId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
+import { refusedContent } from './retry.ts';
 import type { MeshClient } from './types.ts';
 
 export interface LazyOutboxOptions<T> {
@@ -30,13 +31,15 @@ interface Pending<T> {
  * Items sent as few events as possible, and each event built only when the account's send
  * queue gives it its turn: under a rate limit, one event carries everything pushed while it
  * waited (invariant 7). One event is on its way at a time; a failed one is tried again, with
- * whatever is pending then, until the node stops.
+ * whatever is pending then, until the node stops (refused content aside: see #refused).
  */
 export class LazyOutbox<T> {
   readonly #o: LazyOutboxOptions<T>;
   readonly #pending: Pending<T>[] = [];
   #sending: Promise<void> | undefined;
   #delay = 1_000;
+  /** Events still to carry one item each, to find the one a refused event held. */
+  #alone = 0;
 
   constructor(opts: LazyOutboxOptions<T>) {
     this.#o = opts;
@@ -78,6 +81,10 @@ export class LazyOutbox<T> {
       }
       this.#delay = 1_000;
     } catch (err) {
+      if (refusedContent(err)) {
+        this.#refused(taken, err);
+        return;
+      }
       o.log.warn(`${o.type}: send failed, will retry`, { err, delayMs: this.#delay });
       await sleep(this.#delay, undefined, { signal: o.signal }).catch(() => {});
       this.#delay = Math.min(this.#delay * 2, 30_000);
@@ -97,7 +104,28 @@ export class LazyOutbox<T> {
     }
   }
 
+  /**
+   * Content the server (or the client's size check) refuses would be refused again: its items
+   * go one per event until the culprit is alone, and that one is dropped, so it cannot hold
+   * up everything queued behind it.
+   */
+  #refused(taken: Pending<T>[], err: unknown): void {
+    if (taken.length > 1) {
+      this.#alone = taken.length;
+      return;
+    }
+    for (const p of taken) {
+      this.#o.log.error(`${this.#o.type}: the server refuses this item; dropped`, { err });
+      this.#pending.splice(this.#pending.indexOf(p), 1);
+      p.done(false);
+    }
+  }
+
   #take(): Pending<T>[] {
+    if (this.#alone > 0 && this.#pending.length > 0) {
+      this.#alone--;
+      return this.#pending.slice(0, 1);
+    }
     const maxBytes = this.#o.maxBytes ?? 40_000;
     const out: Pending<T>[] = [];
     let bytes = 0;

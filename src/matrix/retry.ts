@@ -39,7 +39,8 @@ const REFUSALS = new Set(['M_BAD_JSON', 'M_NOT_JSON', 'M_TOO_LARGE']);
 export function refusedContent(err: unknown): boolean {
   const e = err as HttpishError;
   const errcode = e?.errcode ?? e?.body?.errcode;
-  return REFUSALS.has(errcode ?? '') || e?.statusCode === 413;
+  // BAD_INPUT: the client's own refusal (an event over the size limit), before any request.
+  return REFUSALS.has(errcode ?? '') || e?.statusCode === 413 || e?.code === 'BAD_INPUT';
 }
 
 /** Network failures and 5xx answers are worth another try; 4xx (but 429) are not. */

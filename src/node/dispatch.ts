@@ -17,6 +17,9 @@ import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
 
+/** Largest task block: it goes base64 into assignment events, which hold at most 64 KiB. */
+const MAX_TASK_BYTES = 24 * 1024;
+
 /** A `!run` taken: the task waits in the book until its record event is sent. */
 export interface Accepted {
   task: string;
@@ -184,6 +187,12 @@ export class Dispatch {
     if (replicas !== undefined) task.replicas = replicas;
     const cid = await putTask(ctx.store, task);
     const bytes = await ctx.store.getBlock(cid, { offline: true });
+    // The block travels in assignment events (64 KiB each, base64 inside).
+    if (bytes.byteLength > MAX_TASK_BYTES) {
+      throw new BadInputError(
+        `the task is ${bytes.byteLength} bytes; at most ${MAX_TASK_BYTES} can be handed out`,
+      );
+    }
     room.book.accept(
       cid.toString(),
       Buffer.from(bytes).toString('base64'),

@@ -12,7 +12,8 @@ import type { NodeState } from '../protocol/events.ts';
 import { cidFromString } from '../store/index.ts';
 import type { NodeContext } from './context.ts';
 
-const MAX_DEFINITION_BYTES = 64 * 1024;
+/** A definition travels inside every assignment of its first task: it must stay small. */
+const MAX_DEFINITION_BYTES = 16 * 1024;
 
 export interface PipelineRequest {
   /** The engine of the first task. */

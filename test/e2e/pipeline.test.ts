@@ -188,6 +188,12 @@ describe('a pipeline started by one !run', () => {
       `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(unknown)}`,
     );
     expect(third.reply.body).toMatch(/unknown helper "exists"/);
+    // A definition travels inside every assignment of its task: a large one is refused.
+    const padded = { ...unknown, padding: 'x'.repeat(20_000) };
+    const big = await ask(
+      `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(padded)}`,
+    );
+    expect(big.reply.body).toMatch(/larger than 16384 bytes/);
   }, 180_000);
 
   it('fails a map above the fan-out limit with the reason, and runs nothing of it', async () => {

@@ -65,4 +65,36 @@ describe('the lazy outbox', () => {
     expect(await two).toBe(true);
     expect(c.sent).toEqual([{ items: [2] }]);
   });
+
+  it('drops the one item whose event the server refuses, and sends the others', async () => {
+    const sent: object[] = [];
+    const errors: string[] = [];
+    const client = {
+      async sendBuilt(_r: RoomId, _t: string, build: () => object | null) {
+        const content = build() as { items: number[] } | null;
+        if (content?.items.includes(13)) {
+          throw Object.assign(new Error('M_TOO_LARGE'), {
+            errcode: 'M_TOO_LARGE',
+            statusCode: 413,
+          });
+        }
+        if (content) sent.push(content);
+        return null;
+      },
+    } as unknown as MeshClient;
+    const box = new LazyOutbox<number>({
+      client,
+      room: '!r:x' as RoomId,
+      type: 'org.meshbot.assign',
+      content: (items) => ({ items }),
+      valid: () => true,
+      maxItems: 100,
+      log: { ...silentLogger, error: (msg: string) => errors.push(msg) },
+      signal: new AbortController().signal,
+    });
+    const results = await Promise.all([12, 13, 14].map((n) => box.push(n)));
+    expect(results).toEqual([true, false, true]);
+    expect(sent).toEqual([{ items: [12] }, { items: [14] }]);
+    expect(errors).toEqual(['org.meshbot.assign: the server refuses this item; dropped']);
+  });
 });
