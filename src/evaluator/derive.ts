@@ -4,19 +4,13 @@
  * so every node that evaluates the same condition derives the same task CIDs (invariant 1):
  * many nodes firing it enqueue nothing twice.
  */
-import * as dagJson from '@ipld/dag-json';
 import { CID } from 'multiformats/cid';
-import { parseTask, type Task } from '../queue/task.ts';
-import { cidOf, DAG_JSON } from '../store/cid.ts';
+import { encodeTask, type Task, type TaskBlock } from '../queue/task.ts';
 import type { Store } from '../store/types.ts';
 import { ConditionError } from './errors.ts';
 import type { CheckedStage } from './pipeline.ts';
 
-export interface DerivedTask {
-  id: string;
-  block: Uint8Array;
-  task: Task;
-}
+export type DerivedTask = TaskBlock;
 
 /** The largest element a stage may hand to a task, as JSON. */
 const MAX_INPUT_BYTES = 1024 * 1024;
@@ -59,16 +53,16 @@ export async function deriveTasks(
       throw new ConditionError(`stage "${stage.stage}": its input ${i} is over 1 MiB`);
     }
     const { pipeline: _, stage: __, parent: ___, ...base } = root.task;
-    const task = parseTask({
-      ...base,
-      engine: { name: stage.engine, cid: CID.parse(engineCid) },
-      input: await store.addBytes(bytes, opts),
-      params: stage.params ?? {},
-      parent: CID.parse(root.id),
-      stage: stage.action === 'map' ? { name: stage.stage, index: i } : { name: stage.stage },
-    });
-    const block = dagJson.encode(task);
-    out.push({ id: cidOf(DAG_JSON, block).toString(), block, task });
+    out.push(
+      encodeTask({
+        ...base,
+        engine: { name: stage.engine, cid: CID.parse(engineCid) },
+        input: await store.addBytes(bytes, opts),
+        params: stage.params ?? {},
+        parent: CID.parse(root.id),
+        stage: stage.action === 'map' ? { name: stage.stage, index: i } : { name: stage.stage },
+      }),
+    );
   }
   return out;
 }

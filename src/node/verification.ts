@@ -5,14 +5,12 @@
  * a quorum agrees on. Nodes whose result a quorum rejected are quarantined: every node learns
  * it from the verdict event, and the room is told.
  */
-import * as dagJson from '@ipld/dag-json';
 import { CID } from 'multiformats/cid';
 import type { Candidate } from '../coordinator/match.ts';
 import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
-import { parseTask, type Task } from '../queue/task.ts';
-import { cidOf, DAG_JSON } from '../store/cid.ts';
+import { encodeTask, type Task, type TaskBlock } from '../queue/task.ts';
 import { type Comparator, decide, type ReplicaResult, werComparator } from '../verifier/quorum.ts';
 import { pickReplicaNodes, planReplicas } from '../verifier/replication.ts';
 import { decodeTranscript } from '../whisper/transcript.ts';
@@ -186,7 +184,7 @@ export class Verification {
     );
   }
 
-  #accept(room: MeshRoom, replicas: { id: string; block: Uint8Array; task: Task }[]): void {
+  #accept(room: MeshRoom, replicas: TaskBlock[]): void {
     const now = Date.now();
     for (const r of replicas) {
       room.book.accept(r.id, Buffer.from(r.block).toString('base64'), taskInfo(r.task), now);
@@ -238,13 +236,7 @@ function taskOf(rec: TaskRecord): Task | undefined {
 }
 
 /** Replica n of a task: the same work under another id, a part of the task it checks. */
-function replicaOf(
-  id: string,
-  task: Task,
-  n: number,
-): { id: string; block: Uint8Array; task: Task } {
+function replicaOf(id: string, task: Task, n: number): TaskBlock {
   const { replicas: _, ...rest } = task;
-  const replica = parseTask({ ...rest, replica: { of: CID.parse(id), n }, parent: CID.parse(id) });
-  const block = dagJson.encode(replica);
-  return { id: cidOf(DAG_JSON, block).toString(), block, task: replica };
+  return encodeTask({ ...rest, replica: { of: CID.parse(id), n }, parent: CID.parse(id) });
 }

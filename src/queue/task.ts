@@ -1,7 +1,7 @@
 import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import { z } from 'zod';
-import { BadInputError } from '../errors/index.ts';
+import { parseWith } from '../errors/index.ts';
 import { pipelineSchema } from '../evaluator/pipeline.ts';
 import { asTaskId, type TaskId } from '../ids.ts';
 import { cidSchema } from '../lattice/schema.ts';
@@ -40,14 +40,21 @@ export type Task = z.infer<typeof taskSchema>;
 
 /** Validates a task from anywhere (a command, a peer); throws BadInputError. */
 export function parseTask(value: unknown): Task {
-  const parsed = taskSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BadInputError(
-      `invalid task at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
-  }
-  return parsed.data;
+  return parseWith(taskSchema, value, 'task');
+}
+
+/** A task with its canonical dag-json block and the CID string of that block (its id). */
+export interface TaskBlock {
+  id: string;
+  block: Uint8Array;
+  task: Task;
+}
+
+/** Validates and encodes a task; the block is what assignments carry. */
+export function encodeTask(value: unknown): TaskBlock {
+  const task = parseTask(value);
+  const block = dagJson.encode(task);
+  return { id: cidOf(DAG_JSON, block).toString(), block, task };
 }
 
 /** The CID of the task's canonical dag-json block (dag-json sorts map keys), as a string. */
