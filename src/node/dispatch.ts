@@ -1,6 +1,5 @@
 import { helpText } from '../commands/commands.ts';
 import { type Command, parseCommand } from '../commands/parse.ts';
-import { type Needs, whyNoNode } from '../coordinator/match.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError } from '../errors/index.ts';
@@ -14,6 +13,7 @@ import { sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { fixEngines, pipelineRequest } from './pipeline-request.ts';
+import { resolveEngine } from './resolve-engine.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
 
@@ -165,13 +165,7 @@ export class Dispatch {
       throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing was run` });
     const states = this.#liveStates(room);
     const asked = await pipelineRequest(ctx, cmd.engine, cmd.params);
-    const own = ctx.engines.get(asked.engine);
-    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === asked.engine));
-    const engineCid = own && offered.some((e) => e.cid === own.cid) ? own.cid : offered[0]?.cid;
-    const needs: Needs = { engine: asked.engine, engineCid };
-    if (own && own.cid === engineCid) needs.memoryMb = own.manifest.limits.memoryMb;
-    const why = whyNoNode(needs, states);
-    if (why || !engineCid) throw new BadInputError(why ?? `no node runs ${asked.engine}`);
+    const { cid: engineCid } = resolveEngine(ctx, asked.engine, states);
     const input = await this.#input(room, req, cmd.cid);
     const { replicas, params } = replicasOf(asked.params, ctx.config.verifier.maxReplicas);
     const task: Task = {

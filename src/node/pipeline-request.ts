@@ -5,12 +5,12 @@
  * names is fixed to a CID the mesh offers, so every node derives the same tasks from it.
  */
 import type { CID } from 'multiformats/cid';
-import { whyNoNode } from '../coordinator/match.ts';
 import { BadInputError } from '../errors/index.ts';
 import { checkPipeline, type Pipeline, parsePipeline } from '../evaluator/pipeline.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { cidFromString } from '../store/index.ts';
 import type { NodeContext } from './context.ts';
+import { resolveEngine } from './resolve-engine.ts';
 
 /** A definition travels inside every assignment of its first task: it must stay small. */
 const MAX_DEFINITION_BYTES = 16 * 1024;
@@ -63,13 +63,11 @@ export function fixEngines(
 ): Pipeline {
   const engines: Record<string, string> = {};
   for (const name of new Set(pipeline.stages.map((s) => s.engine))) {
-    const own = ctx.engines.get(name);
-    const offered = states.flatMap((s) => s.engines.filter((e) => e.name === name));
-    const cid = own && offered.some((e) => e.cid === own.cid) ? own.cid : offered[0]?.cid;
-    const why = whyNoNode({ engine: name, engineCid: cid }, [...states]);
-    if (why || !cid)
-      throw new BadInputError(`the pipeline needs ${name}: ${why ?? 'no node runs it'}`);
-    engines[name] = cid;
+    try {
+      engines[name] = resolveEngine(ctx, name, states).cid;
+    } catch (err) {
+      throw new BadInputError(`the pipeline needs ${name}: ${(err as Error).message}`);
+    }
   }
   return { ...pipeline, engines };
 }

@@ -6,7 +6,7 @@
  * and finishes the pipeline with its result stage's output, or with the reason it failed.
  */
 import { CID } from 'multiformats/cid';
-import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
+import { taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { toMeshError } from '../errors/index.ts';
 import { deriveTasks, stageElements } from '../evaluator/derive.ts';
@@ -14,9 +14,10 @@ import { type CheckedStage, checkPipeline } from '../evaluator/pipeline.ts';
 import { pipelineScope } from '../evaluator/reads.ts';
 import { ResultsView } from '../evaluator/results-view.ts';
 import type { RoomId } from '../ids.ts';
-import { getTask, type Task } from '../queue/task.ts';
+import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { recordTask } from './record-task.ts';
 
 interface Running {
   task: Task;
@@ -190,9 +191,7 @@ export class PipelineJobs {
   async #pipeline(rec: TaskRecord): Promise<Running> {
     const known = this.#running.get(rec.id);
     if (known) return known;
-    const task = rec.block
-      ? readTaskBlock(rec.id, rec.block)
-      : await getTask(this.#ctx.store, CID.parse(rec.id), { signal: this.#ctx.signal });
+    const task = await recordTask(this.#ctx, rec);
     if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
     const running: Running = { task, stages: checkPipeline(task.pipeline), fired: new Map() };
     this.#running.set(rec.id, running);

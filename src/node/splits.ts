@@ -4,25 +4,19 @@
  * parts' results into the parent's once every part is final.
  */
 import { CID } from 'multiformats/cid';
-import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
+import { taskInfo } from '../coordinator/task-block.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { parsePlan, partTasks, type SplitPlan } from '../queue/split.ts';
-import { getTask, type Task } from '../queue/task.ts';
 import { decodeTranscript, encodeTranscript, joinParts } from '../whisper/transcript.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { recordTask } from './record-task.ts';
 
 const FETCH_MS = 15_000;
 
 async function readPlan(ctx: NodeContext, rec: TaskRecord, offline: boolean): Promise<SplitPlan> {
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_MS)]);
   return parsePlan(await ctx.store.getDag(CID.parse(rec.result ?? ''), { signal, offline }));
-}
-
-async function parentTask(ctx: NodeContext, rec: TaskRecord): Promise<Task> {
-  if (rec.block) return readTaskBlock(rec.id, rec.block);
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FETCH_MS)]);
-  return getTask(ctx.store, CID.parse(rec.id), { signal });
 }
 
 /**
@@ -37,7 +31,7 @@ export async function expandSplit(
 ): Promise<boolean> {
   try {
     const plan = await readPlan(ctx, rec, offline);
-    const parts = partTasks(rec.id, await parentTask(ctx, rec), plan);
+    const parts = partTasks(rec.id, await recordTask(ctx, rec), plan);
     const now = Date.now();
     for (const p of parts) {
       room.book.accept(p.id, Buffer.from(p.block).toString('base64'), taskInfo(p.task), now);
