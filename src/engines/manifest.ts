@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as dagJson from '@ipld/dag-json';
 import { z } from 'zod';
+import { describeIssues } from '../errors/index.ts';
 import { asCidString } from '../ids.ts';
 import { runtimeKindSchema } from '../protocol/engines.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
@@ -66,16 +67,6 @@ export const manifestSchema = z
     path: ['image'],
     message: 'a docker engine needs an image',
   }) satisfies z.ZodType<EngineManifest>;
-
-/** `limits.memoryMb: Too small…; name: Invalid string…` — one line, every issue with its path. */
-export function describeIssues(err: z.ZodError): string {
-  return err.issues
-    .map((i) => {
-      const path = i.code === 'unrecognized_keys' ? [...i.path, i.keys.join(',')] : i.path;
-      return `${path.join('.') || '(root)'}: ${i.message}`;
-    })
-    .join('; ');
-}
 
 /** Validates a manifest; `source` names where it came from in the error. */
 export function parseManifest(value: unknown, source: string): EngineManifest {

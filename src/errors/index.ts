@@ -1,2 +1,3 @@
 export * from './kinds.ts';
 export * from './mesh-error.ts';
+export * from './zod.ts';

@@ -9,6 +9,7 @@
  * before anything runs.
  */
 import { z } from 'zod';
+import { parseWith } from '../errors/index.ts';
 import { compileCondition } from './compile.ts';
 import { ConditionError } from './errors.ts';
 import { PIPELINE_HELPERS, stagesRead } from './reads.ts';
@@ -54,14 +55,7 @@ export interface CheckedStage extends Stage {
 
 /** Validates a definition from anywhere (a file, a peer's task); throws ConditionError. */
 export function parsePipeline(value: unknown): Pipeline {
-  const parsed = pipelineSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConditionError(
-      `invalid pipeline at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
-  }
-  return parsed.data;
+  return parseWith(pipelineSchema, value, 'pipeline', (m) => new ConditionError(m));
 }
 
 /** Compiles every condition and checks the stage graph. */

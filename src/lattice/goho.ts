@@ -1,6 +1,6 @@
 import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
-import { BadInputError } from '../errors/index.ts';
+import { BadInputError, parseWith } from '../errors/index.ts';
 import { cidOf, DAG_JSON } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
 import { mapLimit, readLeaf, readRoot } from './blocks.ts';
@@ -203,12 +203,5 @@ function prepare(inputs: readonly LeafInput[], fold: FoldState, rootClock: numbe
 function toLeaf(input: LeafInput, nextClock: number): Leaf {
   const { clock, key, ...rest } = input;
   const candidate = { ...rest, clock: clock ?? nextClock, ...(key === undefined ? {} : { key }) };
-  const parsed = leafSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BadInputError(
-      `invalid leaf at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
-  }
-  return parsed.data;
+  return parseWith(leafSchema, candidate, 'leaf');
 }

@@ -34,7 +34,7 @@ export interface LedgerDeps {
   archivist?: Archivist;
   /** Aborted when the node stops. */
   signal?: AbortSignal;
-  /** Told of every new head of a room's GOHO, local or merged (the Evaluator watches). */
+  /** Told of every new head of a room's GOHO, local or merged: set by Ledgers (onHeadChange). */
   watch?: (room: RoomId, goho: Goho) => void;
 }
 
@@ -155,7 +155,6 @@ export class Ledgers {
 
   constructor(d: LedgerDeps) {
     const watch = (room: RoomId, goho: Goho) => {
-      d.watch?.(room, goho);
       for (const w of this.#watchers) w(room, goho);
     };
     this.#d = { ...d, watch };

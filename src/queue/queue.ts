@@ -1,6 +1,5 @@
 import type { CID } from 'multiformats/cid';
-import type { z } from 'zod';
-import { BadInputError } from '../errors/index.ts';
+import { parseWith } from '../errors/index.ts';
 import type { Goho, Leaf } from '../lattice/types.ts';
 import {
   type Assignment,
@@ -58,11 +57,11 @@ export function createQueue(goho: Goho, opts: QueueOptions): Queue {
     goho,
     enqueue: (task, o = {}) => append(PATHS.available, task, task.toString(), o),
     async assign(task, a, o = {}) {
-      const value = check(assignmentSchema, { ...a, task }, 'assignment');
+      const value = parseWith(assignmentSchema, { ...a, task }, 'assignment');
       return append(PATHS.assigned, value, `${task}/${value.attempt}`, o);
     },
     async complete(task, outcome, o = {}) {
-      const value = { ...check(outcomeSchema, outcome, 'outcome'), task };
+      const value = { ...parseWith(outcomeSchema, outcome, 'outcome'), task };
       return append(PATHS.completed, value, task.toString(), o);
     },
     async status(task, o = {}) {
@@ -97,15 +96,4 @@ export function createQueue(goho: Goho, opts: QueueOptions): Queue {
       return v.available.filter((c) => !v.completed.has(c.toString()));
     },
   };
-}
-
-function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BadInputError(
-      `invalid ${what} at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
-  }
-  return parsed.data;
 }

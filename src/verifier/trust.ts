@@ -4,9 +4,8 @@
  * it until its owner releases it. Pure bookkeeping: times are passed in, nothing is sent — the
  * caller tells the room when `disagreed` reports a new quarantine.
  */
-import { BadInputError } from '../errors/index.ts';
+import { BadInputError, describeIssues } from '../errors/index.ts';
 import {
-  describeIssues,
   type NodeTrust,
   type TrustSnapshot,
   trustSnapshotSchema,

@@ -4,7 +4,7 @@
  * layer and the persistence code validate against the same rules.
  */
 import { z } from 'zod';
-import { BadInputError } from '../errors/index.ts';
+import { BadInputError, describeIssues } from '../errors/index.ts';
 
 /** A source of uniform numbers in [0, 1); injected so every decision can be replayed. */
 export type Random = () => number;
@@ -96,9 +96,4 @@ export function verifierOptions(input: unknown = {}): VerifierOptions {
     throw new BadInputError(`invalid verifier options: ${describeIssues(parsed.error)}`);
   }
   return parsed.data;
-}
-
-/** One line naming each offending path, fit for a log and a chat reply. */
-export function describeIssues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }

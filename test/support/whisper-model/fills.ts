@@ -3,19 +3,11 @@
  * chunks. Random values come from a seeded PRNG: the same seed gives the same bytes, so a
  * generated model's sha256 is stable and can key a cache.
  */
+import { mulberry32 } from '../../../src/verifier/simulate.ts';
 import type { Fill } from './ggml-writer.ts';
 
-/** mulberry32: tiny, fast, and good enough for weights nobody reads. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the Verifier's simulation uses it too): tiny, fast, good enough for weights nobody reads. */
+export const prng = mulberry32;
 
 export const constant =
   (value: number): Fill =>
