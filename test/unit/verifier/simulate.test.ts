@@ -20,6 +20,16 @@ function caughtWithin(limit: number, scenario: Omit<CheaterScenario, 'seed'>): n
   return caught / SEEDS;
 }
 
+/** A node that behaves for 20 tasks, earning trust, and then always cheats. */
+const earnedThenCheats = {
+  cheatRate: 1,
+  honestFor: 20,
+  honestNodes: 4,
+  tasks: 10_000,
+  stopWhenCaught: true,
+  opts,
+};
+
 describe('the seeded simulation', () => {
   it('replays exactly from a seed', () => {
     const a = mulberry32(7);
@@ -44,30 +54,14 @@ describe('catching a node that returns wrong results', () => {
   });
 
   it('a node that earns trust and then always cheats is caught within 44 cheating tasks in ≥ 99% of seeds', () => {
-    const scenario = {
-      cheatRate: 1,
-      honestFor: 20,
-      honestNodes: 4,
-      tasks: 10_000,
-      stopWhenCaught: true,
-      opts,
-    };
-    expect(caughtWithin(44, scenario)).toBeGreaterThanOrEqual(0.99);
+    expect(caughtWithin(44, earnedThenCheats)).toBeGreaterThanOrEqual(0.99);
   });
 
   it('even when only spot checks of its own tasks can catch it, each is checked with probability q', () => {
     // Worst case: the cheater never checks others' work. Then P(caught within 44) is exactly
     // 1 - 0.9^44 = 0.9903; over 2,000 seeds the measured fraction has a standard deviation of
     // 0.0022, so the assertion allows three of them below the true value.
-    const scenario = {
-      cheatRate: 1,
-      honestFor: 20,
-      honestNodes: 4,
-      tasks: 10_000,
-      stopWhenCaught: true,
-      checksOthers: false,
-      opts,
-    };
+    const scenario = { ...earnedThenCheats, checksOthers: false };
     const fraction = caughtWithin(44, scenario);
     expect(fraction).toBeGreaterThan(1 - 0.9 ** 44 - 0.0066);
     expect(caughtWithin(10, scenario)).toBeCloseTo(1 - 0.9 ** 10, 1);
