@@ -38,6 +38,14 @@ export const devCommand: CommandModule<object, Args> = {
       output: process.stdout,
       terminal: process.stdin.isTTY === true,
     });
+    // Input may end (a script piped in): the mesh keeps running until Ctrl-C, with no prompt.
+    let inputOpen = true;
+    rl.on('close', () => {
+      inputOpen = false;
+    });
+    const prompt = (keep = false) => {
+      if (inputOpen) rl.prompt(keep);
+    };
     mesh.person.onMessage((m) => {
       if (
         m.roomId !== mesh.roomId ||
@@ -46,11 +54,11 @@ export const devCommand: CommandModule<object, Args> = {
       )
         return;
       process.stdout.write(`\n[${m.sender}] ${m.body.replaceAll('\n', '\n    ')}\n`);
-      rl.prompt(true);
+      prompt(true);
     });
     rl.setPrompt('you> ');
-    rl.on('line', (line) => void handleLine(mesh, line.trim()).finally(() => rl.prompt()));
-    rl.prompt();
+    rl.on('line', (line) => void handleLine(mesh, line.trim()).finally(() => prompt()));
+    prompt();
     await untilSignal();
     process.stdout.write('\nmeshbot dev: stopping…\n');
     rl.close();
