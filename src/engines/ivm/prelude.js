@@ -1,16 +1,19 @@
-// Runs in every sandbox context before the engine's code. It evaluates to `install`, which
-// the sandbox process calls with two host callbacks; `install` defines the `meshbot` global
-// and returns the runner. The runner only pre-checks the output: the host checks it again,
-// because the engine can tamper with every builtin the runner uses.
-(function install(hostLog, hostProgress, maxOutputBytes) {
+// Runs once in each sandbox context, after harden.js. It evaluates to `install`, which the
+// sandbox process calls once with its two host callbacks and the engine's code. `install`
+// compiles the engine as a function of its host API and returns the runner, `start` and
+// `finish`, which each task calls. A task runs the engine's whole script in a new function scope, so its
+// top-level bindings are its own, while the realm (frozen by harden.js) and the compiled
+// code, with what V8 learnt from earlier tasks, are shared. Each task gets its own `meshbot`
+// and `console`, which go dead when the task ends. The runner only pre-checks the output:
+// the host checks it again.
+
+(function install(hostLog, hostProgress, engineCode) {
   const MAX_LINE = 4096;
   const CHUNK = 8192;
   const fromCharCode = String.fromCharCode;
   const stringify = JSON.stringify;
   const FunctionCtor = Function;
-
-  let logOpen = true;
-  let lastProgress = -1;
+  const freeze = Object.freeze;
 
   function show(value) {
     if (typeof value === 'string') return value;
@@ -23,21 +26,27 @@
     }
   }
 
-  function log(...args) {
-    if (!logOpen) return;
-    let line = args.map(show).join(' ');
-    if (line.length > MAX_LINE) line = `${line.slice(0, MAX_LINE)}…`;
-    // The host answers false once its line or byte cap is reached.
-    logOpen = hostLog(line) !== false;
-  }
-
-  function progress(fraction) {
-    const f = Number(fraction);
-    if (!(f >= 0 && f <= 1)) return;
-    // Small steps are not worth a trip to the host.
-    if (f !== 1 && Math.abs(f - lastProgress) < 0.01) return;
-    lastProgress = f;
-    hostProgress(f);
+  /** The host API of one task: its calls reach the host only while `session.open`. */
+  function openSession() {
+    const session = { open: true, logOpen: true, lastProgress: -1 };
+    function log(...args) {
+      if (!session.open || !session.logOpen) return;
+      let line = args.map(show).join(' ');
+      if (line.length > MAX_LINE) line = `${line.slice(0, MAX_LINE)}…`;
+      // The host answers false once its line or byte cap is reached.
+      session.logOpen = hostLog(line) !== false;
+    }
+    function progress(fraction) {
+      const f = Number(fraction);
+      if (!session.open || !(f >= 0 && f <= 1)) return;
+      // Small steps are not worth a trip to the host.
+      if (f !== 1 && Math.abs(f - session.lastProgress) < 0.01) return;
+      session.lastProgress = f;
+      hostProgress(f);
+    }
+    const meshbot = freeze({ log, progress, textDecode, textEncode });
+    const console = freeze({ log, info: log, warn: log, error: log, debug: log });
+    return { session, meshbot, console };
   }
 
   function asBytes(value, what) {
@@ -153,16 +162,6 @@
     return out.slice(0, p);
   }
 
-  const meshbot = Object.freeze({ log, progress, textDecode, textEncode });
-  Object.defineProperty(globalThis, 'meshbot', { value: meshbot });
-  // V8's own console goes nowhere; send it to the run's log instead.
-  const toLog = Object.freeze({ log, info: log, warn: log, error: log, debug: log });
-  Object.defineProperty(globalThis, 'console', {
-    value: toLog,
-    writable: true,
-    configurable: true,
-  });
-
   function describe(err) {
     try {
       if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -176,7 +175,7 @@
     return { kind: 'too-large', bytes: size };
   }
 
-  function encode(value) {
+  function encode(value, maxOutputBytes) {
     if (typeof value === 'string') {
       // Each UTF-16 unit is at least one UTF-8 byte: length is a lower bound of the size.
       return value.length > maxOutputBytes ? tooLarge(value.length) : { kind: 'text', value };
@@ -202,20 +201,62 @@
     return json.length > maxOutputBytes ? tooLarge(json.length) : { kind: 'json', value: json };
   }
 
-  // Finds `main` whether it is a function declaration or a top-level `const`/`let`.
-  const findMain = new FunctionCtor('return typeof main === "function" ? main : undefined');
+  // The engine's script as the body of a function of its host API. The Function
+  // constructor parses the body on its own, so the code cannot close the function early
+  // and leave declarations in the context for later tasks. A compile error is thrown here.
+  const instantiate = new FunctionCtor(
+    'meshbot',
+    'console',
+    `'use strict';\n${engineCode}\n;return typeof main === 'function' ? main : undefined;`,
+  );
+  freeze(instantiate.prototype);
+  freeze(instantiate);
 
-  return async function run(input, params) {
+  let current; // the session of the task now in the realm, or of the last one
+  let pending; // what main returned, when it is a promise: finish() awaits it
+
+  // Runs the task's top level and main. A value comes back at once, encoded; a promise is
+  // left for finish(), which the host calls only then (a synchronous main costs the host
+  // one call into the isolate, not two, and no hop between threads).
+  function start(input, params, maxOutputBytes) {
+    // A callback of the last task that runs now (a WebAssembly compile that settled late,
+    // say) must not log into this one.
+    if (current) current.session.open = false;
+    current = openSession();
+    pending = undefined;
     let value;
     try {
-      const main = findMain();
+      const main = instantiate(current.meshbot, current.console);
       if (typeof main !== 'function') {
         return { kind: 'error', message: 'TypeError: the engine defines no function main' };
       }
-      value = await main(input, params);
+      value = main(input, params);
+      if (isThenable(value)) {
+        pending = { value, maxOutputBytes };
+        return { kind: 'pending' };
+      }
     } catch (err) {
       return { kind: 'error', message: describe(err) };
     }
-    return encode(value);
-  };
+    return encode(value, maxOutputBytes);
+  }
+
+  async function finish() {
+    const { value, maxOutputBytes } = pending;
+    pending = undefined;
+    let settled;
+    try {
+      settled = await value;
+    } catch (err) {
+      return { kind: 'error', message: describe(err) };
+    }
+    return encode(settled, maxOutputBytes);
+  }
+
+  function isThenable(value) {
+    const isObject = typeof value === 'object' || typeof value === 'function';
+    return isObject && value !== null && typeof value.then === 'function';
+  }
+
+  return freeze({ start, finish });
 });

@@ -25,7 +25,7 @@ export interface IvmRuntimeOptions {
   killGraceMs?: number;
   /** Engines accepted, by name or package CID. Default: every package handed to `run`. */
   allowlist?: string[];
-  /** Warm isolates kept in the sandbox, one per engine. 0: a fresh isolate per task. Default 4. */
+  /** Warm realms (isolates) kept in the sandbox, one per engine. 0: a new one per task. Default 4. */
   isolateCacheSize?: number;
   /** How long a new sandbox process may take to report ready. Default 10000 ms. */
   startTimeoutMs?: number;

@@ -3,9 +3,8 @@
  * crash or a runaway engine takes down this process and never the bot. It runs one task at
  * a time, in arrival order, and exits when the bot process goes away.
  */
-import { readFileSync } from 'node:fs';
-import { createIsolatePool } from './isolate-pool.ts';
 import { type ChildMessage, parentMessageSchema, type RunMessage } from './protocol.ts';
+import { createRealmPool } from './realm-pool.ts';
 import { runTask } from './run-task.ts';
 
 /** How often progress reaches the parent at most, ms. */
@@ -21,9 +20,8 @@ const send = (msg: ChildMessage) => {
   if (process.connected) process.send?.(msg);
 };
 
-const pool = createIsolatePool({
+const pool = createRealmPool({
   size: Number(process.env.MESHBOT_IVM_CACHE ?? 4),
-  preludeCode: readFileSync(new URL('./prelude.js', import.meta.url), 'utf8'),
   onCatastrophicError: (message) => {
     // isolated-vm: V8 lost control of an isolate; nothing in this process can be trusted.
     process.stderr.write(`isolated-vm catastrophic error: ${message}\n`);

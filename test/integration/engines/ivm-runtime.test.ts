@@ -180,30 +180,126 @@ describe('isolated-vm runtime: the engine contract', () => {
     expect(seen).toContain(1);
   });
 
-  it('gives every task a fresh global scope', async () => {
+  it('gives every task a new top-level scope; its top level, logs and CPU count for it', async () => {
     const pkg = engine(
-      'globalThis.count = (globalThis.count ?? 0) + 1; function main() { return count; }',
-    );
-    expect(str((await run(pkg)).output)).toBe('1');
-    expect(str((await run(pkg)).output)).toBe('1');
-  });
-
-  it('prepares the next context while idle, keeping its top-level logs and CPU for the task', async () => {
-    const pkg = engine(
-      'meshbot.log("top level"); const started = Date.now(); while (Date.now() - started < 30) {}' +
-        ' function main() { return "ok"; }',
+      'let count = 0; meshbot.log("top level");' +
+        ' const started = Date.now(); while (Date.now() - started < 30) {}' +
+        ' function main() { count += 1; return String(count); }',
       { limits: { cpuMs: 1000 } },
     );
     for (let i = 0; i < 3; i++) {
       const result = await run(pkg);
+      expect(str(result.output)).toBe('1');
       expect(result.logs).toEqual(['top level']);
       expect(result.cpuMs).toBeGreaterThanOrEqual(25);
-      await new Promise((r) => setTimeout(r, 60)); // the spare gets ready meanwhile
     }
-    // A task with a smaller output limit does not take a spare made for another one.
-    const small = await run(pkg, text(''), { limits: { maxOutputBytes: 2 } });
-    expect(str(small.output)).toBe('ok');
-    expect(small.logs).toEqual(['top level']);
+  });
+
+  it('runs engines in a frozen realm: globals and builtins cannot be changed', async () => {
+    const attempts = [
+      'globalThis.count = 1',
+      'undeclared = 1',
+      'Array.prototype.stash = 1',
+      'Object.prototype.stash = 1',
+      'Object.getPrototypeOf(function* () {}).stash = 1',
+      'Object.getPrototypeOf([].values()).stash = 1',
+      'Object.getPrototypeOf(Uint8Array.prototype).stash = 1',
+      'Math.random = () => 4',
+      'Error.prepareStackTrace = (e, frames) => frames',
+      'meshbot.log = null',
+    ];
+    for (const attempt of attempts) {
+      const { err } = await failure(
+        run(engine(`function main() { ${attempt}; return 'changed'; }`)),
+      );
+      expect(err.code, attempt).toBe('ENGINE_FAILED');
+      expect(err.message, attempt).toMatch(/TypeError|ReferenceError/);
+    }
+    // The script is the body of a function: it cannot close it and run in the realm.
+    const breakout = await failure(
+      run(engine('}); let kept = []; (function () { function main() { return 1; }')),
+    );
+    expect(breakout.err.message).toContain('SyntaxError');
+    await expectHealthy();
+  });
+
+  it('leaves nothing for the next task of the same engine', async () => {
+    const pkg = engine(`function main(input, params) {
+      const spots = {
+        globalThis, ObjectPrototype: Object.prototype, ArrayPrototype: Array.prototype,
+        FunctionPrototype: Function.prototype, ErrorPrototype: Error.prototype,
+        Generator: Object.getPrototypeOf(function* () {}),
+        ArrayIterator: Object.getPrototypeOf([].values()),
+        TypedArray: Object.getPrototypeOf(Uint8Array), Math, JSON, Symbol, meshbot,
+      };
+      if (params.mode === 'write') {
+        const secret = meshbot.textDecode(input);
+        let kept = 0;
+        for (const spot of Object.values(spots)) {
+          try { spot.stash = secret; kept++; } catch {}
+        }
+        /(sw+)/.exec(secret);
+        return kept;
+      }
+      const found = Object.keys(spots).filter((name) => 'stash' in spots[name]);
+      for (const key of Object.getOwnPropertyNames(RegExp)) {
+        if (String(RegExp[key]).includes('secret')) found.push('RegExp.' + key);
+      }
+      return { found, legacyStatics: ['$1', 'input', 'lastMatch'].filter((k) => k in RegExp) };
+    }`);
+    const wrote = await run(pkg, text('a secret'), { params: { mode: 'write' } });
+    expect(str(wrote.output)).toBe('0');
+    const read = await run(pkg, text(''), { params: { mode: 'read' } });
+    expect(JSON.parse(str(read.output))).toEqual({ found: [], legacyStatics: [] });
+  });
+
+  it('keeps what a task leaves running out of the next task', async () => {
+    const pkg = engine(`function main(_input, params) {
+      if (params.mode === 'leave') {
+        let later = Promise.resolve();
+        for (let i = 0; i < 50; i++) later = later.then(() => {});
+        later.then(() => meshbot.log('late'));
+      }
+      meshbot.log(params.mode);
+      return [typeof FinalizationRegistry, typeof Atomics.waitAsync];
+    }`);
+    const first = await run(pkg, text(''), { params: { mode: 'leave' } });
+    expect(first.logs[0]).toBe('leave');
+    expect(JSON.parse(str(first.output))).toEqual(['undefined', 'undefined']);
+    for (let i = 0; i < 3; i++) {
+      const next = await run(pkg, text(''), { params: { mode: 'next' } });
+      expect(next.logs).toEqual(['next']);
+    }
+  });
+
+  it('keeps common code working in the frozen realm', async () => {
+    const pkg = engine(`
+      class MyError extends Error {
+        constructor(message) { super(message); this.name = 'MyError'; }
+      }
+      function Legacy() {}
+      Legacy.prototype = Object.create(Object.prototype);
+      Legacy.prototype.constructor = Legacy;
+      function main() {
+        const custom = {};
+        custom.toString = () => 'custom';
+        const err = new MyError('x');
+        return [
+          String(custom), \`\${err.name}: \${err.message}\`, err instanceof Error,
+          new Legacy().constructor === Legacy, [3, 1, 2].sort().join(''),
+          new Map([[1, 2]]).get(1), Object.isFrozen(Array.prototype),
+        ];
+      }`);
+    const result = await run(pkg);
+    expect(JSON.parse(str(result.output))).toEqual([
+      'custom',
+      'MyError: x',
+      true,
+      true,
+      '123',
+      2,
+      true,
+    ]);
   });
 
   it('refuses engines for another runtime, with a forged CID, or off the allowlist', async () => {
@@ -378,6 +474,26 @@ describe('isolated-vm runtime: hostile engines', () => {
     const { err, ms } = await failure(run(pkg, text(''), { signal: controller.signal }));
     expect(err.code).toBe('ENGINE_ABORTED');
     expect(ms).toBeLessThan(1000);
+    await expectHealthy();
+  });
+
+  it('stops and cancels an engine that ran short tasks and then loops', async () => {
+    // After a short task the next one runs in a synchronous call (run-task.ts).
+    const pkg = engine('function main(_input, p) { while (p.loop) {} return "short"; }', {
+      limits: { cpuMs: 400, wallMs: 20_000 },
+    });
+    expect(str((await run(pkg)).output)).toBe('short');
+    const timedOut = await failure(run(pkg, text(''), { params: { loop: 'yes' } }));
+    expect(timedOut.err.code).toBe('ENGINE_TIMEOUT');
+    expect(timedOut.ms).toBeLessThan(400 + 2000);
+    expect(str((await run(pkg)).output)).toBe('short');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const aborted = await failure(
+      run(pkg, text(''), { params: { loop: 'yes' }, signal: controller.signal }),
+    );
+    expect(aborted.err.code).toBe('ENGINE_ABORTED');
+    expect(aborted.ms).toBeLessThan(1000);
     await expectHealthy();
   });
 

@@ -1,0 +1,133 @@
+/**
+ * Sandbox-process side: warm realms, one per (engine CID, memory limit). A realm is an
+ * isolate with one context that harden.js froze and prelude.js gave the engine's code,
+ * compiled once as a function of its host API. Each task calls it again (run-task.ts), so
+ * its top level gets a new scope while V8 keeps the code it compiled and optimised for
+ * earlier tasks; a fresh context per task would start that over every time. A realm that
+ * hit a limit or was disposed is never reused.
+ */
+import { readFileSync } from 'node:fs';
+import ivm from 'isolated-vm';
+
+/** Where a realm's host callbacks send logs and progress: the running task's, set per task. */
+export interface HostSlot {
+  log(line: string): boolean;
+  progress(fraction: number): void;
+}
+
+export interface WarmRealm {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  /** `start(input, params, maxOutputBytes)` from prelude.js: a result, or `pending`. */
+  readonly start: ivm.Reference;
+  /** `finish()` from prelude.js: awaits what `start` left pending. */
+  readonly finish: ivm.Reference;
+  readonly slot: HostSlot;
+  /** Wall time of the realm's last task, ms; run-task.ts runs short engines synchronously. */
+  lastTaskMs?: number;
+}
+
+export interface RealmSpec {
+  cid: string;
+  code: string;
+  memoryMb: number;
+}
+
+export interface RealmPool {
+  /** A warm realm for the engine; builds one on a miss (compile errors are the engine's). */
+  acquire(spec: RealmSpec): Promise<WarmRealm>;
+  /** Gives the realm back; `healthy: false` disposes it instead of keeping it. */
+  release(warm: WarmRealm, healthy: boolean): void;
+  /** Disposes every cached realm. */
+  clear(): void;
+}
+
+export interface RealmPoolOptions {
+  /** Realms kept warm. 0 gives every task a fresh one. */
+  size: number;
+  /** Called when V8 loses control of an isolate; the process must end. */
+  onCatastrophicError: (message: string) => void;
+}
+
+const script = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
+const HARDEN = script('./harden.js');
+const PRELUDE = script('./prelude.js');
+
+/** Host side of a slot between tasks: nothing is running, so anything that arrives is dropped. */
+export const IDLE_SLOT: HostSlot = { log: () => false, progress: () => {} };
+
+export function createRealmPool(opts: RealmPoolOptions): RealmPool {
+  // Map order is recency order: the first key is the least recently used.
+  const cache = new Map<string, WarmRealm>();
+  const keyOf = (s: RealmSpec) => `${s.cid}/${s.memoryMb}`;
+  const keys = new WeakMap<WarmRealm, string>();
+
+  const dispose = (warm: WarmRealm) => {
+    if (!warm.isolate.isDisposed) warm.isolate.dispose();
+  };
+
+  return {
+    async acquire(spec) {
+      const key = keyOf(spec);
+      const hit = cache.get(key);
+      cache.delete(key);
+      if (hit && !hit.isolate.isDisposed) {
+        keys.set(hit, key);
+        return hit;
+      }
+      const warm = await createRealm(spec, opts.onCatastrophicError);
+      keys.set(warm, key);
+      return warm;
+    },
+    release(warm, healthy) {
+      const key = keys.get(warm);
+      if (!healthy || key === undefined || opts.size <= 0 || warm.isolate.isDisposed) {
+        dispose(warm);
+        return;
+      }
+      const old = cache.get(key);
+      if (old && old !== warm) dispose(old);
+      cache.set(key, warm);
+      for (const [k, w] of cache) {
+        if (cache.size <= opts.size) break;
+        cache.delete(k);
+        dispose(w);
+      }
+    },
+    clear() {
+      for (const warm of cache.values()) dispose(warm);
+      cache.clear();
+    },
+  };
+}
+
+async function createRealm(
+  spec: RealmSpec,
+  onCatastrophicError: (message: string) => void,
+): Promise<WarmRealm> {
+  const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb, onCatastrophicError });
+  try {
+    const context = await isolate.createContext();
+    const harden = await isolate.compileScript(HARDEN, { filename: 'meshbot:harden.js' });
+    const prelude = await isolate.compileScript(PRELUDE, { filename: 'meshbot:prelude.js' });
+    const hardenFn: ivm.Reference = await harden.run(context, { reference: true });
+    await hardenFn.apply(undefined, []);
+    const install: ivm.Reference = await prelude.run(context, { reference: true });
+    const slot: HostSlot = { ...IDLE_SLOT };
+    const runner: ivm.Reference = await install.apply(
+      undefined,
+      [
+        new ivm.Callback((line: string) => slot.log(line)),
+        new ivm.Callback((fraction: number) => slot.progress(fraction), { ignored: true }),
+        spec.code,
+      ],
+      { result: { reference: true } },
+    );
+    const start: ivm.Reference = await runner.get('start', { reference: true });
+    const finish: ivm.Reference = await runner.get('finish', { reference: true });
+    return { isolate, context, start, finish, slot };
+  } catch (err) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw err;
+  }
+}
