@@ -114,11 +114,14 @@ async function createRealm(
     await hardenFn.apply(undefined, []);
     const install: ivm.Reference = await prelude.run(context, { reference: true });
     const slot: HostSlot = { ...IDLE_SLOT };
+    // Both callbacks are synchronous: a task that runs in a synchronous call (run-task.ts)
+    // blocks this thread, and an asynchronous callback would reach the host only after it.
+    // The prelude sends progress only in steps of 1% or more.
     const runner: ivm.Reference = await install.apply(
       undefined,
       [
         new ivm.Callback((line: string) => slot.log(line)),
-        new ivm.Callback((fraction: number) => slot.progress(fraction), { ignored: true }),
+        new ivm.Callback((fraction: number) => slot.progress(fraction)),
         spec.code,
       ],
       { result: { reference: true } },

@@ -477,24 +477,59 @@ describe('isolated-vm runtime: hostile engines', () => {
     await expectHealthy();
   });
 
-  it('stops and cancels an engine that ran short tasks and then loops', async () => {
-    // After a short task the next one runs in a synchronous call (run-task.ts).
-    const pkg = engine('function main(_input, p) { while (p.loop) {} return "short"; }', {
-      limits: { cpuMs: 400, wallMs: 20_000 },
-    });
-    expect(str((await run(pkg)).output)).toBe('short');
-    const timedOut = await failure(run(pkg, text(''), { params: { loop: 'yes' } }));
+  // After a task of at most 100 ms, an engine's next task runs in a synchronous call
+  // (run-task.ts): these check that path on its own.
+  it('stops an engine that ran short tasks and then loops or eats memory, and cancels it', async () => {
+    const pkg = engine(
+      `function main(_input, p) {
+        const kept = [];
+        while (p.loop) if (p.loop === 'memory') kept.push(new Array(1e5).fill(kept.length));
+        return 'short';
+      }`,
+      { limits: { cpuMs: 400, wallMs: 20_000, memoryMb: 32 } },
+    );
+    const short = async () => expect(str((await run(pkg)).output)).toBe('short');
+    await short();
+    const timedOut = await failure(run(pkg, text(''), { params: { loop: 'cpu' } }));
     expect(timedOut.err.code).toBe('ENGINE_TIMEOUT');
     expect(timedOut.ms).toBeLessThan(400 + 2000);
-    expect(str((await run(pkg)).output)).toBe('short');
+    await short();
+    const memory = await failure(run(pkg, text(''), { params: { loop: 'memory' } }));
+    expect(memory.err.code).toBe('ENGINE_MEMORY');
+    await short();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const aborted = await failure(
-      run(pkg, text(''), { params: { loop: 'yes' }, signal: controller.signal }),
+      run(pkg, text(''), { params: { loop: 'cpu' }, signal: controller.signal }),
     );
     expect(aborted.err.code).toBe('ENGINE_ABORTED');
     expect(aborted.ms).toBeLessThan(1000);
     await expectHealthy();
+  });
+
+  it('forwards progress while it runs, after short tasks too', async () => {
+    const pkg = engine(`function main(_input, p) {
+      const steps = Number(p.steps ?? 0);
+      const started = Date.now();
+      for (let i = 1; i <= steps; i++) {
+        while (Date.now() - started < i * 30) {}
+        meshbot.progress(i / steps);
+      }
+      return 'done';
+    }`);
+    await run(pkg); // short: the next task runs synchronously
+    const seen: { fraction: number; at: number }[] = [];
+    const started = performance.now();
+    const result = await run(pkg, text(''), {
+      params: { steps: '10' },
+      onProgress: (fraction) => seen.push({ fraction, at: performance.now() - started }),
+    });
+    const ended = performance.now() - started;
+    expect(str(result.output)).toBe('done');
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)?.fraction).toBe(1);
+    // The first report came while the task still ran (after about 30 of its 300 ms).
+    expect(seen[0]?.at).toBeLessThan(ended - 100);
   });
 
   it('reports ENGINE_CRASHED when the sandbox process is killed mid-run', async () => {
