@@ -1,20 +1,29 @@
 // Runs once in each sandbox context, first of all: it hardens the realm that every task of
 // one engine then shares, so that no task can leave anything for the next. It evaluates to
-// `harden`, which the sandbox process calls once; it throws if anything stayed mutable.
+// `harden`, which the sandbox process calls once; that returns `unchanged`, which the
+// sandbox calls after every task.
 //
 // - Every object reachable from the global object, and the intrinsics only syntax reaches
-//   (generator, iterator and async prototypes), is frozen, the global object included.
+//   (generator, iterator and async prototypes), is frozen, the global object included;
+//   `harden` throws if one stayed mutable.
+// - Except the builtins that V8's fast paths watch (Array.prototype, RegExp.prototype,
+//   the iterator prototypes, Promise, typed arrays...): freezing those would make regular
+//   expressions, spreads, for-of over a Map or reads of arrays with holes several times
+//   slower. They stay as they are; `unchanged` compares them with how they were, and a
+//   realm in which a task changed one is thrown away.
 // - RegExp's legacy statics (`RegExp.$1`, `RegExp.input`, ...) hold the last match's text:
 //   removed. So are `FinalizationRegistry` and `Atomics.waitAsync`, whose callbacks run
 //   after the task that set them up has ended.
 // - Assigning a property that a frozen prototype also has (`this.name = ...` in an Error
-//   subclass, `obj.toString = ...`) would throw: for the few that code commonly assigns,
-//   the prototype's property becomes an accessor whose setter defines an own property, as
-//   assignment does on an unfrozen prototype (SES calls this the override mistake).
-
+//   subclass, `fn.toString = ...`) would throw: for those, the prototype's property becomes
+//   an accessor whose setter defines an own property, as assignment does on an unfrozen
+//   prototype (SES calls this the override mistake).
+// biome-ignore lint/suspicious/noRedundantUseStrict: this is a classic script in the isolate, not a module.
+'use strict';
 (function harden() {
-  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, isFrozen } = Object;
-  const { ownKeys, preventExtensions } = Reflect;
+  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const { isExtensible, isFrozen, setPrototypeOf } = Object;
+  const { ownKeys } = Reflect;
 
   for (const key of ownKeys(RegExp)) {
     const desc = getOwnPropertyDescriptor(RegExp, key);
@@ -24,6 +33,7 @@
   delete globalThis.FinalizationRegistry;
   delete Atomics.waitAsync;
 
+  const watched = new Set(fastPathIntrinsics());
   const errorPrototypes = [
     Error,
     EvalError,
@@ -37,9 +47,7 @@
   ]
     .filter((ctor) => typeof ctor === 'function')
     .map((ctor) => ctor.prototype);
-  tameOverrides(Object.prototype, ['constructor', 'toString', 'toLocaleString', 'valueOf']);
   tameOverrides(Function.prototype, ['constructor', 'toString']);
-  tameOverrides(Promise.prototype, ['constructor']);
   for (const proto of errorPrototypes) {
     tameOverrides(proto, ['constructor', 'name', 'message', 'toString']);
   }
@@ -59,18 +67,14 @@
       else stack.push(desc.get, desc.set);
     }
   }
-  for (const obj of reached) {
-    // Object.freeze on these two disables V8's fast path for arrays with holes (their
-    // "no elements" protector); freezing them property by property gives the same
-    // integrity level and keeps it.
-    if (obj === Array.prototype || obj === Object.prototype) freezeByProperty(obj);
-    else freeze(obj);
-  }
+  for (const obj of reached) if (!watched.has(obj)) freeze(obj);
 
-  // Fail closed: every object reached is frozen, and a fresh object of every kind that
-  // syntax makes inherits only from frozen ones.
+  // Fail closed: every object reached is frozen or watched, and a fresh object of every kind
+  // that syntax makes inherits only from those.
   for (const obj of reached) {
-    if (!isFrozen(obj)) throw new Error('the sandbox could not freeze an intrinsic');
+    if (!isFrozen(obj) && !watched.has(obj)) {
+      throw new Error('the sandbox could not freeze an intrinsic');
+    }
   }
   const probes = hiddenIntrinsics();
   // A generator's instances inherit from its own `prototype`: new with each probe function.
@@ -81,6 +85,93 @@
         throw new Error('the sandbox missed an intrinsic prototype');
       }
     }
+  }
+
+  // `unchanged` runs after tasks that may have changed any watched builtin, the iterators
+  // and Object.prototype included: it uses only frozen functions, indexed loops and
+  // null-prototype records, never a method or an iterator a task could have replaced.
+  const snapshots = [];
+  for (const obj of watched) snapshots.push(snapshot(obj));
+  freeze(snapshots);
+  return freeze(function unchanged() {
+    for (let i = 0; i < snapshots.length; i++) if (!same(snapshots[i])) return false;
+    return true;
+  });
+
+  function describe(obj, key) {
+    const desc = getOwnPropertyDescriptor(obj, key);
+    setPrototypeOf(desc, null);
+    return desc;
+  }
+
+  function snapshot(obj) {
+    const keys = ownKeys(obj);
+    const descs = [];
+    for (let i = 0; i < keys.length; i++) descs.push(describe(obj, keys[i]));
+    const extensible = isExtensible(obj);
+    return freeze({ __proto__: null, obj, proto: getPrototypeOf(obj), extensible, keys, descs });
+  }
+
+  function same(shot) {
+    const { obj, keys, descs } = shot;
+    if (getPrototypeOf(obj) !== shot.proto || isExtensible(obj) !== shot.extensible) return false;
+    const now = ownKeys(obj);
+    if (now.length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) {
+      if (now[i] !== keys[i]) return false;
+      const was = descs[i];
+      const is = describe(obj, keys[i]);
+      if (
+        is.value !== was.value ||
+        is.get !== was.get ||
+        is.set !== was.set ||
+        is.writable !== was.writable ||
+        is.enumerable !== was.enumerable ||
+        is.configurable !== was.configurable
+      ) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The builtins whose state V8's fast paths check ("protectors" and initial maps).
+  function fastPathIntrinsics() {
+    const typedArray = getPrototypeOf(Uint8Array);
+    const arrayIterator = getPrototypeOf([].values());
+    const list = [
+      Object.prototype,
+      Array,
+      Array.prototype,
+      arrayIterator,
+      getPrototypeOf(arrayIterator),
+      String.prototype,
+      getPrototypeOf(''[Symbol.iterator]()),
+      Number.prototype,
+      RegExp,
+      RegExp.prototype,
+      getPrototypeOf('a'.matchAll(/a/g)),
+      Map.prototype,
+      getPrototypeOf(new Map().values()),
+      Set.prototype,
+      getPrototypeOf(new Set().values()),
+      Promise,
+      Promise.prototype,
+      ArrayBuffer,
+      ArrayBuffer.prototype,
+      typedArray,
+      typedArray.prototype,
+    ];
+    for (const key of ownKeys(globalThis)) {
+      const value = globalThis[key];
+      if (typeof value === 'function' && getPrototypeOf(value) === typedArray) {
+        list.push(value, value.prototype);
+      }
+    }
+    if (typeof SharedArrayBuffer === 'function') {
+      list.push(SharedArrayBuffer, SharedArrayBuffer.prototype);
+    }
+    return list;
   }
 
   function tameOverrides(proto, names) {
@@ -105,16 +196,6 @@
         configurable: false,
       });
     }
-  }
-
-  function freezeByProperty(obj) {
-    for (const key of ownKeys(obj)) {
-      const desc = getOwnPropertyDescriptor(obj, key);
-      if ('value' in desc) desc.writable = false;
-      desc.configurable = false;
-      defineProperty(obj, key, desc);
-    }
-    preventExtensions(obj);
   }
 
   // Objects whose prototypes no global property leads to.

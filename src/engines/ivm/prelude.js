@@ -7,6 +7,8 @@
 // and `console`, which go dead when the task ends. The runner only pre-checks the output:
 // the host checks it again.
 
+// biome-ignore lint/suspicious/noRedundantUseStrict: this is a classic script in the isolate, not a module.
+'use strict';
 (function install(hostLog, hostProgress, engineCode) {
   const MAX_LINE = 4096;
   const CHUNK = 8192;

@@ -1,10 +1,12 @@
 /**
  * Sandbox-process side: warm realms, one per (engine CID, memory limit). A realm is an
- * isolate with one context that harden.js froze and prelude.js gave the engine's code,
+ * isolate with one context that harden.js hardened and prelude.js gave the engine's code,
  * compiled once as a function of its host API. Each task calls it again (run-task.ts), so
  * its top level gets a new scope while V8 keeps the code it compiled and optimised for
- * earlier tasks; a fresh context per task would start that over every time. A realm that
- * hit a limit or was disposed is never reused.
+ * earlier tasks; a fresh context per task would start that over every time. A realm is
+ * reused only if its task ended within its limits and harden.js's `unchanged` finds the
+ * builtins it left unfrozen as they were: `tidy` checks that after the task's answer is
+ * sent, and `acquire` before a realm's next task if `tidy` has not run yet.
  */
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
@@ -22,6 +24,8 @@ export interface WarmRealm {
   readonly start: ivm.Reference;
   /** `finish()` from prelude.js: awaits what `start` left pending. */
   readonly finish: ivm.Reference;
+  /** `unchanged()` from harden.js: whether the builtins it did not freeze are as they were. */
+  readonly unchanged: ivm.Reference;
   readonly slot: HostSlot;
   /** Wall time of the realm's last task, ms; run-task.ts runs short engines synchronously. */
   lastTaskMs?: number;
@@ -38,6 +42,8 @@ export interface RealmPool {
   acquire(spec: RealmSpec): Promise<WarmRealm>;
   /** Gives the realm back; `healthy: false` disposes it instead of keeping it. */
   release(warm: WarmRealm, healthy: boolean): void;
+  /** Checks the realms given back since the last call; disposes those a task changed. */
+  tidy(): void;
   /** Disposes every cached realm. */
   clear(): void;
 }
@@ -66,15 +72,27 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
     if (!warm.isolate.isDisposed) warm.isolate.dispose();
   };
 
+  // Realms given back whose builtins have not been checked since.
+  const unchecked = new Set<WarmRealm>();
+  const intact = (warm: WarmRealm) => {
+    unchecked.delete(warm);
+    try {
+      return warm.unchanged.applySync(undefined, [], { timeout: 1000 }) === true;
+    } catch {
+      return false;
+    }
+  };
+
   return {
     async acquire(spec) {
       const key = keyOf(spec);
       const hit = cache.get(key);
       cache.delete(key);
-      if (hit && !hit.isolate.isDisposed) {
+      if (hit && !hit.isolate.isDisposed && (!unchecked.has(hit) || intact(hit))) {
         keys.set(hit, key);
         return hit;
       }
+      if (hit) dispose(hit);
       const warm = await createRealm(spec, opts.onCatastrophicError);
       keys.set(warm, key);
       return warm;
@@ -88,15 +106,26 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
       const old = cache.get(key);
       if (old && old !== warm) dispose(old);
       cache.set(key, warm);
+      unchecked.add(warm);
       for (const [k, w] of cache) {
         if (cache.size <= opts.size) break;
         cache.delete(k);
+        unchecked.delete(w);
         dispose(w);
+      }
+    },
+    tidy() {
+      for (const warm of [...unchecked]) {
+        if (intact(warm)) continue;
+        const key = keys.get(warm);
+        if (key !== undefined && cache.get(key) === warm) cache.delete(key);
+        dispose(warm);
       }
     },
     clear() {
       for (const warm of cache.values()) dispose(warm);
       cache.clear();
+      unchecked.clear();
     },
   };
 }
@@ -111,7 +140,9 @@ async function createRealm(
     const harden = await isolate.compileScript(HARDEN, { filename: 'meshbot:harden.js' });
     const prelude = await isolate.compileScript(PRELUDE, { filename: 'meshbot:prelude.js' });
     const hardenFn: ivm.Reference = await harden.run(context, { reference: true });
-    await hardenFn.apply(undefined, []);
+    const unchanged: ivm.Reference = await hardenFn.apply(undefined, [], {
+      result: { reference: true },
+    });
     const install: ivm.Reference = await prelude.run(context, { reference: true });
     const slot: HostSlot = { ...IDLE_SLOT };
     // Both callbacks are synchronous: a task that runs in a synchronous call (run-task.ts)
@@ -128,7 +159,7 @@ async function createRealm(
     );
     const start: ivm.Reference = await runner.get('start', { reference: true });
     const finish: ivm.Reference = await runner.get('finish', { reference: true });
-    return { isolate, context, start, finish, slot };
+    return { isolate, context, start, finish, unchanged, slot };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();
     throw err;

@@ -49,6 +49,8 @@ async function execute(msg: RunMessage): Promise<void> {
   } finally {
     current = undefined;
   }
+  // After the answer, not before it: whether the task left the realm as it found it.
+  pool.tidy();
 }
 
 process.on('message', (raw) => {

@@ -199,14 +199,13 @@ describe('isolated-vm runtime: the engine contract', () => {
     const attempts = [
       'globalThis.count = 1',
       'undeclared = 1',
-      'Array.prototype.stash = 1',
-      'Object.prototype.stash = 1',
       'Object.getPrototypeOf(function* () {}).stash = 1',
-      'Object.getPrototypeOf([].values()).stash = 1',
-      'Object.getPrototypeOf(Uint8Array.prototype).stash = 1',
+      'Function.prototype.stash = 1',
       'Math.random = () => 4',
+      'JSON.parse = null',
       'Error.prepareStackTrace = (e, frames) => frames',
       'meshbot.log = null',
+      'meshbot.log.caller', // the prelude is strict code
     ];
     for (const attempt of attempts) {
       const { err } = await failure(
@@ -231,6 +230,8 @@ describe('isolated-vm runtime: the engine contract', () => {
         Generator: Object.getPrototypeOf(function* () {}),
         ArrayIterator: Object.getPrototypeOf([].values()),
         TypedArray: Object.getPrototypeOf(Uint8Array), Math, JSON, Symbol, meshbot,
+        RegExpPrototype: RegExp.prototype, MapPrototype: Map.prototype,
+        StringPrototype: String.prototype, PromisePrototype: Promise.prototype,
       };
       if (params.mode === 'write') {
         const secret = meshbot.textDecode(input);
@@ -238,19 +239,27 @@ describe('isolated-vm runtime: the engine contract', () => {
         for (const spot of Object.values(spots)) {
           try { spot.stash = secret; kept++; } catch {}
         }
-        /(sw+)/.exec(secret);
+        /(s\\w+)/.exec(secret);
+        // Blinds whatever would check the realm with a for-of, or iterate in the next task.
+        Object.getPrototypeOf([].values()).next = () => ({ done: true });
         return kept;
       }
       const found = Object.keys(spots).filter((name) => 'stash' in spots[name]);
       for (const key of Object.getOwnPropertyNames(RegExp)) {
         if (String(RegExp[key]).includes('secret')) found.push('RegExp.' + key);
       }
-      return { found, legacyStatics: ['$1', 'input', 'lastMatch'].filter((k) => k in RegExp) };
+      const legacyStatics = ['$1', 'input', 'lastMatch'].filter((k) => k in RegExp);
+      return { found, legacyStatics, iterates: [...[1, 2]].length };
     }`);
+    // Array.prototype and the other builtins V8's fast paths watch are not frozen: a task may
+    // change them, and the realm it changed is not used again.
     const wrote = await run(pkg, text('a secret'), { params: { mode: 'write' } });
-    expect(str(wrote.output)).toBe('0');
+    expect(Number(str(wrote.output))).toBeGreaterThan(0);
+    const clean = { found: [], legacyStatics: [], iterates: 2 };
     const read = await run(pkg, text(''), { params: { mode: 'read' } });
-    expect(JSON.parse(str(read.output))).toEqual({ found: [], legacyStatics: [] });
+    expect(JSON.parse(str(read.output))).toEqual(clean);
+    const again = await run(pkg, text(''), { params: { mode: 'read' } });
+    expect(JSON.parse(str(again.output))).toEqual(clean);
   });
 
   it('keeps what a task leaves running out of the next task', async () => {
@@ -287,7 +296,7 @@ describe('isolated-vm runtime: the engine contract', () => {
         return [
           String(custom), \`\${err.name}: \${err.message}\`, err instanceof Error,
           new Legacy().constructor === Legacy, [3, 1, 2].sort().join(''),
-          new Map([[1, 2]]).get(1), Object.isFrozen(Array.prototype),
+          new Map([[1, 2]]).get(1), Object.isFrozen(Math),
         ];
       }`);
     const result = await run(pkg);
