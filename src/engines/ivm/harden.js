@@ -22,7 +22,7 @@
 'use strict';
 (function harden() {
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
-  const { isExtensible, isFrozen, setPrototypeOf } = Object;
+  const { isExtensible, isFrozen } = Object;
   const { ownKeys } = Reflect;
 
   for (const key of ownKeys(RegExp)) {
@@ -88,8 +88,10 @@
   }
 
   // `unchanged` runs after tasks that may have changed any watched builtin, the iterators
-  // and Object.prototype included: it uses only frozen functions, indexed loops and
-  // null-prototype records, never a method or an iterator a task could have replaced.
+  // and Object.prototype included: it calls only frozen functions and uses indexed loops,
+  // never a method or an iterator a task could have replaced. It reads descriptors' fields
+  // as plain properties: a field a descriptor lacks is looked up on Object.prototype, but a
+  // task that put one there changed Object.prototype's own keys, which this sees.
   const snapshots = [];
   for (const obj of watched) snapshots.push(snapshot(obj));
   freeze(snapshots);
@@ -98,18 +100,12 @@
     return true;
   });
 
-  function describe(obj, key) {
-    const desc = getOwnPropertyDescriptor(obj, key);
-    setPrototypeOf(desc, null);
-    return desc;
-  }
-
   function snapshot(obj) {
     const keys = ownKeys(obj);
     const descs = [];
-    for (let i = 0; i < keys.length; i++) descs.push(describe(obj, keys[i]));
+    for (let i = 0; i < keys.length; i++) descs.push(getOwnPropertyDescriptor(obj, keys[i]));
     const extensible = isExtensible(obj);
-    return freeze({ __proto__: null, obj, proto: getPrototypeOf(obj), extensible, keys, descs });
+    return freeze({ obj, proto: getPrototypeOf(obj), extensible, keys, descs });
   }
 
   function same(shot) {
@@ -120,7 +116,7 @@
     for (let i = 0; i < keys.length; i++) {
       if (now[i] !== keys[i]) return false;
       const was = descs[i];
-      const is = describe(obj, keys[i]);
+      const is = getOwnPropertyDescriptor(obj, keys[i]);
       if (
         is.value !== was.value ||
         is.get !== was.get ||
