@@ -6,7 +6,7 @@
  * earlier tasks; a fresh context per task would start that over every time. A realm is
  * reused only if its task ended within its limits and harden.js's `unchanged` finds the
  * builtins it left unfrozen as they were: `tidy` checks that after the task's answer is
- * sent, and `acquire` before a realm's next task if `tidy` has not run yet.
+ * sent, and `take` before a realm's next task if `tidy` has not run yet.
  */
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
@@ -38,8 +38,10 @@ export interface RealmSpec {
 }
 
 export interface RealmPool {
-  /** A warm realm for the engine; builds one on a miss (compile errors are the engine's). */
-  acquire(spec: RealmSpec): Promise<WarmRealm>;
+  /** The engine's warm realm, when one is cached and intact; taken out of the cache. */
+  take(spec: RealmSpec): WarmRealm | undefined;
+  /** A new realm for the engine (compile errors are the engine's). */
+  create(spec: RealmSpec): Promise<WarmRealm>;
   /** Gives the realm back; `healthy: false` disposes it instead of keeping it. */
   release(warm: WarmRealm, healthy: boolean): void;
   /** Checks the realms given back since the last call; disposes those a task changed. */
@@ -84,17 +86,18 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
   };
 
   return {
-    async acquire(spec) {
+    take(spec) {
       const key = keyOf(spec);
       const hit = cache.get(key);
+      if (!hit) return undefined;
       cache.delete(key);
-      if (hit && !hit.isolate.isDisposed && (!unchecked.has(hit) || intact(hit))) {
-        keys.set(hit, key);
-        return hit;
-      }
-      if (hit) dispose(hit);
+      if (!hit.isolate.isDisposed && (!unchecked.has(hit) || intact(hit))) return hit;
+      dispose(hit);
+      return undefined;
+    },
+    async create(spec) {
       const warm = await createRealm(spec, opts.onCatastrophicError);
-      keys.set(warm, key);
+      keys.set(warm, keyOf(spec));
       return warm;
     },
     release(warm, healthy) {

@@ -23,7 +23,8 @@ type RunnerResult =
 
 export interface TaskHooks {
   progress(fraction: number): void;
-  signal: AbortSignal;
+  /** Called with the function that cancels the task, while it can be cancelled. */
+  cancellable(cancel: (() => void) | undefined): void;
 }
 
 export async function runTask(
@@ -55,22 +56,33 @@ export async function runTask(
     stopped ??= why;
     if (warm && !warm.isolate.isDisposed) warm.isolate.dispose();
   };
-  const wall = setTimeout(() => stop('wall'), msg.limits.wallMs);
-  const onAbort = () => stop('cancel');
-  hooks.signal.addEventListener('abort', onAbort, { once: true });
+  // The wall timer is set before the first wait; a synchronous run cannot be interrupted
+  // by it anyway (its CPU timeout is never longer).
+  const deadline = performance.now() + msg.limits.wallMs;
+  let wall: NodeJS.Timeout | undefined;
+  const beforeWaiting = () => {
+    wall ??= setTimeout(() => stop('wall'), Math.max(0, deadline - performance.now()));
+  };
+  hooks.cancellable(() => stop('cancel'));
 
   let healthy = false;
   try {
-    warm = await pool.acquire({ cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb });
+    const spec = { cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb };
+    warm = pool.take(spec);
+    if (!warm) {
+      beforeWaiting();
+      warm = await pool.create(spec);
+    }
     if (stopped) throw new Error('stopped before start');
-    const { result, cpuMs } = await callEngine(warm, msg, input, logs.add, hooks.progress);
+    const run = { warm, msg, input, log: logs.add, progress: hooks.progress, beforeWaiting };
+    const { result, cpuMs } = await callEngine(run);
     healthy = true;
     return settle(result, msg, cpuMs, logs.lines(), fail);
   } catch (err) {
     return fail(classify(err, stopped, warm));
   } finally {
     clearTimeout(wall);
-    hooks.signal.removeEventListener('abort', onAbort);
+    hooks.cancellable(undefined);
     if (warm) pool.release(warm, healthy);
   }
 }
@@ -85,23 +97,28 @@ export async function runTask(
  */
 export const SYNC_TASK_MAX_MS = 100;
 
+interface EngineCall {
+  warm: WarmRealm;
+  msg: RunMessage;
+  input: unknown;
+  log: (line: string) => boolean;
+  progress: (fraction: number) => void;
+  /** Arms the wall timer: called before any wait for the isolate. */
+  beforeWaiting: () => void;
+}
+
 // The engine's top level and main(), then what main's promise settles to, on one CPU budget.
-async function callEngine(
-  warm: WarmRealm,
-  msg: RunMessage,
-  input: unknown,
-  log: (line: string) => boolean,
-  progress: (fraction: number) => void,
-): Promise<{ result: RunnerResult; cpuMs: number }> {
+async function callEngine(call: EngineCall): Promise<{ result: RunnerResult; cpuMs: number }> {
+  const { warm, msg } = call;
   const { isolate, slot } = warm;
   const { limits } = msg;
   const args = [
-    new ivm.ExternalCopy(input).copyInto({ release: true }),
+    new ivm.ExternalCopy(call.input).copyInto({ release: true }),
     new ivm.ExternalCopy(msg.params).copyInto({ release: true }),
     limits.maxOutputBytes,
   ];
-  slot.log = log;
-  slot.progress = progress;
+  slot.log = call.log;
+  slot.progress = call.progress;
   const cpuStart = isolate.cpuTime;
   const cpuMs = () => Number(isolate.cpuTime - cpuStart) / 1e6;
   const started = performance.now();
@@ -109,12 +126,16 @@ async function callEngine(
   warm.lastTaskMs = undefined;
   try {
     const options = { timeout: limits.cpuMs, result: { copy: true } } as const;
-    let result = (
-      sync
-        ? warm.start.applySync(undefined, args, options)
-        : await warm.start.apply(undefined, args, options)
-    ) as RunnerResult | { kind: 'pending' };
+    type Started = RunnerResult | { kind: 'pending' };
+    let result: Started;
+    if (sync) {
+      result = warm.start.applySync(undefined, args, options) as Started;
+    } else {
+      call.beforeWaiting();
+      result = (await warm.start.apply(undefined, args, options)) as Started;
+    }
     if (result.kind === 'pending') {
+      call.beforeWaiting();
       result = (await warm.finish.apply(undefined, [], {
         timeout: Math.max(1, Math.ceil(limits.cpuMs - cpuMs())),
         result: { promise: true, copy: true },

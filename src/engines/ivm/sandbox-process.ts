@@ -29,12 +29,13 @@ const pool = createRealmPool({
   },
 });
 
-let current: { id: number; cancel: AbortController } | undefined;
+/** The running task, and how to cancel it while it can be. */
+let current: { id: number; cancel?: () => void } | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 async function execute(msg: RunMessage): Promise<void> {
-  const cancel = new AbortController();
-  current = { id: msg.id, cancel };
+  const task: { id: number; cancel?: () => void } = { id: msg.id };
+  current = task;
   let lastProgress = 0;
   const progress = (fraction: number) => {
     const now = performance.now();
@@ -45,7 +46,10 @@ async function execute(msg: RunMessage): Promise<void> {
     }
   };
   try {
-    send(await runTask(pool, msg, { progress, signal: cancel.signal }));
+    const cancellable = (cancel: (() => void) | undefined) => {
+      task.cancel = cancel;
+    };
+    send(await runTask(pool, msg, { progress, cancellable }));
   } finally {
     current = undefined;
   }
@@ -61,7 +65,7 @@ process.on('message', (raw) => {
   }
   const msg = parsed.data;
   if (msg.type === 'cancel') {
-    if (current?.id === msg.id) current.cancel.abort();
+    if (current?.id === msg.id) current.cancel?.();
     return;
   }
   queue = queue
