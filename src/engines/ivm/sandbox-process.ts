@@ -3,7 +3,7 @@
  * crash or a runaway engine takes down this process and never the bot. It runs one task at
  * a time, in arrival order, and exits when the bot process goes away.
  */
-import { type ChildMessage, parentMessageSchema, type RunMessage } from './protocol.ts';
+import { type ChildMessage, parseParentMessage, type RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
 import { runTask } from './run-task.ts';
 
@@ -58,12 +58,11 @@ async function execute(msg: RunMessage): Promise<void> {
 }
 
 process.on('message', (raw) => {
-  const parsed = parentMessageSchema.safeParse(raw);
-  if (!parsed.success) {
-    process.stderr.write(`sandbox: dropped an invalid message: ${parsed.error.message}\n`);
+  const msg = parseParentMessage(raw);
+  if (typeof msg === 'string') {
+    process.stderr.write(`sandbox: dropped an invalid message: ${msg}\n`);
     return;
   }
-  const msg = parsed.data;
   if (msg.type === 'cancel') {
     if (current?.id === msg.id) current.cancel?.();
     return;
