@@ -6,7 +6,6 @@
  * (there are no timers or I/O inside, so nothing could settle it later). A realm that met
  * a limit is disposed, never reused.
  */
-import ivm from 'isolated-vm';
 import { createLogSink } from './log-sink.ts';
 import type { ChildMessage, RunMessage, WireError } from './protocol.ts';
 import { IDLE_SLOT, type RealmPool, type WarmRealm } from './realm-pool.ts';
@@ -112,11 +111,7 @@ async function callEngine(call: EngineCall): Promise<{ result: RunnerResult; cpu
   const { warm, msg } = call;
   const { isolate, slot } = warm;
   const { limits } = msg;
-  const args = [
-    new ivm.ExternalCopy(call.input).copyInto({ release: true }),
-    new ivm.ExternalCopy(msg.params).copyInto({ release: true }),
-    limits.maxOutputBytes,
-  ];
+  const args = [call.input, msg.params, limits.maxOutputBytes];
   slot.log = call.log;
   slot.progress = call.progress;
   const cpuStart = isolate.cpuTime;
@@ -125,7 +120,12 @@ async function callEngine(call: EngineCall): Promise<{ result: RunnerResult; cpu
   const sync = warm.lastTaskMs !== undefined && warm.lastTaskMs <= SYNC_TASK_MAX_MS;
   warm.lastTaskMs = undefined;
   try {
-    const options = { timeout: limits.cpuMs, result: { copy: true } } as const;
+    // Input and params are copied into the isolate as they go in.
+    const options = {
+      timeout: limits.cpuMs,
+      arguments: { copy: true },
+      result: { copy: true },
+    } as const;
     type Started = RunnerResult | { kind: 'pending' };
     let result: Started;
     if (sync) {
