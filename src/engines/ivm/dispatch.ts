@@ -23,6 +23,8 @@ export interface Job {
   limits: EngineLimits;
   /** The caller's signal, joined with the runtime's stop. */
   signal: AbortSignal;
+  /** What an abort does while the job runs: set by `dispatch`, called by the runtime's listener. */
+  onAbort?: () => void;
   resolve(result: RunResult): void;
   reject(err: EngineError): void;
 }
@@ -59,7 +61,7 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
     const finish = () => {
       clearTimeout(guard);
       clearTimeout(cancelTimer);
-      job.signal.removeEventListener('abort', onAbort);
+      job.onAbort = undefined;
       offExit();
       child.onMessage = undefined;
       free();
@@ -82,7 +84,7 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
       finish();
     };
 
-    job.signal.addEventListener('abort', onAbort, { once: true });
+    job.onAbort = onAbort;
     child.send({
       type: 'run',
       id,

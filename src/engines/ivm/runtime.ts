@@ -83,6 +83,11 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
           job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
           continue;
         }
+        // An abort while the sandbox started found the job out of the line and not running.
+        if (job.signal.aborted) {
+          job.reject(abortError(job.req.engine.manifest.name, job.signal));
+          continue;
+        }
         await dispatch(sandbox, job, grace);
       }
     } finally {
@@ -163,21 +168,23 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
         if (signal.aborted) throw new EngineAbortedError(name);
         return new Promise<RunResult>((resolve, reject) => {
           const job: Job = { id: nextId++, req, limits, signal, resolve, reject };
-          // While queued, an abort only has to take the job out of the line.
-          const onQueuedAbort = () => {
+          // One listener for the job's life: while it is queued, an abort takes it out of
+          // the line; once dispatched, dispatch.ts sets `job.onAbort`.
+          const onAbort = () => {
+            if (job.onAbort) return job.onAbort();
             const at = queue.indexOf(job);
             if (at >= 0) {
               queue.splice(at, 1);
               reject(abortError(name, signal));
             }
           };
-          signal.addEventListener('abort', onQueuedAbort, { once: true });
+          signal.addEventListener('abort', onAbort, { once: true });
           job.resolve = (r) => {
-            signal.removeEventListener('abort', onQueuedAbort);
+            signal.removeEventListener('abort', onAbort);
             resolve(r);
           };
           job.reject = (e) => {
-            signal.removeEventListener('abort', onQueuedAbort);
+            signal.removeEventListener('abort', onAbort);
             reject(e);
           };
           queue.push(job);
