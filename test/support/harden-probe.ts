@@ -25,7 +25,7 @@ const PROTECTORS = [
 ];
 
 /** Changes a task could make to the builtins harden.js watches instead of freezing. */
-export const CHANGES = [
+const CHANGES = [
   'Array.prototype.stash = 1',
   'Array.prototype.push(1)',
   'delete Array.prototype.map',

@@ -94,7 +94,7 @@ export async function runTask(
  * parent kills the process after its grace time), and the wall limit is the CPU limit.
  * Engines whose tasks run longer keep the asynchronous call, and with it a prompt cancel.
  */
-export const SYNC_TASK_MAX_MS = 100;
+const SYNC_TASK_MAX_MS = 100;
 
 interface EngineCall {
   warm: WarmRealm;

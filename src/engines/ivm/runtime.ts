@@ -74,7 +74,6 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     pumping = true;
     try {
       for (let job = queue.shift(); job; job = queue.shift()) {
-        if (job.signal.aborted) continue;
         let sandbox: SandboxChild;
         try {
           sandbox = await ensureChild();
@@ -83,7 +82,8 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
           job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
           continue;
         }
-        // An abort while the sandbox started found the job out of the line and not running.
+        // An abort while the sandbox was starting found the job out of the line and not yet
+        // running: it ends here, unsent.
         if (job.signal.aborted) {
           job.reject(abortError(job.req.engine.manifest.name, job.signal));
           continue;
