@@ -36,9 +36,6 @@ const DECODER = {
   webm: 'webm',
 } as const;
 
-/** The job this thread runs (one per thread). */
-let current: DecodeJob | undefined;
-
 /** Small pieces let the length limit stop a long file early and keep each decoded piece small. */
 const CHUNK_BYTES = 64 * 1024;
 
@@ -122,7 +119,7 @@ function fail(code: AudioError['code'], detail: string): DecodeReply {
 }
 
 /** A decoder's own complaint, as one short line. */
-function describe(err: unknown): DecodeReply {
+function describe(err: unknown, job: DecodeJob): DecodeReply {
   if (err instanceof AudioError) return fail(err.code, err.message);
   const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
   const short = text.length > 160 ? `${text.slice(0, 159)}…` : text || 'unknown decoder error';
@@ -130,29 +127,24 @@ function describe(err: unknown): DecodeReply {
   return /unsupported|not support|no decoder/i.test(short)
     ? fail(
         'AUDIO_UNSUPPORTED',
-        `${FORMAT_LABELS[current?.format ?? 'wav']} audio in an encoding that is not decoded here (${short})`,
+        `${FORMAT_LABELS[job.format]} audio in an encoding that is not decoded here (${short})`,
       )
     : fail('AUDIO_CORRUPT', short);
 }
 
 if (parentPort) {
   const port = parentPort;
-  // Made ready while the thread waits for its job: the Opus decoder (voice messages).
-  const warm = createOpusDecoder().then(
+  // Compiled while the thread waits for its job: the Opus decoder (voice messages). The
+  // compiled module is cached, so an Opus job awaits it there; other formats need not.
+  void createOpusDecoder().then(
     (d) => d.free(),
     () => {},
   );
   port.once('message', (job: DecodeJob) => {
-    current = job;
-    void warm
-      .then(() => run(job))
-      .then(
-        (reply) =>
-          port.postMessage(
-            reply,
-            reply.type === 'done' ? [reply.samples.buffer as ArrayBuffer] : [],
-          ),
-        (err: unknown) => port.postMessage(describe(err)),
-      );
+    void run(job).then(
+      (reply) =>
+        port.postMessage(reply, reply.type === 'done' ? [reply.samples.buffer as ArrayBuffer] : []),
+      (err: unknown) => port.postMessage(describe(err, job)),
+    );
   });
 }

@@ -100,9 +100,13 @@ function startWorker(): Worker {
     resourceLimits: { maxOldGenerationSizeMb: 512 },
   });
   worker.unref(); // a spare never keeps its process alive
-  worker.once('exit', () => {
+  const forget = () => {
     if (spare === worker) spare = undefined;
-  });
+  };
+  worker.once('exit', forget);
+  // A spare that fails before it is taken (a module that will not load) must not take the
+  // bot down with an unhandled 'error': it is just not used. A taken one has inWorker's.
+  worker.on('error', forget);
   return worker;
 }
 

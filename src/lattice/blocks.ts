@@ -1,6 +1,7 @@
 import * as dagJson from '@ipld/dag-json';
 import type { CID } from 'multiformats/cid';
 import type { z } from 'zod';
+import { parseWith } from '../errors/zod.ts';
 import { DAG_JSON } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
 import { Budget } from './budget.ts';
@@ -30,13 +31,7 @@ export async function readValid<S extends z.ZodType>(
   } catch (err) {
     throw new BadBlockError(`${what} ${cid} is not valid dag-json`, { cause: err });
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new BadBlockError(`${what} ${cid} is invalid${where}: ${issue?.message ?? 'bad shape'}`);
-  }
-  return parsed.data;
+  return parseWith(schema, raw, `${what} ${cid}`, (message) => new BadBlockError(message));
 }
 
 export const readRoot = (store: Store, cid: CID, opts: ReadOpts = {}): Promise<Root> =>
