@@ -48,7 +48,9 @@ export class ProgressNote {
   #schedule(): void {
     if (this.#timer || this.#sending) return;
     const { progressAfterMs, progressEveryMs } = this.#ctx.config.mesh;
-    const due = this.#note ? this.#lastSent + progressEveryMs : this.#started + progressAfterMs;
+    // After a first notice that failed, the next try waits like an edit would.
+    const first = this.#note ? 0 : this.#started + progressAfterMs;
+    const due = Math.max(first, this.#lastSent + progressEveryMs);
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;

@@ -70,4 +70,23 @@ describe('progress notices', () => {
     await sleep(200);
     expect(sent).toHaveLength(3);
   });
+
+  it('retries a first notice that failed at the edit interval, not in a loop', async () => {
+    let tries = 0;
+    const client = {
+      async sendCosmetic(): Promise<EventId> {
+        tries++;
+        throw new Error('M_FORBIDDEN');
+      },
+    };
+    const config = { mesh: { progressAfterMs: 10, progressEveryMs: 100 } };
+    const ctx = { client, config, signal: new AbortController().signal } as unknown as NodeContext;
+    const n = note(ctx);
+    n.update('wordcount: 10%');
+    await sleep(350);
+    n.finish('wordcount: done');
+    // About 10, 110, 210, 310 ms: a handful of tries, not hundreds.
+    expect(tries).toBeGreaterThanOrEqual(2);
+    expect(tries).toBeLessThanOrEqual(5);
+  });
 });
