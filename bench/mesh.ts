@@ -109,10 +109,7 @@ async function load(s: Setup, n: number, window: number, body: (i: number) => st
     while (next < n) {
       const i = next++;
       const id = await s.mesh.person.send(s.mesh.roomId, body(i));
-      await s.mesh.person.waitFor(
-        (m) => m.threadRoot === id && m.type === 'm.room.message',
-        REPLY_MS,
-      );
+      await s.mesh.person.waitForReply(id, REPLY_MS);
     }
   };
   await Promise.all(Array.from({ length: window }, lane));

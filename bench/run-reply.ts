@@ -53,10 +53,7 @@ export const runBenchmark: Benchmark = {
     const roundTrip = async (body: string) => {
       const started = performance.now();
       const id = await mesh.person.send(mesh.roomId, body);
-      await mesh.person.waitFor(
-        (m) => m.threadRoot === id && m.type === 'm.room.message',
-        REPLY_MS,
-      );
+      await mesh.person.waitForReply(id, REPLY_MS);
       return performance.now() - started;
     };
     const runs: number[] = [];

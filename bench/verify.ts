@@ -70,12 +70,7 @@ async function load(mesh: DevMesh, n: number, body: (i: number) => string): Prom
       asks.push(
         mesh.person
           .send(mesh.roomId, body(i))
-          .then((id) =>
-            mesh.person.waitFor(
-              (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === id,
-              REPLY_MS,
-            ),
-          ),
+          .then((id) => mesh.person.waitForReply(id, REPLY_MS, bots)),
       );
     }
     for (const reply of await Promise.all(asks)) {
@@ -86,7 +81,7 @@ async function load(mesh: DevMesh, n: number, body: (i: number) => string): Prom
 
 async function allTrusted(mesh: DevMesh): Promise<boolean> {
   const id = await mesh.person.send(mesh.roomId, '!trust');
-  const reply = await mesh.person.waitFor((m) => m.threadRoot === id, REPLY_MS);
+  const reply = await mesh.person.waitForReply(id, REPLY_MS);
   return (reply.body.match(/trusted \(spot-checked\)/g) ?? []).length >= mesh.bots.length;
 }
 

@@ -41,6 +41,11 @@ export interface Person {
   onMessage(fn: (m: Message) => void): void;
   /** Waits for a message matching `pred`, looking at what was seen already too. */
   waitFor(pred: (m: Message) => boolean, timeoutMs: number): Promise<Message>;
+  /**
+   * Waits for the answer to `request`: a message in its thread, from one of `from` if given,
+   * that is not a progress notice (long work gets one before its answer).
+   */
+  waitForReply(request: string, timeoutMs: number, from?: ReadonlySet<string>): Promise<Message>;
   waitForJoin(roomId: string, userId: string, timeoutMs: number): Promise<void>;
   stop(): void;
 }
@@ -108,6 +113,15 @@ export async function startPerson(
     },
     onMessage: (fn) => listeners.push(fn),
     waitFor,
+    waitForReply: (request, timeoutMs, from) =>
+      waitFor(
+        (m) =>
+          m.type === 'm.room.message' &&
+          m.threadRoot === request &&
+          (!from || from.has(m.sender)) &&
+          !isProgressNote(m),
+        timeoutMs,
+      ),
     async waitForJoin(roomId, member, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

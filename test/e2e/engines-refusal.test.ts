@@ -58,10 +58,7 @@ describe.skipIf(!docker)('a node refuses an engine it cannot run, with the reaso
     const cid = await mesh.add(file);
     const request = await mesh.person.send(mesh.roomId, `!run fibsum-docker ${cid}`);
     const bots = new Set(mesh.bots.map((b) => b.userId as string));
-    const reply = await mesh.person.waitFor(
-      (m) => m.type === 'm.room.message' && bots.has(m.sender) && m.threadRoot === request,
-      45_000,
-    );
+    const reply = await mesh.person.waitForReply(request, 45_000, bots);
     expect(reply.body).toContain('engine fibsum-docker is not available');
     expect(reply.body).toContain('this node has no docker runtime');
     expect(reply.body).toContain('ENGINE_REFUSED');

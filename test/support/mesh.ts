@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DevMesh, DevMeshOptions } from '../../src/dev/dev-mesh.ts';
-import { isProgressNote, type Message } from '../../src/dev/person.ts';
+import type { Message } from '../../src/dev/person.ts';
 import { ExternalHomeserver } from '../../src/homeserver/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { testHomeserver, uniqueLocalpart } from './homeserver.ts';
@@ -39,13 +39,6 @@ export async function askMesh(
 ): Promise<{ request: string; reply: Message }> {
   const request = await mesh.person.send(mesh.roomId, body);
   const bots = new Set(mesh.bots.map((b) => b.userId as string));
-  const reply = await mesh.person.waitFor(
-    (m) =>
-      m.type === 'm.room.message' &&
-      bots.has(m.sender) &&
-      m.threadRoot === request &&
-      !isProgressNote(m),
-    timeoutMs,
-  );
+  const reply = await mesh.person.waitForReply(request, timeoutMs, bots);
   return { request, reply };
 }
