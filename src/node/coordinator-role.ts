@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import { parseCommand } from '../commands/parse.ts';
-import { type Candidate, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
+import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
@@ -212,13 +212,11 @@ export class CoordinatorRole {
         continue;
       }
       const avoid = new Set(rec.failures.flatMap((f) => (f.worker ? [f.worker] : [])));
-      const able = othersFor(
-        room,
-        rec,
-        candidates,
-        (n) => view?.nodes.get(n as UserId)?.owner ?? n,
-      );
-      if (able.length === 0 && candidates.length > 0) {
+      // A replica goes to a node that can run it and has not run its task: choosing among
+      // all nodes first could pick one that cannot, and leave the replica queued for ever.
+      const capable = candidates.filter((c) => canRun(needs, c.state));
+      const able = othersFor(room, rec, capable, (n) => view?.nodes.get(n as UserId)?.owner ?? n);
+      if (able.length === 0 && capable.length > 0) {
         // A replica with no node left that has not run its task: the Verifier decides without.
         room.book.giveUp(
           rec.id,
