@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnChild } from '../engines/child/child.ts';
+import { schemaCheck, spawnChild } from '../engines/child/child.ts';
 import type { Logger } from '../log/logger.ts';
 import type { WorkerChild } from './dispatch.ts';
 import { type ChildMessage, childMessageSchema, type ParentMessage } from './protocol.ts';
@@ -33,7 +33,7 @@ export function createWorkerPool(opts: { log: Logger; startTimeoutMs: number }):
       script: SCRIPT,
       execArgv: ['--disable-warning=ExperimentalWarning'],
       env: {},
-      schema: childMessageSchema,
+      parse: schemaCheck(childMessageSchema),
       logger: opts.log,
       startTimeoutMs: opts.startTimeoutMs,
       signal: stopper.signal,

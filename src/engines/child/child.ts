@@ -1,13 +1,14 @@
 /**
  * Bot-process side of a sandbox process (the isolated-vm sandbox, the whisper worker): one
  * forked process, its validated IPC channel and its exit. The child runs code or decodes
- * input the bot does not trust, so every message from it is parsed with its schema, and one
- * that does not parse gets the child killed.
+ * input the bot does not trust, so every message from it is checked, and one that fails the
+ * check gets the child killed.
  */
 import { type ChildProcess, fork, type Serializable } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
+import { describeIssues } from '../../errors/zod.ts';
 import type { Logger } from '../../log/logger.ts';
 
 export interface ExitInfo {
@@ -29,6 +30,17 @@ export interface SandboxChild<In = unknown, Out extends { type: string } = { typ
   close(graceMs: number): Promise<void>;
 }
 
+/** A message from the child as its protocol allows it, or a line saying what is wrong. */
+export type MessageCheck<Out> = (raw: unknown) => Out | string;
+
+/** The check a zod schema makes. */
+export function schemaCheck<Out>(schema: z.ZodType<Out>): MessageCheck<Out> {
+  return (raw) => {
+    const parsed = schema.safeParse(raw);
+    return parsed.success ? parsed.data : describeIssues(parsed.error);
+  };
+}
+
 export interface SpawnOptions<Out> {
   /** The script to fork (an absolute path). */
   script: string;
@@ -36,8 +48,8 @@ export interface SpawnOptions<Out> {
   execArgv: string[];
   /** The child's whole environment: the bot's tokens have no business there. */
   env: Record<string, string>;
-  /** Every message from the child, `{ type: 'ready' }` among them. */
-  schema: z.ZodType<Out>;
+  /** Checks every message from the child, `{ type: 'ready' }` among them: the message, or what is wrong with it. */
+  parse: MessageCheck<Out>;
   logger: Logger;
   startTimeoutMs: number;
   signal?: AbortSignal;
@@ -54,7 +66,7 @@ export function spawnChild<In, Out extends { type: string }>(
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: opts.env,
   });
-  const child = wrap<In, Out>(proc, opts.logger, opts.schema);
+  const child = wrap<In, Out>(proc, opts.logger, opts.parse);
   return new Promise<SandboxChild<In, Out>>((resolve, reject) => {
     let settled = false;
     const fail = (why: string) => {
@@ -89,7 +101,7 @@ export function spawnChild<In, Out extends { type: string }>(
 function wrap<In, Out extends { type: string }>(
   proc: ChildProcess,
   logger: Logger,
-  schema: z.ZodType<Out>,
+  parse: MessageCheck<Out>,
 ): SandboxChild<In, Out> {
   let exit: ExitInfo | undefined;
   const exitListeners = new Set<(info: ExitInfo) => void>();
@@ -153,14 +165,14 @@ function wrap<In, Out extends { type: string }>(
   };
 
   proc.on('message', (raw) => {
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
+    const msg = parse(raw);
+    if (typeof msg === 'string') {
       // Only a bug or a sandbox escape produces these: trust nothing more from this child.
-      log.error('invalid message from the sandbox; killing it', { issue: parsed.error.message });
+      log.error('invalid message from the sandbox; killing it', { issue: msg });
       child.kill();
       return;
     }
-    child.onMessage?.(parsed.data);
+    child.onMessage?.(msg);
   });
   return child;
 }

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log/logger.ts';
 import { type SandboxChild as Child, spawnChild } from '../child/child.ts';
-import { type ChildMessage, childMessageSchema, type ParentMessage } from './protocol.ts';
+import type { ChildMessage, ParentMessage } from './protocol.ts';
+import { parseChildMessage } from './wire-check.ts';
 
 const SCRIPT = fileURLToPath(new URL('./sandbox-process.ts', import.meta.url));
 
@@ -21,7 +22,7 @@ export function spawnSandbox(opts: SpawnOptions): Promise<SandboxChild> {
     // isolated-vm needs --no-node-snapshot on Node >= 20.
     execArgv: ['--no-node-snapshot', '--disable-warning=ExperimentalWarning'],
     env: { MESHBOT_IVM_CACHE: String(opts.cacheSize) },
-    schema: childMessageSchema,
+    parse: parseChildMessage,
     logger: opts.logger,
     startTimeoutMs: opts.startTimeoutMs,
     signal: opts.signal,

@@ -3,9 +3,10 @@
  * crash or a runaway engine takes down this process and never the bot. It runs one task at
  * a time, in arrival order, and exits when the bot process goes away.
  */
-import { type ChildMessage, parseParentMessage, type RunMessage } from './protocol.ts';
+import type { ChildMessage, RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
 import { runTask } from './run-task.ts';
+import { parseParentMessage } from './wire-check.ts';
 
 /** How often progress reaches the parent at most, ms. */
 const PROGRESS_EVERY_MS = 100;
