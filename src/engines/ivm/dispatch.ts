@@ -21,10 +21,9 @@ export interface Job {
   id: number;
   req: RunRequest;
   limits: EngineLimits;
-  /** The caller's signal, joined with the runtime's stop. */
-  signal: AbortSignal;
-  /** What an abort does while the job runs: set by `dispatch`, called by the runtime's listener. */
-  onAbort?: () => void;
+  /** What an abort does while the job runs: set by `dispatch`, called by the runtime with the
+   * runtime's reason (it stops), or none (the caller aborted). */
+  onAbort?: (reason?: string) => void;
   resolve(result: RunResult): void;
   reject(err: EngineError): void;
 }
@@ -51,8 +50,8 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
       child.kill();
     }, limits.wallMs + killGraceMs);
 
-    const onAbort = () => {
-      settle(() => job.reject(abortError(name, job.signal)));
+    const onAbort = (reason?: string) => {
+      settle(() => job.reject(new EngineAbortedError(name, reason)));
       child.send({ type: 'cancel', id });
       // The child must confirm soon; one that cannot is replaced.
       cancelTimer = setTimeout(() => child.kill(), killGraceMs);
@@ -103,12 +102,6 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
       finish();
     });
   });
-}
-
-/** The runtime aborts with a string reason when it stops; a caller's abort says nothing. */
-export function abortError(name: string, signal: AbortSignal): EngineAbortedError {
-  const reason: unknown = signal.reason;
-  return new EngineAbortedError(name, typeof reason === 'string' ? reason : undefined);
 }
 
 // The channel hands over a Buffer, maybe a slice of a larger one: callers get plain bytes

@@ -14,7 +14,7 @@ import type {
   RunResult,
 } from '../types.ts';
 import { type SandboxChild, spawnSandbox } from './child.ts';
-import { abortError, dispatch, type Job } from './dispatch.ts';
+import { dispatch, type Job } from './dispatch.ts';
 import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from './limits.ts';
 
 export interface IvmRuntimeOptions {
@@ -39,6 +39,9 @@ export interface IvmRuntime extends EngineRuntime {
 
 type State = 'stopped' | 'starting' | 'started' | 'stopping';
 
+/** Why the jobs of a runtime that stops end. */
+const STOPPED = 'the runtime stopped';
+
 export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   const logger = (opts.logger ?? silentLogger).child({ component: 'ivm-runtime' });
   const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
@@ -53,6 +56,8 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   let spawning: Promise<SandboxChild> | undefined;
   let pumping = false;
   let nextId = 1;
+  // Jobs answered, so that nothing settles a job twice (an abort and the answer can cross).
+  const settled = new WeakSet<Job>();
 
   const ensureChild = async (): Promise<SandboxChild> => {
     if (child?.alive) return child;
@@ -69,30 +74,46 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     return child;
   };
 
+  // The job the pump took out of the line: waiting for the sandbox, or running in it.
+  let current: Job | undefined;
+
   const pump = async () => {
     if (pumping) return;
     pumping = true;
     try {
       for (let job = queue.shift(); job; job = queue.shift()) {
-        let sandbox: SandboxChild;
-        try {
-          sandbox = await ensureChild();
-        } catch (err) {
-          const detail = `no sandbox process: ${(err as Error).message}`;
-          job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
-          continue;
-        }
-        // An abort while the sandbox was starting found the job out of the line and not yet
-        // running: it ends here, unsent.
-        if (job.signal.aborted) {
-          job.reject(abortError(job.req.engine.manifest.name, job.signal));
-          continue;
-        }
-        await dispatch(sandbox, job, grace);
+        current = job;
+        await runOne(job);
+        current = undefined;
       }
     } finally {
+      current = undefined;
       pumping = false;
     }
+  };
+
+  const runOne = async (job: Job) => {
+    let sandbox: SandboxChild;
+    try {
+      sandbox = child?.alive ? child : await ensureChild();
+    } catch (err) {
+      const detail = `no sandbox process: ${(err as Error).message}`;
+      job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
+      return;
+    }
+    // A job aborted while the sandbox was starting was rejected then: it is not sent.
+    if (!settled.has(job)) await dispatch(sandbox, job, grace);
+  };
+
+  // A queued job leaves the line; a running one is cancelled in the sandbox; one waiting
+  // for the sandbox to start just ends. `reason` is the runtime's (it stops); a caller's
+  // abort gives none.
+  const abort = (job: Job, reason?: string) => {
+    if (job.onAbort) return job.onAbort(reason);
+    const at = queue.indexOf(job);
+    if (at >= 0) queue.splice(at, 1);
+    else if (job !== current) return;
+    job.reject(new EngineAbortedError(job.req.engine.manifest.name, reason));
   };
 
   // Refuses what this runtime must not or cannot run; throws EngineErrors.
@@ -147,9 +168,9 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       if (state === 'stopping' && transition) return transition;
       if (state === 'starting') await transition?.catch(() => {});
       state = 'stopping';
-      stopper.abort('the runtime stopped');
-      for (const job of queue.splice(0))
-        job.reject(abortError(job.req.engine.manifest.name, stopper.signal));
+      stopper.abort(STOPPED);
+      for (const job of [...queue]) abort(job, STOPPED);
+      if (current) abort(current, STOPPED);
       transition = (async () => {
         const last = child ?? (await spawning?.catch(() => undefined));
         child = undefined;
@@ -164,29 +185,31 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       try {
         name = admit(req);
         const limits = effectiveLimits(req, max);
-        const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
-        if (signal.aborted) throw new EngineAbortedError(name);
+        const signal = req.signal;
+        if (signal?.aborted) throw new EngineAbortedError(name);
         return new Promise<RunResult>((resolve, reject) => {
-          const job: Job = { id: nextId++, req, limits, signal, resolve, reject };
-          // One listener for the job's life: while it is queued, an abort takes it out of
-          // the line; once dispatched, dispatch.ts sets `job.onAbort`.
-          const onAbort = () => {
-            if (job.onAbort) return job.onAbort();
-            const at = queue.indexOf(job);
-            if (at >= 0) {
-              queue.splice(at, 1);
-              reject(abortError(name, signal));
-            }
+          // The runtime's stop reaches every job through `stop`, without a listener per job.
+          const onAbort = () => abort(job, undefined);
+          const done = () => {
+            settled.add(job);
+            signal?.removeEventListener('abort', onAbort);
           };
-          signal.addEventListener('abort', onAbort, { once: true });
-          job.resolve = (r) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(r);
+          const job: Job = {
+            id: nextId++,
+            req,
+            limits,
+            resolve(result) {
+              if (settled.has(job)) return;
+              done();
+              resolve(result);
+            },
+            reject(err) {
+              if (settled.has(job)) return;
+              done();
+              reject(err);
+            },
           };
-          job.reject = (e) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(e);
-          };
+          signal?.addEventListener('abort', onAbort, { once: true });
           queue.push(job);
           void pump();
         });
