@@ -12,6 +12,11 @@ export interface TaskInfo {
   pipeline?: true;
 }
 
+/** What the Verifier made of a checked task: the result a quorum agreed on, or why none. */
+export type CheckOutcome =
+  | { result: string; worker: string; verified: { agreeing: number; of: number } }
+  | { error: { code: string; message: string } };
+
 export interface BookSnapshot {
   seq: number;
   tasks: TaskRecord[];
@@ -229,6 +234,26 @@ export class TaskBook {
     this.addParts(id, replicas);
   }
 
+  /**
+   * The Verifier's verdict on a checked task, on every node: done with the result a quorum
+   * agreed on (and a node that gave it), or failed. The coordinator held the task while its
+   * replicas ran; other nodes saw it done with its first worker's result.
+   */
+  checked(id: string, outcome: CheckOutcome, now: number): void {
+    const rec = this.#tasks.get(id);
+    if (!rec || rec.parent) return;
+    const held = rec.state === 'split' && rec.verifying;
+    if (!held && rec.state !== 'done') return;
+    rec.checked = true;
+    if ('error' in outcome) {
+      this.#finish(rec, outcome.error, now);
+      return;
+    }
+    const { result, worker, verified } = outcome;
+    const finishedAt = held ? now : (rec.finishedAt ?? now);
+    Object.assign(rec, { state: 'done', result, worker, verified, finishedAt });
+  }
+
   /** Tasks whose results are being compared with their replicas'. */
   verifyingTasks(): TaskRecord[] {
     return this.all().filter((r) => r.state === 'split' && r.verifying);
@@ -297,10 +322,6 @@ export class TaskBook {
     }
     rec.answered = true;
     rec.block = undefined;
-    for (const part of rec.parts ?? []) {
-      const p = this.#tasks.get(part);
-      if (p && FINAL.has(p.state)) Object.assign(p, { answered: true, block: undefined });
-    }
     this.#prune();
   }
 
@@ -357,8 +378,17 @@ export class TaskBook {
     Object.assign(rec, { state: 'failed', error, finishedAt: now });
   }
 
-  /** Keeps the newest answered tasks (to ignore late duplicates); drops the oldest beyond. */
+  /**
+   * Keeps the newest answered tasks (to ignore late duplicates); drops the oldest beyond.
+   * Parts, pipeline tasks and replicas are answered with their task once they are final, by
+   * their parent link: a node that is not coordinating may not know its `parts`.
+   */
   #prune(): void {
+    for (const r of this.#tasks.values()) {
+      if (r.answered || !r.parent || !FINAL.has(r.state)) continue;
+      if (this.#tasks.get(r.parent)?.answered)
+        Object.assign(r, { answered: true, block: undefined });
+    }
     const done = this.all().filter((r) => r.answered);
     if (done.length <= KEEP_FINISHED) return;
     done.sort((a, b) => a.seq - b.seq);

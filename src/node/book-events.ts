@@ -1,5 +1,6 @@
 import { decodeInline } from '../blocks/codec.ts';
 import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
+import type { CheckOutcome } from '../coordinator/task-book.ts';
 import type { UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { type AssignEvent, assignSchema, completeSchema, EVENT } from '../protocol/events.ts';
@@ -127,14 +128,31 @@ export async function applyBookEvent(
 
 /**
  * A verdict counts once per task, whichever way it reaches this node (the coordinator applies
- * its own at once). Returns the nodes it newly quarantined.
+ * its own at once): the task takes its outcome, and its nodes' trust records their part.
+ * Returns the nodes it newly quarantined.
  */
 export function applyVerdict(room: MeshRoom, v: Verdict, now: number): string[] {
   if (!room.verdictSeen(v.task)) return [];
+  const outcome = verdictOutcome(v);
+  if (outcome) room.book.checked(v.task, outcome, now);
   for (const node of v.agreeing) room.trust.agreed(node, now);
   const others = v.agreeing.length;
   const why = `its result for ${v.task} disagreed with ${others} other nodes'`;
   return v.dissenting.filter((node) => room.trust.disagreed(node, why, now));
+}
+
+/** What a verdict makes of its task; none from a verdict without `of` (trust only). */
+export function verdictOutcome(v: Verdict): CheckOutcome | undefined {
+  if (v.of === undefined) return undefined;
+  const [worker] = v.agreeing;
+  if (v.result !== undefined && worker !== undefined) {
+    return { result: v.result, worker, verified: { agreeing: v.agreeing.length, of: v.of } };
+  }
+  const message =
+    v.of < 2
+      ? 'no other node could run it to check its result'
+      : `the ${v.of} nodes that ran it did not agree on a result`;
+  return { error: { code: 'UNVERIFIED', message } };
 }
 
 /** A bot's threaded reply: the request is handled, and a tagged task is answered. */

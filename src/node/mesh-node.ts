@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { RoomBlockExchange } from '../blocks/room-exchange.ts';
+import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { assignSchema, EVENT, type NodeState } from '../protocol/events.ts';
@@ -100,6 +101,11 @@ export class MeshNode {
       term: lease?.term ?? 0,
       acting: r?.election.acting() ?? false,
     };
+  }
+
+  /** Copies of this node's book of a room's tasks (for diagnostics and tests). */
+  tasksIn(room: RoomId): TaskRecord[] {
+    return structuredClone(this.#rooms.get(room)?.book.all() ?? []);
   }
 
   /** Resolves when all work taken so far is done (for tests and clean shutdown). */

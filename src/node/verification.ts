@@ -15,7 +15,7 @@ import { type Comparator, decide, type ReplicaResult, werComparator } from '../v
 import { pickReplicaNodes, planReplicas } from '../verifier/replication.ts';
 import { decodeTranscript } from '../whisper/transcript.ts';
 import { sendNotice } from './answers.ts';
-import { applyVerdict } from './book-events.ts';
+import { applyVerdict, verdictOutcome } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 
@@ -105,26 +105,23 @@ export class Verification {
       room.changed();
       return undefined;
     }
-    const now = Date.now();
     room.changed();
     if (results.length === 1 && others.length === 0) {
       // Nobody else could run it: the result stands, and the reply says it is unchecked.
-      room.book.finishSplit(rec.id, { result: rec.result ?? '' }, now);
+      room.book.finishSplit(rec.id, { result: rec.result ?? '' }, Date.now());
       rec.verified = { agreeing: 1, of: 1 };
       return undefined;
     }
-    if (d.kind === 'agreed') {
-      room.book.finishSplit(rec.id, { result: d.value }, now);
-      const verified = { agreeing: d.agreeing.length, of: results.length };
-      Object.assign(rec, { worker: d.agreeing[0], verified });
-      return { task: rec.id, agreeing: d.agreeing, dissenting: d.dissenting };
-    }
-    const message =
-      results.length < 2
-        ? 'no other node could run it to check its result'
-        : `the ${results.length} nodes that ran it did not agree on a result`;
-    room.book.finishSplit(rec.id, { error: { code: 'UNVERIFIED', message } }, now);
-    return { task: rec.id, agreeing: [], dissenting: [] };
+    // The verdict carries the outcome, the agreed result or a failure, and every node's book
+    // takes it from there (this one too, when it is announced; and here at once).
+    const of = results.length;
+    const verdict: Verdict =
+      d.kind === 'agreed'
+        ? { task: rec.id, agreeing: d.agreeing, dissenting: d.dissenting, result: d.value, of }
+        : { task: rec.id, agreeing: [], dissenting: [], of };
+    const outcome = verdictOutcome(verdict);
+    if (outcome) room.book.checked(rec.id, outcome, Date.now());
+    return verdict;
   }
 
   /**

@@ -91,6 +91,10 @@ export const verdictItemSchema = z.strictObject({
   /** Nodes whose result the quorum accepted, and nodes whose result it rejected. */
   agreeing: z.array(userId).max(20),
   dissenting: z.array(userId).max(20),
+  /** The result the quorum agreed on; absent when none was (the task failed unverified). */
+  result: cid.optional(),
+  /** How many results were compared. Every node's book takes the verdict's outcome from these two. */
+  of: z.number().int().min(1).max(100).optional(),
 });
 
 export const verdictSchema = z.strictObject({

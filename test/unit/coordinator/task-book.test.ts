@@ -133,3 +133,83 @@ describe('the Manager book', () => {
     expect(copy.get('task2')?.seq).toBeGreaterThan(copy.get('task1')?.seq ?? 0);
   });
 });
+
+describe('the Manager book: a checked task, on every node', () => {
+  const replica = (n: number) => ({ ...info(1), parent: 'task1' as string | undefined, n });
+  // A node that is not coordinating: the task done by its first worker, two replicas run.
+  function follower(): TaskBook {
+    const b = book();
+    b.assign('task1', { worker: '@liar:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.complete('@liar:x', { task: 'task1', attempt: 1, ok: true, result: 'bafywrong' }, 3, 10);
+    for (const n of [1, 2]) {
+      const { n: _, ...rest } = replica(n);
+      b.accept(`rep${n}`, 'AA==', rest, 20);
+      b.assign(`rep${n}`, { worker: `@w${n}:x`, attempt: 1, term: 1 }, LEASE, 20);
+      b.complete(`@w${n}:x`, { task: `rep${n}`, attempt: 1, ok: true, result: 'bafyright' }, 3, 30);
+    }
+    return b;
+  }
+  const agreed = {
+    result: 'bafyright',
+    worker: '@w1:x',
+    verified: { agreeing: 2, of: 3 },
+  };
+
+  it('takes the result the quorum agreed on, from the node that gave it', () => {
+    const b = follower();
+    b.checked('task1', agreed, 40);
+    expect(b.get('task1')).toMatchObject({
+      state: 'done',
+      result: 'bafyright',
+      worker: '@w1:x',
+      verified: { agreeing: 2, of: 3 },
+      finishedAt: 10,
+      checked: true,
+    });
+  });
+
+  it('fails the task when no result was agreed', () => {
+    const b = follower();
+    b.checked('task1', { error: { code: 'UNVERIFIED', message: 'no agreement' } }, 40);
+    expect(b.get('task1')).toMatchObject({ state: 'failed', error: { code: 'UNVERIFIED' } });
+  });
+
+  it('on the coordinator, ends the hold on the task while its replicas ran', () => {
+    const b = follower();
+    const c = new TaskBook();
+    c.accept('task1', 'AA==', info(1), 0);
+    c.assign('task1', { worker: '@liar:x', attempt: 1, term: 1 }, LEASE, 0);
+    c.complete('@liar:x', { task: 'task1', attempt: 1, ok: true, result: 'bafywrong' }, 3, 10);
+    c.verify('task1', ['rep1', 'rep2']);
+    expect(c.get('task1')?.state).toBe('split');
+    c.checked('task1', agreed, 50);
+    expect(c.get('task1')).toMatchObject({ state: 'done', result: 'bafyright', finishedAt: 50 });
+    c.checked('task1', agreed, 60); // the announced verdict again: nothing changes
+    expect(c.get('task1')?.finishedAt).toBe(50);
+    expect(b.get('task1')?.parts).toBeUndefined(); // the follower never knew the parts
+  });
+
+  it("answers the replicas with their task on a node that does not know the task's parts", () => {
+    const b = follower();
+    b.checked('task1', agreed, 40);
+    b.answered('task1', 'done', 50);
+    for (const id of ['rep1', 'rep2']) {
+      expect(b.get(id)).toMatchObject({ answered: true });
+      expect(b.get(id)?.block).toBeUndefined();
+    }
+    expect(b.unanswered()).toEqual([]);
+  });
+
+  it('answers a part that ends after its task was answered, at the next answer', () => {
+    const b = follower();
+    const { n: _, ...rest } = replica(3);
+    b.accept('rep3', 'AA==', rest, 35);
+    b.assign('rep3', { worker: '@w3:x', attempt: 1, term: 1 }, LEASE, 35);
+    b.answered('task1', 'done', 50);
+    expect(b.get('rep3')?.answered).toBe(false); // still running
+    b.complete('@w3:x', { task: 'rep3', attempt: 1, ok: true, result: 'bafyright' }, 3, 60);
+    b.accept('task2', 'AA==', info(2), 70);
+    b.answered('task2', 'failed', 80);
+    expect(b.get('rep3')?.answered).toBe(true);
+  });
+});
