@@ -116,7 +116,8 @@ export async function applyBookEvent(
       const p = cancelSchema.safeParse(event.content);
       if (!p.success) return drop(ctx, event, 'invalid cancel');
       if (!fromCoordinatorOf(room, p.data.term, event.sender)) return drop(ctx, event, 'old term');
-      for (const id of p.data.tasks) book.cancel(id, 'cancelled by its submitter', now);
+      const why = p.data.reason ?? 'cancelled by its submitter';
+      for (const id of p.data.tasks) book.cancel(id, why, now);
       break;
     }
     default:

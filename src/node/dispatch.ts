@@ -16,6 +16,7 @@ import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { resolveEngine } from './resolve-engine.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
+import { withdraw } from './withdraw.ts';
 
 /** Largest task block: it goes base64 into assignment events, which hold at most 64 KiB. */
 const MAX_TASK_BYTES = 24 * 1024;
@@ -204,14 +205,12 @@ export class Dispatch {
         userMessage: `only ${submitter} (who asked for it) or a node's owner may cancel it`,
       });
     }
-    if (!room.book.cancel(task, `cancelled by ${req.sender}`, Date.now())) {
-      await this.#reply(room, req, `${task} has finished already; nothing to cancel`);
-      return;
-    }
-    room.changed();
-    const content = { term: room.election.term, tasks: [task] };
-    await ctx.client.send(room.id, MESH_EVENT.cancel, content, ctx.signal);
-    await this.#reply(room, req, `cancelled ${task}`);
+    const cancelled = await withdraw(ctx, room, [task], `cancelled by ${req.sender}`);
+    const text =
+      cancelled.length > 0
+        ? `cancelled ${task}`
+        : `${task} has finished already; nothing to cancel`;
+    await this.#reply(room, req, text);
   }
 
   #liveStates(room: MeshRoom): NodeState[] {

@@ -18,6 +18,7 @@ import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { recordTask } from './record-task.ts';
+import { withdraw } from './withdraw.ts';
 
 interface Running {
   task: Task;
@@ -170,12 +171,17 @@ export class PipelineJobs {
     return true;
   }
 
-  /** A failed pipeline: what it derived and has not run yet is withdrawn. */
+  /**
+   * A failed pipeline: what it derived and has not run yet is withdrawn, in every node's book
+   * (a later coordinator must not assign it).
+   */
   #end(room: MeshRoom, rec: TaskRecord, error: { code: string; message: string }): void {
-    const now = Date.now();
-    for (const id of rec.parts ?? [])
-      room.book.cancel(id, `the pipeline failed: ${error.message}`, now);
-    room.book.finishSplit(rec.id, { error }, now);
+    const ctx = this.#ctx;
+    // The book changes at once; the room's event follows.
+    void withdraw(ctx, room, rec.parts ?? [], `the pipeline failed: ${error.message}`).catch(
+      (err: unknown) => ctx.log.warn('could not withdraw a failed pipeline', { task: rec.id, err }),
+    );
+    room.book.finishSplit(rec.id, { error }, Date.now());
     room.changed();
   }
 

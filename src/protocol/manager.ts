@@ -60,9 +60,14 @@ export const renewSchema = z.strictObject({
     .max(500),
 });
 
+/** The longest reason a cancel event carries. */
+export const MAX_CANCEL_REASON = 1_000;
+
 export const cancelSchema = z.strictObject({
   term: z.number().int().nonnegative(),
   tasks: z.array(cid).min(1).max(100),
+  /** Why, as every node's book records it (default: its submitter cancelled it). */
+  reason: z.string().max(MAX_CANCEL_REASON).optional(),
 });
 
 /** What a reply answers: a task's final state, or just the request (usage, help, refusals). */

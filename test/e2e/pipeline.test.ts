@@ -8,11 +8,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as dagJson from '@ipld/dag-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FINAL } from '../../src/coordinator/task-record.ts';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
 import type { Message } from '../../src/dev/person.ts';
 import { stagePath } from '../../src/evaluator/results-view.ts';
 import type { RoomId } from '../../src/ids.ts';
-import { askMesh, testMeshOptions } from '../support/mesh.ts';
+import { MESH_EVENT, REPLY_TAG, type ReplyTag } from '../../src/protocol/manager.ts';
+import { askMesh, testMeshOptions, waitUntil } from '../support/mesh.ts';
 
 const REPLY_MS = 90_000;
 let mesh: DevMesh;
@@ -194,6 +196,66 @@ describe('a pipeline started by one !run', () => {
       `!run fibsum-split ${await addJson({ n: 3 })} pipeline=${await addJson(padded)}`,
     );
     expect(big.reply.body).toMatch(/larger than 16384 bytes/);
+  }, 180_000);
+
+  it('withdraws what a failed pipeline derived and has not finished, on every node', async () => {
+    // Stage "bad" fails at once (sleep refuses ms=soon); stage "slow" is still running then.
+    const definition = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'bad',
+          when: "exist('start')",
+          action: 'enqueue',
+          engine: 'sleep',
+          input: "get('start')",
+          params: { ms: 'soon' },
+        },
+        {
+          stage: 'slow',
+          when: "exist('start')",
+          action: 'map',
+          engine: 'sleep',
+          input: "get('start')",
+          params: { ms: '3000' },
+        },
+        {
+          stage: 'end',
+          when: "len('slow') == len('start')",
+          action: 'enqueue',
+          engine: 'echo',
+          input: "values('slow')",
+        },
+      ],
+      result: 'end',
+    };
+    const from = mesh.person.seen.length;
+    const { reply } = await ask(
+      `!run fibsum-split ${await addJson({ n: 6 })} pipeline=${await addJson(definition)}`,
+    );
+    expect(reply.body).toMatch(/stage "bad" failed: sleep failed: RangeError: ms must be a whole/);
+    const root = (reply.content[REPLY_TAG] as ReplyTag).task as string;
+    const cancel = await mesh.person.waitFor(
+      (m) => m.type === MESH_EVENT.cancel && mesh.person.seen.indexOf(m) >= from,
+      REPLY_MS,
+    );
+    const content = cancel.content as { tasks: string[]; reason: string };
+    expect(content.reason).toMatch(/^the pipeline failed: stage "bad" failed/);
+    expect(content.tasks.length).toBeGreaterThan(0);
+    // Every book has them cancelled with that reason, and nothing of the pipeline left to run.
+    const withdrawn = () =>
+      mesh.bots.every((bot) => {
+        const book = bot.node.tasksIn(mesh.roomId as RoomId);
+        const parts = book.filter((r) => r.parent === root);
+        return (
+          parts.every((r) => FINAL.has(r.state)) &&
+          content.tasks.every((id) => {
+            const rec = book.find((r) => r.id === id);
+            return rec?.state === 'cancelled' && rec.error?.message === content.reason;
+          })
+        );
+      });
+    await waitUntil(withdrawn, REPLY_MS, "every node's book to withdraw the pipeline's tasks");
   }, 180_000);
 
   it('fails a map above the fan-out limit with the reason, and runs nothing of it', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
 import { asRoomId } from '../../src/ids.ts';
 import { REPLY_TAG, type ReplyTag } from '../../src/protocol/manager.ts';
-import { askMesh, testMeshOptions } from '../support/mesh.ts';
+import { askMesh, testMeshOptions, waitUntil } from '../support/mesh.ts';
 
 const REPLY_MS = 90_000;
 const TEXT = 'the quick brown fox\njumps over the lazy dog\n';
@@ -40,15 +40,6 @@ async function addText(): Promise<string> {
   return mesh.add(file, 0);
 }
 
-/** Waits for `ok` to hold, at most REPLY_MS. */
-async function until(ok: () => boolean): Promise<void> {
-  const end = Date.now() + REPLY_MS;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out waiting for every node to agree');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const assignedTo = (worker: string, after: number) =>
   mesh.person.seen.slice(after).filter((m) => {
     const list = (m.content as { assignments?: { worker: string }[] }).assignments;
@@ -72,7 +63,7 @@ describe('a mesh with a node that returns wrong results', () => {
     // Every node's book, not only the coordinator's, holds each task with the result the
     // quorum agreed on, and its replicas answered with it.
     const answers = replies.map(({ reply }) => reply.content[REPLY_TAG] as ReplyTag);
-    await until(() =>
+    const agreed = () =>
       mesh.bots.every((bot) => {
         const book = bot.node.tasksIn(asRoomId(mesh.roomId));
         return answers.every(({ task, result }) => {
@@ -80,8 +71,8 @@ describe('a mesh with a node that returns wrong results', () => {
           const replicas = book.filter((r) => r.parent === task);
           return rec?.result === result && replicas.every((r) => r.answered);
         });
-      }),
-    );
+      });
+    await waitUntil(agreed, REPLY_MS, "every node's book to hold the verified results");
     const notice = await mesh.person.waitFor(
       (m) => m.type === 'm.room.message' && m.body.includes(`${liar} returned a wrong result`),
       REPLY_MS,

@@ -42,3 +42,12 @@ export async function askMesh(
   const reply = await mesh.person.waitForReply(request, timeoutMs, bots);
   return { request, reply };
 }
+
+/** Waits for `ok` to hold, polling, at most `timeoutMs`; fails naming `what`. */
+export async function waitUntil(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

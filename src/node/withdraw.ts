@@ -1,0 +1,38 @@
+/**
+ * Withdrawing tasks that have not finished: the coordinator marks them cancelled in its book
+ * and tells every node with the room's cancel event, so that no later coordinator assigns
+ * them and every book agrees on why they ended.
+ */
+import { MAX_CANCEL_REASON, MESH_EVENT } from '../protocol/manager.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+
+/** Tasks a cancel event may name (its schema's cap). */
+const PER_EVENT = 100;
+
+/**
+ * Cancels those of `ids` that are not final yet, with `reason`, in this book at once and
+ * then in the room. Returns the ids it cancelled (none: nothing is sent).
+ */
+export async function withdraw(
+  ctx: NodeContext,
+  room: MeshRoom,
+  ids: readonly string[],
+  reason: string,
+): Promise<string[]> {
+  const why =
+    reason.length > MAX_CANCEL_REASON ? `${reason.slice(0, MAX_CANCEL_REASON - 1)}…` : reason;
+  const now = Date.now();
+  const cancelled = ids.filter((id) => room.book.cancel(id, why, now));
+  if (cancelled.length === 0) return cancelled;
+  room.changed();
+  for (let i = 0; i < cancelled.length; i += PER_EVENT) {
+    const content = {
+      term: room.election.term,
+      tasks: cancelled.slice(i, i + PER_EVENT),
+      reason: why,
+    };
+    await ctx.client.send(room.id, MESH_EVENT.cancel, content, ctx.signal);
+  }
+  return cancelled;
+}
