@@ -1,5 +1,7 @@
 import { type Needs, whyNoNode } from '../coordinator/match.ts';
+import type { EnginePackage } from '../engines/types.ts';
 import { BadInputError } from '../errors/index.ts';
+import type { RuntimeKind } from '../protocol/engines.ts';
 import type { NodeState } from '../protocol/events.ts';
 import type { NodeContext } from './context.ts';
 
@@ -20,4 +22,23 @@ export function resolveEngine(
   const why = whyNoNode(needs, [...states]);
   if (why || !cid) throw new BadInputError(why ?? `no node runs ${name}`);
   return { cid, needs };
+}
+
+/**
+ * The runtime of the engine package a task names: this node's own package when it is that
+ * one, else what a node offering it says; undefined when nobody in view knows it.
+ */
+export function engineRuntime(
+  engine: { name: string; cid: { toString(): string } },
+  own: ReadonlyMap<string, EnginePackage>,
+  states: readonly NodeState[],
+): RuntimeKind | undefined {
+  const cid = engine.cid.toString();
+  const mine = own.get(engine.name);
+  if (mine?.cid === cid) return mine.manifest.runtime;
+  for (const state of states) {
+    const offer = state.engines.find((e) => e.cid === cid && e.runtime !== undefined);
+    if (offer) return offer.runtime;
+  }
+  return undefined;
 }

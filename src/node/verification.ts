@@ -9,6 +9,7 @@ import { CID } from 'multiformats/cid';
 import type { Candidate } from '../coordinator/match.ts';
 import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
+import type { RuntimeKind } from '../protocol/engines.ts';
 import { MESH_EVENT, type Verdict } from '../protocol/manager.ts';
 import { encodeTask, type Task, type TaskBlock } from '../queue/task.ts';
 import { type Comparator, decide, type ReplicaResult, werComparator } from '../verifier/quorum.ts';
@@ -18,6 +19,7 @@ import { sendNotice } from './answers.ts';
 import { applyVerdict, verdictOutcome } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { engineRuntime } from './resolve-engine.ts';
 
 export class Verification {
   readonly #ctx: NodeContext;
@@ -68,7 +70,7 @@ export class Verification {
         }
       }
       this.#busy.add(rec.id);
-      void this.#comparator(rec, results)
+      void this.#comparator(room, rec, results)
         .then((compare) => {
           if (!room.election.acting() || rec.state !== 'split') return;
           const verdict = this.#settleOne(room, rec, parts.length, results, compare);
@@ -128,8 +130,13 @@ export class Verification {
    * How results are compared: by CID, except transcripts, which may differ from one CPU to
    * another by a word or two: equal when their word error rate is under 10%.
    */
-  async #comparator(rec: TaskRecord, results: ReplicaResult[]): Promise<Comparator | undefined> {
-    if (this.#ctx.engines.get(rec.engine)?.manifest.runtime !== 'whisper') return undefined;
+  async #comparator(
+    room: MeshRoom,
+    rec: TaskRecord,
+    results: ReplicaResult[],
+  ): Promise<Comparator | undefined> {
+    const task = taskOf(rec);
+    if (!task || this.#runtimeOf(room, task) !== 'whisper') return undefined;
     const texts = new Map<string, string>();
     const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(15_000)]);
     const maxBytes = this.#ctx.config.limits.maxInputBytes;
@@ -170,15 +177,20 @@ export class Verification {
   #replicasFor(room: MeshRoom, rec: TaskRecord, task: Task): number {
     const { verifier } = this.#ctx.config;
     if (task.replicas === undefined && !verifier.enabled) return 1;
-    // Transcripts may differ from one CPU to another: compared by CID they would never agree.
-    const runtime = this.#ctx.engines.get(task.engine.name)?.manifest.runtime;
-    if (task.replicas === undefined && runtime === 'whisper') return 1;
+    // Transcripts may differ from one CPU to another: they are checked only when asked for.
+    if (task.replicas === undefined && this.#runtimeOf(room, task) === 'whisper') return 1;
     const requested =
       task.replicas === undefined ? undefined : Math.min(task.replicas, verifier.maxReplicas);
     return planReplicas(
       { requested, worker: room.trust.get(rec.worker ?? ''), random: Math.random },
       verifier,
     );
+  }
+
+  /** The runtime of the engine a task names (the coordinator need not have every engine it checks). */
+  #runtimeOf(room: MeshRoom, task: Task): RuntimeKind | undefined {
+    const states = this.#ctx.roster.view(room.id)?.nodes.values() ?? [];
+    return engineRuntime(task.engine, this.#ctx.engines, [...states]);
   }
 
   #accept(room: MeshRoom, replicas: TaskBlock[]): void {
