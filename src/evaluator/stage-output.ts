@@ -3,6 +3,7 @@
  * output, parsed, at its stage's path, so that the pipeline's conditions can read it. The
  * task that carries the pipeline writes the stage `start`.
  */
+import { isStorable } from '../lattice/schema.ts';
 import type { LeafInput } from '../lattice/types.ts';
 import type { Task } from '../queue/task.ts';
 import { START } from './pipeline.ts';
@@ -20,7 +21,10 @@ export type StageValue =
 /** Outputs larger than this are referred to by CID instead of carried in the leaf. */
 export const MAX_STAGE_VALUE_BYTES = 16 * 1024;
 
-/** The output as a condition sees it: JSON when it parses, else its text, else its CID. */
+/**
+ * The output as a condition sees it: JSON when it parses, else its text; its CID when it is
+ * large, not UTF-8, or JSON a leaf cannot carry as it is (a map with the key "/").
+ */
 export function stageValue(output: Uint8Array, result: string): StageValue {
   if (output.byteLength > MAX_STAGE_VALUE_BYTES) return { cid: result };
   let text: string;
@@ -29,11 +33,13 @@ export function stageValue(output: Uint8Array, result: string): StageValue {
   } catch {
     return { cid: result };
   }
+  let value: StageValue;
   try {
-    return JSON.parse(text) as StageValue;
+    value = JSON.parse(text) as StageValue;
   } catch {
     return text;
   }
+  return isStorable(value) ? value : { cid: result };
 }
 
 /** The stage leaf of a pipeline task (the root or a derived task); null for any other task. */

@@ -20,6 +20,28 @@ export const leafSchema = z.strictObject({
   author: z.string().min(1).max(255),
 });
 
+/**
+ * Whether every node reads a value back as it was written. dag-json reads a map with the
+ * key "/" as a link or as bytes, or cannot read it at all, so no plain object in a value may
+ * have that key (CIDs and bytes are written in that form by the encoder itself). A leaf
+ * that broke this would be refused by every peer, with every later head of its writer.
+ */
+export function isStorable(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+      continue;
+    }
+    if (CID.asCID(v) !== null) continue;
+    if (Object.hasOwn(v, '/')) return false;
+    for (const item of Object.values(v)) stack.push(item);
+  }
+  return true;
+}
+
 /** A change record; the GOHO's value is the fold of its leaves. */
 export type Leaf = z.infer<typeof leafSchema>;
 

@@ -268,15 +268,9 @@ export class WorkerRole {
       return;
     }
     if (outcome.split) return;
+    // stageValue gives a value a leaf can carry: a failure here is not the output's.
     const c = { worker: ctx.self, ok: true as const, result: outcome.result };
-    try {
-      await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
-    } catch (err) {
-      if (!leaf) throw err;
-      // An output dag-json cannot carry as a leaf value: the result is recorded without it.
-      ctx.log.warn('could not record a stage output', { task: id, err });
-      await ledger.complete(CID.parse(id), c);
-    }
+    await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
   }
 
   #batcher(room: MeshRoom): Batcher<Report> {

@@ -142,3 +142,25 @@ describe('merging a hostile head', () => {
     expect(origin.equals(g.origin())).toBe(true);
   });
 });
+
+describe('writing a value dag-json would read back otherwise', () => {
+  // dag-json reads {"/": "..."} as a link and {"/": {"bytes": "..."}} as bytes: written as
+  // given, the first is a block no peer can read, the second reads back as something else.
+  it.each([
+    ['a link-shaped map', { '/': 'x' }],
+    ['a bytes-shaped map', { '/': { bytes: 'AA' } }],
+    ['a nested one', { rows: [1, { deep: { '/': 1, other: 2 } }] }],
+  ])('refuses %s, and the GOHO keeps its head', async (_name, value) => {
+    const { g, head } = await setup();
+    await expect(g.append({ ...leaf(0), value })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    expect(g.head().equals(head)).toBe(true);
+  });
+
+  it('takes links and bytes themselves, which a peer reads back the same', async () => {
+    const { store, g, origin } = await setup();
+    await g.append({ ...leaf(0), value: { link: origin, bytes: new Uint8Array([1, 2]) } });
+    const peer = await createGoho(store, { name: 'hostile' });
+    await peer.merge(g.head());
+    expect(peer.head().equals(g.head())).toBe(true);
+  });
+});
