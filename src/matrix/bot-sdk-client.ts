@@ -5,7 +5,7 @@ import { BadInputError } from '../errors/index.ts';
 import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import { threadedReply } from './reply.ts';
-import { withRetry } from './retry.ts';
+import { EventTooLargeError, MAX_EVENT_BYTES, withRetry } from './retry.ts';
 import { type MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
 import { routeSdkLogs } from './sdk-logs.ts';
 import { SendQueue, sendPriority } from './send-queue.ts';
@@ -117,23 +117,7 @@ class BotSdkClient implements MeshClient {
     build: () => object | null,
     signal?: AbortSignal,
   ): Promise<EventId | null> {
-    // One transaction id for every retry, so a retried send is never duplicated. (A request
-    // refused for the rate limit was not taken, so its id may carry newer content next time.)
-    const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
-    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
-    const res = await this.#queue.run(
-      sendPriority(type),
-      async () => {
-        const content = build();
-        if (content === null) return null;
-        const size = Buffer.byteLength(JSON.stringify(content));
-        if (size > 60_000) throw new BadInputError(`event of ${size} bytes is too large to send`);
-        return withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once(signal));
-      },
-      signal,
-      type,
-    );
-    return res ? asEventId(res.event_id) : null;
+    return this.#put(roomId, type, build, { priority: sendPriority(type), signal });
   }
 
   async sendState(roomId: RoomId, type: string, stateKey: string, content: object): Promise<void> {
@@ -158,28 +142,50 @@ class BotSdkClient implements MeshClient {
   /** Best effort: a reaction that would wait long for the rate limit is dropped (and throws). */
   async react(roomId: RoomId, to: EventId, key: string): Promise<void> {
     const content = { 'm.relates_to': { rel_type: 'm.annotation', event_id: to, key } };
-    const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
-    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.reaction/${txn}`;
-    await this.#queue.run(
-      sendPriority('m.reaction'),
-      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once()),
-      undefined,
-      'm.reaction',
-      REACTION_MAX_WAIT_MS,
-    );
+    await this.#put(roomId, 'm.reaction', () => content, {
+      priority: sendPriority('m.reaction'),
+      maxWaitMs: REACTION_MAX_WAIT_MS,
+    });
   }
 
   async sendCosmetic(roomId: RoomId, type: string, content: object): Promise<EventId> {
+    const id = await this.#put(roomId, type, () => content, {
+      priority: COSMETIC_PRIORITY,
+      maxWaitMs: REACTION_MAX_WAIT_MS,
+    });
+    return id as EventId;
+  }
+
+  /**
+   * One event, built when the send queue gives it its turn (null: nothing to send). One
+   * transaction id for every retry, so a retried send is never duplicated; a request refused
+   * for the rate limit was not taken, so its id may carry newer content next time.
+   */
+  async #put(
+    roomId: RoomId,
+    type: string,
+    build: () => object | null,
+    opts: { priority: number; signal?: AbortSignal; maxWaitMs?: number },
+  ): Promise<EventId | null> {
     const txn = `mb${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${txn}`;
     const res = await this.#queue.run(
-      COSMETIC_PRIORITY,
-      () => withRetry(() => this.#sdk.doRequest('PUT', path, null, content), this.#once()),
-      undefined,
+      opts.priority,
+      async () => {
+        const content = build();
+        if (content === null) return null;
+        const size = Buffer.byteLength(JSON.stringify(content));
+        if (size > MAX_EVENT_BYTES) throw new EventTooLargeError(size);
+        return withRetry(
+          () => this.#sdk.doRequest('PUT', path, null, content),
+          this.#once(opts.signal),
+        );
+      },
+      opts.signal,
       type,
-      REACTION_MAX_WAIT_MS,
+      opts.maxWaitMs,
     );
-    return asEventId((res as { event_id: string }).event_id);
+    return res ? asEventId(res.event_id) : null;
   }
 
   async join(roomId: RoomId): Promise<void> {

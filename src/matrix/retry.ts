@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MeshError } from '../errors/index.ts';
+import { BadInputError, MeshError } from '../errors/index.ts';
 
 export interface RetryOptions {
   /** Most attempts in all. Default 8. */
@@ -35,12 +35,22 @@ export function rateLimitDelay(err: unknown): number | null {
 /** Errors the server will give again for the same content, however often it is sent. */
 const REFUSALS = new Set(['M_BAD_JSON', 'M_NOT_JSON', 'M_TOO_LARGE']);
 
+/** The largest event content this client sends, in JSON bytes (the server's cap is 64 KiB). */
+export const MAX_EVENT_BYTES = 60_000;
+
+/** The client's own refusal of an event over MAX_EVENT_BYTES, before any request. */
+export class EventTooLargeError extends BadInputError {
+  constructor(bytes: number) {
+    super(`event of ${bytes} bytes is too large to send`);
+  }
+}
+
 /** The server refused this content itself (not the moment, not the network): never retry it. */
 export function refusedContent(err: unknown): boolean {
+  if (err instanceof EventTooLargeError) return true;
   const e = err as HttpishError;
   const errcode = e?.errcode ?? e?.body?.errcode;
-  // BAD_INPUT: the client's own refusal (an event over the size limit), before any request.
-  return REFUSALS.has(errcode ?? '') || e?.statusCode === 413 || e?.code === 'BAD_INPUT';
+  return REFUSALS.has(errcode ?? '') || e?.statusCode === 413;
 }
 
 /** Network failures and 5xx answers are worth another try; 4xx (but 429) are not. */

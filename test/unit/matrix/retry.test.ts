@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitDelay, withRetry } from '../../../src/matrix/retry.ts';
+import { BadInputError } from '../../../src/errors/index.ts';
+import {
+  EventTooLargeError,
+  rateLimitDelay,
+  refusedContent,
+  withRetry,
+} from '../../../src/matrix/retry.ts';
 
 describe('sends under rate limits', () => {
   it("waits the server's retry_after_ms on M_LIMIT_EXCEEDED, then succeeds", async () => {
@@ -45,5 +51,25 @@ describe('sends under rate limits', () => {
       1234,
     );
     expect(rateLimitDelay({ statusCode: 500 })).toBeNull();
+  });
+});
+
+describe('content the server refuses as such', () => {
+  const http = (statusCode: number, errcode?: string) =>
+    Object.assign(new Error(errcode ?? String(statusCode)), { statusCode, errcode });
+
+  it('is bad JSON, too large for the server, or too large for this client', () => {
+    expect(refusedContent(http(400, 'M_BAD_JSON'))).toBe(true);
+    expect(refusedContent(http(400, 'M_NOT_JSON'))).toBe(true);
+    expect(refusedContent(http(413, 'M_TOO_LARGE'))).toBe(true);
+    expect(refusedContent(http(413))).toBe(true);
+    expect(refusedContent(new EventTooLargeError(70_000))).toBe(true);
+  });
+
+  it('is not any other bad input raised while sending, nor a failure of the moment', () => {
+    expect(refusedContent(new BadInputError('a bug in building the content'))).toBe(false);
+    expect(refusedContent(http(429, 'M_LIMIT_EXCEEDED'))).toBe(false);
+    expect(refusedContent(http(502))).toBe(false);
+    expect(refusedContent(new Error('ECONNRESET'))).toBe(false);
   });
 });
