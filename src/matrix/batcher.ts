@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
+import { RefusalIsolation } from './refusal.ts';
 import { refusedContent } from './retry.ts';
 
 export interface BatcherOptions<T> {
@@ -35,8 +36,7 @@ export class Batcher<T> {
   readonly #o: BatcherOptions<T>;
   readonly #queue: Pending<T>[] = [];
   #running: Promise<void> | undefined;
-  /** Items still to be sent one per event, to find the one a refused batch holds. */
-  #alone = 0;
+  readonly #refusals = new RefusalIsolation();
 
   constructor(opts: BatcherOptions<T>) {
     this.#o = opts;
@@ -81,9 +81,8 @@ export class Batcher<T> {
   }
 
   #refused(batch: Pending<T>[], err: unknown): void {
-    if (batch.length > 1) {
+    if (!this.#refusals.refused(batch.length)) {
       this.#queue.unshift(...batch);
-      this.#alone = batch.length;
       return;
     }
     this.#o.log.error(`${this.#o.what}: the server refuses this item; dropped`, { err });
@@ -91,14 +90,11 @@ export class Batcher<T> {
   }
 
   #take(): Pending<T>[] {
-    if (this.#alone > 0) {
-      this.#alone--;
-      return [this.#queue.shift() as Pending<T>];
-    }
+    const maxItems = this.#refusals.nextLimit(this.#o.maxItems);
     const maxBytes = this.#o.maxBytes ?? 40_000;
     const batch: Pending<T>[] = [];
     let bytes = 0;
-    while (this.#queue.length > 0 && batch.length < this.#o.maxItems) {
+    while (this.#queue.length > 0 && batch.length < maxItems) {
       const next = this.#queue[0] as Pending<T>;
       if (batch.length > 0 && bytes + next.size > maxBytes) break;
       batch.push(this.#queue.shift() as Pending<T>);

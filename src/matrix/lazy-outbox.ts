@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoomId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
+import { RefusalIsolation } from './refusal.ts';
 import { refusedContent } from './retry.ts';
 import type { MeshClient } from './types.ts';
 
@@ -38,8 +39,7 @@ export class LazyOutbox<T> {
   readonly #pending: Pending<T>[] = [];
   #sending: Promise<void> | undefined;
   #delay = 1_000;
-  /** Events still to carry one item each, to find the one a refused event held. */
-  #alone = 0;
+  readonly #refusals = new RefusalIsolation();
 
   constructor(opts: LazyOutboxOptions<T>) {
     this.#o = opts;
@@ -104,16 +104,9 @@ export class LazyOutbox<T> {
     }
   }
 
-  /**
-   * Content the server (or the client's size check) refuses would be refused again: its items
-   * go one per event until the culprit is alone, and that one is dropped, so it cannot hold
-   * up everything queued behind it.
-   */
+  /** A refused event: its items go one per event, and one refused alone is dropped. */
   #refused(taken: Pending<T>[], err: unknown): void {
-    if (taken.length > 1) {
-      this.#alone = taken.length;
-      return;
-    }
+    if (!this.#refusals.refused(taken.length)) return;
     for (const p of taken) {
       this.#o.log.error(`${this.#o.type}: the server refuses this item; dropped`, { err });
       this.#pending.splice(this.#pending.indexOf(p), 1);
@@ -122,15 +115,13 @@ export class LazyOutbox<T> {
   }
 
   #take(): Pending<T>[] {
-    if (this.#alone > 0 && this.#pending.length > 0) {
-      this.#alone--;
-      return this.#pending.slice(0, 1);
-    }
+    if (this.#pending.length === 0) return [];
+    const maxItems = this.#refusals.nextLimit(this.#o.maxItems);
     const maxBytes = this.#o.maxBytes ?? 40_000;
     const out: Pending<T>[] = [];
     let bytes = 0;
     for (const p of this.#pending) {
-      if (out.length >= this.#o.maxItems || (out.length > 0 && bytes + p.size > maxBytes)) break;
+      if (out.length >= maxItems || (out.length > 0 && bytes + p.size > maxBytes)) break;
       out.push(p);
       bytes += p.size;
     }
