@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
+import { describeIssues } from '../errors/zod.ts';
 import { type Config, type ConfigInput, configSchema } from './schema.ts';
 
 /** Environment variables that override config keys (secrets are usually given here). */
@@ -40,7 +40,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<Config> {
 
 export async function parseConfig(value: unknown): Promise<Config> {
   const parsed = configSchema.safeParse(value);
-  if (!parsed.success) throw new ConfigError(`invalid config: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`invalid config: ${describeIssues(parsed.error)}`);
   const cfg = parsed.data;
   if (!cfg.homeserver.accessToken && !cfg.homeserver.accessTokenFile) {
     throw new ConfigError(
@@ -59,10 +59,6 @@ export async function parseConfig(value: unknown): Promise<Config> {
     cfg.homeserver.accessToken = token;
   }
   return cfg;
-}
-
-export function formatIssues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {

@@ -29,7 +29,7 @@ describe('the config loader', () => {
   it('rejects unknown keys, naming their path', async () => {
     const { file } = await configFile({ ...base, limits: { fetchTimeoutMs: 5, bogus: 1 } });
     await expect(loadConfig({ file, env: {} })).rejects.toThrow(
-      /limits: Unrecognized key: "bogus"/,
+      /limits\.bogus: Unrecognized key: "bogus"/,
     );
   });
 
