@@ -19,7 +19,16 @@ export class BookFile {
     try {
       const parsed = JSON.parse(await readFile(this.#file, 'utf8')) as BookSnapshot;
       if (!Array.isArray(parsed?.tasks) || !Array.isArray(parsed.requests)) return undefined;
-      return { ...parsed, handled: Array.isArray(parsed.handled) ? parsed.handled : [] };
+      const pairs = Array.isArray(parsed.withdrawn) ? parsed.withdrawn : [];
+      const withdrawn = pairs.filter(
+        (p): p is [string, string] =>
+          Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string',
+      );
+      return {
+        ...parsed,
+        handled: Array.isArray(parsed.handled) ? parsed.handled : [],
+        withdrawn,
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       if (err instanceof SyntaxError) return undefined;

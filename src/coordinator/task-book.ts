@@ -22,6 +22,8 @@ export interface BookSnapshot {
   tasks: TaskRecord[];
   requests: PendingRequest[];
   handled: string[];
+  /** Tasks withdrawn before this book knew them: [id, why]. */
+  withdrawn?: [string, string][];
   /** The Verifier's trust records (checked when read back). */
   trust?: unknown;
 }
@@ -41,6 +43,12 @@ export class TaskBook {
   readonly #byRequest = new Map<string, string>();
   readonly #requests = new Map<string, PendingRequest>();
   readonly #handled = new Set<string>();
+  /**
+   * Tasks withdrawn before this book knew them, with why: a node may hear a coordinator's
+   * cancel before it derives the task or sees the assignment that carries it, and the task
+   * must then arrive cancelled, not be run or assigned again.
+   */
+  readonly #withdrawn = new Map<string, string>();
   #seq = 0;
 
   get(id: string): TaskRecord | undefined {
@@ -100,6 +108,11 @@ export class TaskBook {
     };
     if (info.parent === undefined) delete rec.parent;
     if (info.pipeline === undefined) delete rec.pipeline;
+    const why = this.#withdrawn.get(id);
+    if (why !== undefined) {
+      this.#withdrawn.delete(id);
+      this.#cancelled(rec, why, now);
+    }
     this.#tasks.set(id, rec);
     // Parts share their parent's request; the request names the parent.
     if (!info.parent) this.#byRequest.set(info.request, id);
@@ -201,16 +214,21 @@ export class TaskBook {
     if (rec && !FINAL.has(rec.state)) this.#finish(rec, error, now);
   }
 
-  /** Withdrawn before it finished (with its parts): final, and answered as cancelled. */
+  /**
+   * Withdrawn before it finished (with its parts): final, and answered as cancelled. A task
+   * this book does not know yet is remembered, and arrives cancelled. True when a task known
+   * here was cancelled.
+   */
   cancel(id: string, why: string, now: number): boolean {
     const rec = this.#tasks.get(id);
-    if (!rec || FINAL.has(rec.state)) return false;
+    if (!rec) {
+      this.#withdrawn.set(id, why);
+      trim(this.#withdrawn, KEEP_HANDLED);
+      return false;
+    }
+    if (FINAL.has(rec.state)) return false;
     for (const part of rec.parts ?? []) this.cancel(part, why, now);
-    Object.assign(rec, {
-      state: 'cancelled',
-      error: { code: 'CANCELLED', message: why },
-      finishedAt: now,
-    });
+    this.#cancelled(rec, why, now);
     return true;
   }
 
@@ -355,6 +373,7 @@ export class TaskBook {
       tasks: this.all(),
       requests: this.unhandled(),
       handled: [...this.#handled],
+      withdrawn: [...this.#withdrawn],
     };
   }
 
@@ -365,6 +384,9 @@ export class TaskBook {
       if (!t.parent) this.#byRequest.set(t.request, t.id);
     }
     for (const h of s.handled) this.#handled.add(h);
+    for (const [id, why] of s.withdrawn ?? []) {
+      if (!this.#tasks.has(id)) this.#withdrawn.set(id, why);
+    }
     for (const r of s.requests) this.request(r);
   }
 
@@ -372,6 +394,14 @@ export class TaskBook {
     if (!rec.failures.some((x) => x.attempt === f.attempt && x.worker === f.worker)) {
       rec.failures.push(f);
     }
+  }
+
+  #cancelled(rec: TaskRecord, why: string, now: number): void {
+    Object.assign(rec, {
+      state: 'cancelled',
+      error: { code: 'CANCELLED', message: why },
+      finishedAt: now,
+    });
   }
 
   #finish(rec: TaskRecord, error: { code: string; message: string }, now: number): void {

@@ -242,20 +242,61 @@ describe('a pipeline started by one !run', () => {
     const content = cancel.content as { tasks: string[]; reason: string };
     expect(content.reason).toMatch(/^the pipeline failed: stage "bad" failed/);
     expect(content.tasks.length).toBeGreaterThan(0);
-    // Every book has them cancelled with that reason, and nothing of the pipeline left to run.
-    const withdrawn = () =>
-      mesh.bots.every((bot) => {
+    // No book keeps anything of the pipeline to run: the withdrawn tasks are final in every
+    // book, cancelled with that reason unless their worker's result landed in the room first.
+    let wrong: string[] = [];
+    const withdrawn = () => {
+      wrong = mesh.bots.flatMap((bot) => {
         const book = bot.node.tasksIn(mesh.roomId as RoomId);
-        const parts = book.filter((r) => r.parent === root);
-        return (
-          parts.every((r) => FINAL.has(r.state)) &&
-          content.tasks.every((id) => {
-            const rec = book.find((r) => r.id === id);
-            return rec?.state === 'cancelled' && rec.error?.message === content.reason;
-          })
-        );
+        return book
+          .filter((r) => r.parent === root || content.tasks.includes(r.id))
+          .filter((r) =>
+            r.state === 'cancelled' ? r.error?.message !== content.reason : !FINAL.has(r.state),
+          )
+          .map((r) => `${bot.userId}: ${r.id} ${r.state} ${r.error?.message ?? ''}`);
       });
-    await waitUntil(withdrawn, REPLY_MS, "every node's book to withdraw the pipeline's tasks");
+      return wrong.length === 0;
+    };
+    await waitUntil(
+      withdrawn,
+      REPLY_MS,
+      "every node's book to withdraw the pipeline's tasks",
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${wrong.join('; ')}`);
+    });
+  }, 180_000);
+
+  it('carries an output dag-json would misread by its CID, and every node reads it', async () => {
+    // {"/": "x"} is how dag-json writes a link: as a stage value, written as it is, it made a
+    // block no peer could read, and every later head of the Results GOHO was refused.
+    const definition = {
+      type: 'meshbot.pipeline',
+      stages: [
+        {
+          stage: 'end',
+          when: "exist('start')",
+          action: 'enqueue',
+          engine: 'echo',
+          input: "get('start')",
+        },
+      ],
+      result: 'end',
+    };
+    const { reply } = await ask(
+      `!run echo ${await addJson({ '/': 'x' })} pipeline=${await addJson(definition)}`,
+    );
+    const tag = reply.content[REPLY_TAG] as ReplyTag;
+    expect(tag.state).toBe('done');
+    const root = tag.task as string;
+    const readable = async () => {
+      const values = await Promise.all(
+        mesh.bots.map((b) => b.ledgers.get(mesh.roomId as RoomId).resultsGoho.value()),
+      );
+      return values.map((v) => v.get(stagePath(root, 'start')));
+    };
+    await expect
+      .poll(readable, { timeout: REPLY_MS })
+      .toEqual(mesh.bots.map(() => ({ cid: expect.stringMatching(/^baf/) })));
   }, 180_000);
 
   it('fails a map above the fan-out limit with the reason, and runs nothing of it', async () => {

@@ -213,3 +213,27 @@ describe('the Manager book: a checked task, on every node', () => {
     expect(b.get('rep3')?.answered).toBe(true);
   });
 });
+
+describe('the Manager book: a task withdrawn before this node knew it', () => {
+  const part = { ...info(1), parent: 'pipe' };
+
+  it('arrives cancelled, with the reason, and an assignment of it changes nothing', () => {
+    const b = new TaskBook();
+    expect(b.cancel('late', 'the pipeline failed: x', 10)).toBe(false);
+    b.accept('late', 'AA==', part, 20);
+    b.assign('late', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 30);
+    expect(b.get('late')).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'CANCELLED', message: 'the pipeline failed: x' },
+    });
+  });
+
+  it('is remembered across a snapshot and a restart', () => {
+    const b = new TaskBook();
+    b.cancel('late', 'the pipeline failed: x', 10);
+    const restarted = new TaskBook();
+    restarted.restore(structuredClone(b.snapshot()));
+    restarted.accept('late', 'AA==', part, 20);
+    expect(restarted.get('late')?.state).toBe('cancelled');
+  });
+});
