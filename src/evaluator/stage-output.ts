@@ -3,7 +3,7 @@
  * output, parsed, at its stage's path, so that the pipeline's conditions can read it. The
  * task that carries the pipeline writes the stage `start`.
  */
-import { isStorable } from '../lattice/schema.ts';
+import { isStorable } from '../lattice/index.ts';
 import type { LeafInput } from '../lattice/types.ts';
 import type { Task } from '../queue/task.ts';
 import { START } from './pipeline.ts';
