@@ -9,7 +9,13 @@
  * - `parseParentMessage`, in the sandbox: its only sender is the bot, so it guards against
  *   bugs, not attacks.
  */
-import type { ChildMessage, ParentMessage, RunMessage, WireError, WireLimits } from './protocol.ts';
+import {
+  type ChildMessage,
+  type ParentMessage,
+  type RunMessage,
+  type WireLimits,
+  wireErrorSchema,
+} from './protocol.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -21,14 +27,7 @@ const LIMIT_MINIMA: Record<keyof WireLimits, number> = {
   maxOutputBytes: 0,
 };
 const LIMIT_KEYS = Object.keys(LIMIT_MINIMA);
-const ERROR_CODES = new Set<string>([
-  'ENGINE_TIMEOUT',
-  'ENGINE_MEMORY',
-  'ENGINE_FAILED',
-  'ENGINE_OUTPUT',
-  'ENGINE_BAD_INPUT',
-  'ENGINE_ABORTED',
-] satisfies WireError['code'][]);
+const ERROR_CODES = new Set<string>(wireErrorSchema.shape.code.options);
 const MAX_LOG_LINES = 201;
 const MAX_LOG_LINE = 70_000;
 const MAX_ERROR_MESSAGE = 10_000;

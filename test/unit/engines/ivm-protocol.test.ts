@@ -3,6 +3,7 @@
  * schema takes, they take as is; every one the schema refuses, they refuse.
  */
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { childMessageSchema, parentMessageSchema } from '../../../src/engines/ivm/protocol.ts';
 import { parseChildMessage, parseParentMessage } from '../../../src/engines/ivm/wire-check.ts';
 
@@ -63,13 +64,22 @@ const variants: [string, unknown][] = [
   ]),
 ];
 
-describe('parseParentMessage', () => {
-  it.each(variants)('agrees with the schema on %s', (_name, message) => {
-    const schema = parentMessageSchema.safeParse(message);
-    const parsed = parseParentMessage(message);
-    expect(typeof parsed !== 'string', String(parsed)).toBe(schema.success);
-    if (schema.success) expect(parsed).toEqual(schema.data);
+/** One test per message: the check takes it as the schema does, or refuses it as it does. */
+function agreesWith(
+  schema: z.ZodType,
+  check: (raw: unknown) => unknown,
+  messages: [string, unknown][],
+): void {
+  it.each(messages)('agrees with the schema on %s', (_name, message) => {
+    const expected = schema.safeParse(message);
+    const parsed = check(message);
+    expect(typeof parsed !== 'string', String(parsed)).toBe(expected.success);
+    if (expected.success) expect(parsed).toEqual(expected.data);
   });
+}
+
+describe('parseParentMessage', () => {
+  agreesWith(parentMessageSchema, parseParentMessage, variants);
 
   it('accepts at least the well-formed messages', () => {
     expect(parseParentMessage(run())).toEqual(run());
@@ -159,12 +169,7 @@ const childVariants: [string, unknown][] = [
 ];
 
 describe('parseChildMessage', () => {
-  it.each(childVariants)('agrees with the schema on %s', (_name, message) => {
-    const schema = childMessageSchema.safeParse(message);
-    const parsed = parseChildMessage(message);
-    expect(typeof parsed !== 'string', String(parsed)).toBe(schema.success);
-    if (schema.success) expect(parsed).toEqual(schema.data);
-  });
+  agreesWith(childMessageSchema, parseChildMessage, childVariants);
 
   it('refuses what is not a plain object, where the schema is laxer', () => {
     class Message {
