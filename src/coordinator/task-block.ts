@@ -1,7 +1,7 @@
 import * as dagJson from '@ipld/dag-json';
 import { parseTask, type Task } from '../queue/task.ts';
 import { cidFromString, verifyBlock } from '../store/index.ts';
-import type { TaskInfo } from './task-book.ts';
+import type { TaskInfo } from './task-record.ts';
 
 /**
  * A task block carried in a Manager event, checked against the task id it claims to be:

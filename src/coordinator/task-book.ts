@@ -1,21 +1,13 @@
 import type { Completion } from '../protocol/events.ts';
-import { FINAL, type PendingRequest, type TaskRecord } from './task-record.ts';
-
-/** What a task block says about itself (decoded and checked by the caller). */
-export interface TaskInfo {
-  request: string;
-  submitter: string;
-  engine: string;
-  /** The split task or pipeline this one is a part of. */
-  parent?: string;
-  /** The task carries a pipeline: its output starts it, and the pipeline's result answers it. */
-  pipeline?: true;
-}
-
-/** What the Verifier made of a checked task: the result a quorum agreed on, or why none. */
-export type CheckOutcome =
-  | { result: string; worker: string; verified: { agreeing: number; of: number } }
-  | { error: { code: string; message: string } };
+import { RequestLog, trim } from './request-log.ts';
+import {
+  type CheckOutcome,
+  FINAL,
+  type PendingRequest,
+  reasons,
+  type TaskInfo,
+  type TaskRecord,
+} from './task-record.ts';
 
 export interface BookSnapshot {
   seq: number;
@@ -29,20 +21,19 @@ export interface BookSnapshot {
 }
 
 const KEEP_FINISHED = 2_000;
-const KEEP_REQUESTS = 1_000;
-const KEEP_HANDLED = 5_000;
+const KEEP_WITHDRAWN = 5_000;
 
 /**
  * The Manager's view of one room: tasks with their attempts, leases and outcomes, and the
- * commands no coordinator has handled yet. Every node keeps one from the same room events,
- * in the same order, with the same rules, so whichever node coordinates next knows what is
- * pending. Pure: times are passed in; the caller persists snapshots.
+ * commands no coordinator has handled yet (`requests`). Every node keeps one from the same
+ * room events, in the same order, with the same rules, so whichever node coordinates next
+ * knows what is pending. Pure: times are passed in; the caller persists snapshots.
  */
 export class TaskBook {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #byRequest = new Map<string, string>();
-  readonly #requests = new Map<string, PendingRequest>();
-  readonly #handled = new Set<string>();
+  /** The room's commands: those waiting for a coordinator, and those handled. */
+  readonly requests = new RequestLog();
   /**
    * Tasks withdrawn before this book knew them, with why: a node may hear a coordinator's
    * cancel before it derives the task or sees the assignment that carries it, and the task
@@ -64,32 +55,9 @@ export class TaskBook {
     return [...this.#tasks.values()];
   }
 
-  /** A command seen in the room; ignored when some node handled it already. */
-  request(r: PendingRequest): void {
-    if (this.#handled.has(r.id) || this.#requests.has(r.id)) return;
-    this.#requests.set(r.id, r);
-    trim(this.#requests, KEEP_REQUESTS);
-  }
-
-  /** A coordinator answered or took a request: no other node handles it again. */
-  handled(request: string): void {
-    this.#requests.delete(request);
-    this.#handled.add(request);
-    trim(this.#handled, KEEP_HANDLED);
-  }
-
-  isHandled(request: string): boolean {
-    return this.#handled.has(request);
-  }
-
-  /** Commands waiting for a coordinator, oldest first. */
-  unhandled(): PendingRequest[] {
-    return [...this.#requests.values()];
-  }
-
   /** A task was accepted (its block is known). Idempotent. */
   accept(id: string, block: string, info: TaskInfo, now: number): TaskRecord {
-    this.handled(info.request);
+    this.requests.handled(info.request);
     const known = this.#tasks.get(id);
     if (known) {
       known.block ??= FINAL.has(known.state) && known.answered ? undefined : block;
@@ -223,7 +191,7 @@ export class TaskBook {
     const rec = this.#tasks.get(id);
     if (!rec) {
       this.#withdrawn.set(id, why);
-      trim(this.#withdrawn, KEEP_HANDLED);
+      trim(this.#withdrawn, KEEP_WITHDRAWN);
       return false;
     }
     if (FINAL.has(rec.state)) return false;
@@ -371,8 +339,8 @@ export class TaskBook {
     return {
       seq: this.#seq,
       tasks: this.all(),
-      requests: this.unhandled(),
-      handled: [...this.#handled],
+      requests: this.requests.pending(),
+      handled: this.requests.handledIds(),
       withdrawn: [...this.#withdrawn],
     };
   }
@@ -383,11 +351,10 @@ export class TaskBook {
       this.#tasks.set(t.id, t);
       if (!t.parent) this.#byRequest.set(t.request, t.id);
     }
-    for (const h of s.handled) this.#handled.add(h);
     for (const [id, why] of s.withdrawn ?? []) {
       if (!this.#tasks.has(id)) this.#withdrawn.set(id, why);
     }
-    for (const r of s.requests) this.request(r);
+    this.requests.restore(s.requests, s.handled);
   }
 
   #fail(rec: TaskRecord, f: TaskRecord['failures'][number]): void {
@@ -426,17 +393,5 @@ export class TaskBook {
       this.#tasks.delete(r.id);
       if (!r.parent) this.#byRequest.delete(r.request);
     }
-  }
-}
-
-/** Every failure of a task, one line each, for the final answer. */
-export function reasons(rec: TaskRecord): string {
-  return rec.failures.map((f) => `attempt ${f.attempt} on ${f.worker}: ${f.message}`).join('; ');
-}
-
-function trim<T>(c: Map<string, T> | Set<string>, max: number): void {
-  while (c.size > max) {
-    const first = c.keys().next().value as string;
-    c.delete(first);
   }
 }

@@ -55,6 +55,22 @@ export interface TaskRecord {
   verified?: { agreeing: number; of: number };
 }
 
+/** What a task block says about itself (decoded and checked by the caller). */
+export interface TaskInfo {
+  request: string;
+  submitter: string;
+  engine: string;
+  /** The split task or pipeline this one is a part of. */
+  parent?: string;
+  /** The task carries a pipeline: its output starts it, and the pipeline's result answers it. */
+  pipeline?: true;
+}
+
+/** What the Verifier made of a checked task: the result a quorum agreed on, or why none. */
+export type CheckOutcome =
+  | { result: string; worker: string; verified: { agreeing: number; of: number } }
+  | { error: { code: string; message: string } };
+
 /** A command seen in the room and not yet handled by a coordinator. */
 export interface PendingRequest {
   id: string;
@@ -63,4 +79,9 @@ export interface PendingRequest {
   /** The request's `m.relates_to`, so a reply lands in the right thread. */
   relatesTo?: unknown;
   seenAt: number;
+}
+
+/** Every failure of a task, one line each, for the final answer. */
+export function reasons(rec: TaskRecord): string {
+  return rec.failures.map((f) => `attempt ${f.attempt} on ${f.worker}: ${f.message}`).join('; ');
 }

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid';
-import { reasons } from '../coordinator/task-book.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
+import { reasons } from '../coordinator/task-record.ts';
 import { threadedReply } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';

@@ -1,6 +1,6 @@
 import { decodeInline } from '../blocks/codec.ts';
 import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
-import type { CheckOutcome } from '../coordinator/task-book.ts';
+import type { CheckOutcome } from '../coordinator/task-record.ts';
 import type { UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { type AssignEvent, assignSchema, completeSchema, EVENT } from '../protocol/events.ts';
@@ -166,7 +166,7 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
   const request = rel?.['m.in_reply_to']?.event_id;
   if (!parsed.success || typeof request !== 'string') return;
   room.heard(event.sender);
-  room.book.handled(request);
+  room.book.requests.handled(request);
   const { task, state, result, error, attempt } = parsed.data;
   const worker = attempt === undefined ? undefined : event.sender;
   // A worker's own answer counts only from a node the task was given to.

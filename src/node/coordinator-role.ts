@@ -90,7 +90,7 @@ export class CoordinatorRole {
       isAudioMessage(event.content) &&
       ctx.admission.refusal(ctx.roster.view(room.id), event.sender) === null;
     if (!auto && parseCommand(event.content.body, true, true).kind === 'none') return;
-    room.book.request({
+    room.book.requests.seen({
       id: event.event_id,
       sender: event.sender,
       body: auto ? '!run whisper' : event.content.body,
@@ -142,7 +142,7 @@ export class CoordinatorRole {
       ctx.log.info('acting as coordinator', { room: room.id, term });
     }
     const accepted: Accepted[] = [];
-    for (const req of room.book.unhandled()) {
+    for (const req of room.book.requests.pending()) {
       const a = await this.#dispatch.handle(room, req);
       if (!a) continue;
       accepted.push(a);

@@ -40,7 +40,7 @@ export class Dispatch {
 
   /** Handles a request; returns the accepted task of a `!run`, else null. */
   async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
-    room.book.handled(req.id);
+    room.book.requests.handled(req.id);
     room.changed();
     const rel = req.relatesTo as { rel_type?: string; event_id?: string } | undefined;
     const thread = rel?.rel_type === 'm.thread' ? rel.event_id : undefined;

@@ -1,5 +1,5 @@
-import { reasons } from '../coordinator/task-book.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
+import { reasons } from '../coordinator/task-record.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 

@@ -111,24 +111,24 @@ describe('the Manager book', () => {
 
   it('keeps commands until a node handles them, and never takes a handled one again', () => {
     const b = new TaskBook();
-    b.request({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
-    b.request({ id: '$2', sender: '@p:x', body: '!mesh', seenAt: 0 });
-    b.handled('$1');
-    b.request({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
-    expect(b.unhandled().map((r) => r.id)).toEqual(['$2']);
+    b.requests.seen({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
+    b.requests.seen({ id: '$2', sender: '@p:x', body: '!mesh', seenAt: 0 });
+    b.requests.handled('$1');
+    b.requests.seen({ id: '$1', sender: '@p:x', body: '!help', seenAt: 0 });
+    expect(b.requests.pending().map((r) => r.id)).toEqual(['$2']);
     b.accept('t', 'AA==', { ...info(2), request: '$2' }, 0);
-    expect(b.unhandled()).toEqual([]);
+    expect(b.requests.pending()).toEqual([]);
   });
 
   it('survives a snapshot and restore', () => {
     const b = book();
     b.assign('task1', { worker: '@w1:x', attempt: 1, term: 4 }, LEASE, 0);
-    b.request({ id: '$9', sender: '@p:x', body: '!help', seenAt: 0 });
+    b.requests.seen({ id: '$9', sender: '@p:x', body: '!help', seenAt: 0 });
     const copy = new TaskBook();
     copy.restore(JSON.parse(JSON.stringify(b.snapshot())));
     expect(copy.get('task1')).toEqual(b.get('task1'));
     expect(copy.byRequest('$req1')?.id).toBe('task1');
-    expect(copy.unhandled().map((r) => r.id)).toEqual(['$9']);
+    expect(copy.requests.pending().map((r) => r.id)).toEqual(['$9']);
     copy.accept('task2', 'AA==', info(2), 5);
     expect(copy.get('task2')?.seq).toBeGreaterThan(copy.get('task1')?.seq ?? 0);
   });
