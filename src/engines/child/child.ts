@@ -137,10 +137,9 @@ function wrap<In, Out extends { type: string }>(
     onMessage: undefined,
     send(msg) {
       if (!proc.connected) return;
-      // An error here means the child is dying; its exit event tells the task.
-      proc.send(msg as Serializable, (err) => {
-        if (err) log.warn('could not send to the sandbox', { err });
-      });
+      // No callback: a send that fails emits 'error' (logged above), and means the child is
+      // dying; its exit event tells the task.
+      proc.send(msg as Serializable);
     },
     onExit(fn) {
       if (exit) {

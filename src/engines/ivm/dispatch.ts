@@ -1,8 +1,11 @@
 /**
  * Bot-process side of one task: sends it to the sandbox process and settles the caller's
  * promise from the answer, the child's death, the caller's abort or the kill timer. The
- * kill timer is the guard of last resort: the child's own wall timer should answer first.
+ * kill timer (the runtime's watchdog) is the guard of last resort: the child's own wall
+ * timer should answer first.
  */
+
+import type { Watchdog } from '../child/watchdog.ts';
 import {
   EngineAbortedError,
   EngineBadInputError,
@@ -28,8 +31,16 @@ export interface Job {
   reject(err: EngineError): void;
 }
 
+export interface DispatchOptions {
+  /** Time the child gets past `wallMs`, or after a cancel, before it is killed. */
+  killGraceMs: number;
+  /** Holds the kill timer of last resort (`wallMs` + `killGraceMs`). */
+  watchdog: Watchdog;
+}
+
 /** Resolves once the child is free for the next task (answered or dead), never rejects. */
-export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Promise<void> {
+export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): Promise<void> {
+  const { killGraceMs, watchdog } = opts;
   const { req, limits, id } = job;
   const name = req.engine.manifest.name;
   const started = performance.now();
@@ -44,11 +55,11 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
   return new Promise<void>((free) => {
     let cancelTimer: NodeJS.Timeout | undefined;
     let offExit = () => {};
-    const guard = setTimeout(() => {
+    const disarm = watchdog.arm(limits.wallMs + killGraceMs, () => {
       killedByGuard = true;
       settle(() => job.reject(new EngineTimeoutError(name, 'wall', limits.wallMs)));
       child.kill();
-    }, limits.wallMs + killGraceMs);
+    });
 
     const onAbort = (reason?: string) => {
       settle(() => job.reject(new EngineAbortedError(name, reason)));
@@ -58,7 +69,7 @@ export function dispatch(child: SandboxChild, job: Job, killGraceMs: number): Pr
     };
 
     const finish = () => {
-      clearTimeout(guard);
+      disarm();
       clearTimeout(cancelTimer);
       job.onAbort = undefined;
       offExit();

@@ -4,6 +4,7 @@
  * that died or was killed is replaced on the next task.
  */
 import { type Logger, silentLogger } from '../../log/logger.ts';
+import { Watchdog } from '../child/watchdog.ts';
 import { EngineAbortedError, EngineCrashedError, EngineRefusedError } from '../errors.ts';
 import { engineCid } from '../manifest.ts';
 import type {
@@ -21,7 +22,8 @@ export interface IvmRuntimeOptions {
   logger?: Logger;
   /** The node's ceiling on each limit. Default `DEFAULT_MAX_LIMITS` (512 MiB, 60 s CPU, 120 s wall, 16 MiB out). */
   maxLimits?: Partial<EngineLimits>;
-  /** Time the sandbox gets past `wallMs` (or after a cancel) before it is SIGKILLed. Default 1500 ms. */
+  /** Time the sandbox gets past `wallMs` (or after a cancel) before it is SIGKILLed (past
+   * `wallMs`: up to a fifth of it later, see watchdog.ts). Default 1500 ms. */
   killGraceMs?: number;
   /** Engines accepted, by name or package CID. Default: every package handed to `run`. */
   allowlist?: string[];
@@ -39,6 +41,10 @@ export interface IvmRuntime extends EngineRuntime {
 
 type State = 'stopped' | 'starting' | 'started' | 'stopping';
 
+/** The watchdog checks the running task's deadline this many times per grace time, so its
+ * kill comes at most a fifth of the grace late. */
+const GUARD_TICKS_PER_GRACE = 5;
+
 /** Why the jobs of a runtime that stops end. */
 const STOPPED = 'the runtime stopped';
 
@@ -46,6 +52,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   const logger = (opts.logger ?? silentLogger).child({ component: 'ivm-runtime' });
   const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
   const grace = opts.killGraceMs ?? 1500;
+  const watchdog = new Watchdog(Math.max(1, Math.round(grace / GUARD_TICKS_PER_GRACE)));
   const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
   const verified = new WeakSet<EnginePackage>();
   const queue: Job[] = [];
@@ -102,7 +109,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       return;
     }
     // A job aborted while the sandbox was starting was rejected then: it is not sent.
-    if (!settled.has(job)) await dispatch(sandbox, job, grace);
+    if (!settled.has(job)) await dispatch(sandbox, job, { killGraceMs: grace, watchdog });
   };
 
   // A queued job leaves the line; a running one is cancelled in the sandbox; one waiting
@@ -169,6 +176,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       if (state === 'starting') await transition?.catch(() => {});
       state = 'stopping';
       stopper.abort(STOPPED);
+      watchdog.stop();
       for (const job of [...queue]) abort(job, STOPPED);
       if (current) abort(current, STOPPED);
       transition = (async () => {
