@@ -3,13 +3,15 @@
  * run, interleaved so that both see the same load:
  * - isolated-vm: the repo's `noop` engine and a 10 ms task of fixed work through the runtime (sandbox
  *   process, warm isolate, a context prepared while the sandbox waited: tasks are 3 ms apart)
- *   vs the same entry script as a plain function in this process;
+ *   vs the same entry script as a plain function in this process, and vs the bare crossing
+ *   (bare-sandbox.ts: a forked process that calls the script in a plain isolate, nothing else),
+ *   which tells the runtime's own cost from what any sandbox process costs on this machine;
  * - Docker: a no-op and a 10 ms task (`usleep 10000`) through the runtime (input folder,
  *   locked-down container, output folder, removal) vs a plain `docker run --rm` of the same
  *   image and command with the docker CLI, and vs the same command as a host process.
  * The private dockerd (scripts/docker) is started if needed and stopped after.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, fork, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -95,15 +97,40 @@ function inFreshRealm(
   return runInNewContext(`${pkg.code}\n;main`, { meshbot });
 }
 
+/** The bare crossing: bare-sandbox.ts, forked as the runtime forks its sandbox. */
+async function bareSandbox(): Promise<{
+  run(pkg: EnginePackage, input: Uint8Array, params: Record<string, string>): Promise<unknown>;
+  stop(): void;
+}> {
+  const child: ChildProcess = fork(join(ROOT, 'bench/bare-sandbox.ts'), [], {
+    execArgv: ['--no-node-snapshot', '--disable-warning=ExperimentalWarning'],
+    serialization: 'advanced',
+  });
+  let waiting: { resolve(msg: unknown): void; reject(err: Error): void } | undefined;
+  const next = () => new Promise((resolve, reject) => (waiting = { resolve, reject }));
+  child.on('message', (msg) => waiting?.resolve(msg));
+  child.on('exit', () => waiting?.reject(new Error('the bare sandbox exited')));
+  await next();
+  return {
+    run(pkg, input, params) {
+      const answer = next();
+      child.send({ code: pkg.code, input, params });
+      return answer;
+    },
+    stop: () => child.disconnect(),
+  };
+}
+
 async function ivmFigures(): Promise<Figure[]> {
   const engines = await loadEngines(join(ROOT, 'engines'));
   const noop = engines.get('noop') as EnginePackage;
   const runtime = createIvmRuntime();
   await runtime.start();
   const input = new Uint8Array([120]);
+  const bare = await bareSandbox();
   const cases = [
-    { name: 'isolated-vm no-op vs direct', pkg: noop, params: {} as Record<string, string> },
-    { name: 'isolated-vm 10 ms task vs direct', pkg: BURN, params: { n: await calibrate(10) } },
+    { task: 'no-op', pkg: noop, params: {} as Record<string, string> },
+    { task: '10 ms task', pkg: BURN, params: { n: await calibrate(10) } },
   ];
   const out: Figure[] = [];
   const overhead: number[] = [];
@@ -112,21 +139,42 @@ async function ivmFigures(): Promise<Figure[]> {
     for (const [k, c] of cases.entries()) {
       const fn = direct(c.pkg);
       const plain: number[] = [];
+      const floor: number[] = [];
       const measured = viaRuntime[k] as number[];
-      for (let i = 0; i < 5; i++) await runtime.run({ engine: c.pkg, input, params: c.params });
+      for (let i = 0; i < 5; i++) {
+        await runtime.run({ engine: c.pkg, input, params: c.params });
+        await bare.run(c.pkg, input, c.params);
+      }
+      const steps: [number[], () => unknown][] = [
+        [measured, () => runtime.run({ engine: c.pkg, input, params: c.params })],
+        [floor, () => bare.run(c.pkg, input, c.params)],
+        [plain, () => fn(input, c.params)],
+      ];
       for (let i = 0; i < IVM_ROUNDS; i++) {
         // Tasks reach a node seconds apart; a short pause lets the sandbox get ready as it
-        // would. The plain run gets the same pause, so that neither starts on a CPU the
-        // other just warmed up.
-        await pause(GAP_MS);
-        measured.push(await time(() => runtime.run({ engine: c.pkg, input, params: c.params })));
-        await pause(GAP_MS);
-        plain.push(await time(() => fn(input, c.params)));
+        // would. Each of the three gets the same pause, so that none starts on a CPU another
+        // just warmed up, and each round starts with the next one, so that none always
+        // follows the same other.
+        for (let j = 0; j < steps.length; j++) {
+          const [series, step] = steps[(i + j) % steps.length] as [number[], () => unknown];
+          await pause(GAP_MS);
+          series.push(await time(step));
+        }
         if (c.pkg === noop) overhead.push((measured.at(-1) as number) - (plain.at(-1) as number));
       }
-      out.push(...pair(c.name, measured, plain));
+      out.push(...pair(`isolated-vm ${c.task} vs direct`, measured, plain));
+      out.push(
+        figure(
+          `isolated-vm ${c.task} vs the bare crossing, median`,
+          'ms',
+          median(measured),
+          median(floor),
+        ),
+        figure(`bare crossing, ${c.task} vs direct, median`, 'ms', median(floor), median(plain)),
+      );
     }
   } finally {
+    bare.stop();
     await runtime.stop();
   }
   // The same code with a fresh global scope per task, in this process: what the runtime's
@@ -138,10 +186,8 @@ async function ivmFigures(): Promise<Figure[]> {
       await pause(GAP_MS);
       freshRealm.push(await time(() => inFreshRealm(c.pkg)(input, c.params)));
     }
-    const realm = c.name.replace('vs direct', 'vs a fresh node:vm context per task');
-    out.push(
-      figure(`${realm}, median`, 'ms', median(viaRuntime[k] as number[]), median(freshRealm)),
-    );
+    const realm = `isolated-vm ${c.task} vs a fresh node:vm context per task, median`;
+    out.push(figure(realm, 'ms', median(viaRuntime[k] as number[]), median(freshRealm)));
   }
   // The issue's goal for the set-up cost of one task.
   out.push(
