@@ -105,7 +105,7 @@ export class CoordinatorRole {
 
   /** The room's Results GOHO has a new head: every node evaluates the pipelines' conditions. */
   onResults(room: MeshRoom): void {
-    this.#pipelines.run(room, () => this.poke(room));
+    void this.#pipelines.run(room, () => this.poke(room));
   }
 
   /** Something changed in a room: the coordinator looks at it again (coalesced). */
@@ -158,7 +158,7 @@ export class CoordinatorRole {
       room.changed();
     }
     this.#splits.run(room, () => this.poke(room));
-    this.#pipelines.run(room, () => this.poke(room));
+    void this.#pipelines.run(room, () => this.poke(room));
     this.#verification.plan(room);
     this.#verification.settle(room, () => this.poke(room));
     const sent = this.#schedule(room, term);

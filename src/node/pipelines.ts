@@ -10,7 +10,7 @@ import { taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { toMeshError } from '../errors/index.ts';
 import { deriveTasks, stageElements } from '../evaluator/derive.ts';
-import { type CheckedStage, checkPipeline } from '../evaluator/pipeline.ts';
+import { type CheckedStage, checkPipeline, START } from '../evaluator/pipeline.ts';
 import { pipelineScope } from '../evaluator/reads.ts';
 import { ResultsView } from '../evaluator/results-view.ts';
 import type { RoomId } from '../ids.ts';
@@ -31,22 +31,27 @@ export class PipelineJobs {
   readonly #ctx: NodeContext;
   readonly #views = new Map<RoomId, ResultsView>();
   readonly #running = new Map<string, Running>();
-  readonly #busy = new Set<RoomId>();
+  /** Per room, the evaluation running (with its coalesced re-run). */
+  readonly #busy = new Map<RoomId, Promise<void>>();
   readonly #again = new Set<RoomId>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
   }
 
-  /** Evaluates the room's pipelines (coalesced: one evaluation at a time per room). */
-  run(room: MeshRoom, poke: () => void): void {
-    if (room.book.pipelines().length === 0) return;
-    if (this.#busy.has(room.id)) {
+  /**
+   * Evaluates the room's pipelines (coalesced: one evaluation at a time per room; a call
+   * while one runs makes it run once more). Resolves when the evaluation this call asked for
+   * is over; never rejects. `poke` is told when a stage fired or a pipeline ended.
+   */
+  run(room: MeshRoom, poke: () => void): Promise<void> {
+    if (room.book.pipelines().length === 0) return Promise.resolve();
+    const running = this.#busy.get(room.id);
+    if (running) {
       this.#again.add(room.id);
-      return;
+      return running;
     }
-    this.#busy.add(room.id);
-    void this.#evaluate(room)
+    const evaluation = this.#evaluate(room)
       .then((changed) => {
         if (changed) poke();
       })
@@ -55,8 +60,10 @@ export class PipelineJobs {
       })
       .finally(() => {
         this.#busy.delete(room.id);
-        if (this.#again.delete(room.id)) this.run(room, poke);
+        if (this.#again.delete(room.id)) return this.run(room, poke);
       });
+    this.#busy.set(room.id, evaluation);
+    return evaluation;
   }
 
   async #evaluate(room: MeshRoom): Promise<boolean> {
@@ -91,11 +98,17 @@ export class PipelineJobs {
 
   /** One pipeline: fires the stages whose conditions hold, then finishes it if it can. */
   async #step(room: MeshRoom, rec: TaskRecord, view: ResultsView): Promise<boolean> {
+    const local = view.pipeline(rec.id);
+    // The root's completion can reach this node before the Results head that carries its
+    // output, the stage `start`. Until then every stage would read an empty pipeline, where
+    // a condition such as len('fib') == len('start') holds at 0 == 0 and derives tasks from
+    // nothing, which no other node derives.
+    if (!local.has(START)) return false;
     const p = await this.#pipeline(rec);
     const results = view.all;
     const scope = pipelineScope(
       {
-        local: new Map(view.pipeline(rec.id)),
+        local: new Map(local),
         byOrigin: (o) => (o === this.#resultsOrigin(room) ? results : undefined),
       },
       { task: rec.id },
