@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const runtimeKindSchema = z.enum(['isolated-vm', 'docker', 'whisper']);
 
 /** One engine a node offers in its `org.meshbot.node` state: the coordinator matches on it. */
-export const engineOfferSchema = z.strictObject({
+export const engineOfferSchema = z.object({
   name: z.string().max(100),
   cid: z
     .string()

@@ -4,6 +4,11 @@ import { engineOfferSchema, runtimesSchema } from './engines.ts';
 /**
  * The custom room events of the mesh. Each wire format has one schema here; its type is
  * derived from it. Every incoming event is parsed with these before anything reads it.
+ *
+ * Keys a schema does not know are dropped, not refused, as the Matrix spec asks of clients
+ * (here and in ./hpcp.ts, ./manager.ts, ./engines.ts): a node reads the events of a newer
+ * version, without what is new in them. A key it knows with a value it does not take still
+ * refuses the event. A change that older nodes must not miss needs a new event type.
  */
 export const EVENT = {
   /** State event, state_key = the node's user id: what the node can run. */
@@ -32,9 +37,9 @@ const base64 = z
 const userId = z.string().min(3).max(255).startsWith('@');
 const eventId = z.string().min(2).max(255).startsWith('$');
 
-export const inlineBlockSchema = z.strictObject({ cid, data: base64 });
+export const inlineBlockSchema = z.object({ cid, data: base64 });
 
-export const nodeStateSchema = z.strictObject({
+export const nodeStateSchema = z.object({
   version: z.string().max(50),
   engines: z.array(engineOfferSchema).max(500),
   runtimes: runtimesSchema,
@@ -50,7 +55,7 @@ export const nodeStateSchema = z.strictObject({
   /** The Whisper models this node has, so a node that lacks one fetches it from here. */
   models: z
     .array(
-      z.strictObject({
+      z.object({
         name: z.string().max(64),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
         cid: cid.optional(),
@@ -61,7 +66,7 @@ export const nodeStateSchema = z.strictObject({
     .optional(),
 });
 
-export const assignmentSchema = z.strictObject({
+export const assignmentSchema = z.object({
   task: cid,
   worker: userId,
   attempt: z.number().int().positive(),
@@ -75,21 +80,21 @@ export const assignmentSchema = z.strictObject({
   report: z.boolean().optional(),
 });
 
-export const assignSchema = z.strictObject({
+export const assignSchema = z.object({
   term: z.number().int().nonnegative(),
   assignments: z.array(assignmentSchema).min(1).max(100),
   /** How long each assignment lives unless its worker renews it (org.meshbot.renew). */
   leaseMs: z.number().int().min(500).max(86_400_000).optional(),
 });
 
-const failureSchema = z.strictObject({
+const failureSchema = z.object({
   code: z.string().max(64),
   message: z.string().max(2_000),
   /** Whether another node (or another try) may succeed; the coordinator then retries. */
   retryable: z.boolean().optional(),
 });
 
-export const completionSchema = z.strictObject({
+export const completionSchema = z.object({
   task: cid,
   attempt: z.number().int().positive(),
   ok: z.boolean(),
@@ -102,19 +107,19 @@ export const completionSchema = z.strictObject({
   split: z.boolean().optional(),
 });
 
-export const completeSchema = z.strictObject({
+export const completeSchema = z.object({
   completions: z.array(completionSchema).min(1).max(100),
   /** Result blocks, when small, so the requester can reply at once. */
   blocks: z.array(inlineBlockSchema).max(200).default([]),
 });
 
-export const wantSchema = z.strictObject({
+export const wantSchema = z.object({
   cids: z.array(cid).min(1).max(50),
   /** A nonce that answers echo, so a requester knows which answers are for it. */
   nonce: z.string().max(64),
 });
 
-export const blocksSchema = z.strictObject({
+export const blocksSchema = z.object({
   nonce: z.string().max(64),
   blocks: z.array(inlineBlockSchema).max(500).default([]),
   /** A CAR file in the media repository, for block sets too big for an event. */

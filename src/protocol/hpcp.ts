@@ -27,7 +27,7 @@ const multiaddr = z
   .max(300)
   .regex(/^\/(ip4|ip6|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/[a-zA-Z0-9]+$/, 'a /…/tcp/…/p2p/… address');
 
-export const headEntrySchema = z.strictObject({
+export const headEntrySchema = z.object({
   origin: cid,
   head: cid,
   /** Leaves at this head, so a peer can tell how far behind it is. */
@@ -36,7 +36,7 @@ export const headEntrySchema = z.strictObject({
   prev: cid.optional(),
 });
 
-export const headsSchema = z.strictObject({
+export const headsSchema = z.object({
   heads: z.array(headEntrySchema).min(1).max(20),
   /** New blocks (root, trie nodes, leaves) since `prev`, while they fit in the event. */
   blocks: z.array(inlineBlockSchema).max(300).default([]),
@@ -48,16 +48,16 @@ export const headsSchema = z.strictObject({
   reason: z.enum(['change', 'merge', 'answer']).default('change'),
 });
 
-export const requestSchema = z.strictObject({
+export const requestSchema = z.object({
   /** The heads the asker holds; origins it does not list it holds at their origin. */
-  heads: z.array(z.strictObject({ origin: cid, head: cid })).max(20),
+  heads: z.array(z.object({ origin: cid, head: cid })).max(20),
   nonce: z.string().min(1).max(64),
 });
 
-export const archiveSchema = z.strictObject({
+export const archiveSchema = z.object({
   /** The person who runs the archiving node (as configured on it). */
   owner: userId,
-  pins: z.array(z.strictObject({ origin: cid, head: cid })).max(20),
+  pins: z.array(z.object({ origin: cid, head: cid })).max(20),
 });
 
 export type HeadEntry = z.infer<typeof headEntrySchema>;

@@ -36,7 +36,7 @@ const base64 = z
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const userId = z.string().min(3).max(255).startsWith('@');
 
-export const leaseSchema = z.strictObject({
+export const leaseSchema = z.object({
   holder: userId,
   term: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   /** How long the lease lasts after each renewal, as the holder promises it. */
@@ -45,17 +45,17 @@ export const leaseSchema = z.strictObject({
   renewal: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 
-export const acceptSchema = z.strictObject({
+export const acceptSchema = z.object({
   term: z.number().int().nonnegative(),
   tasks: z
-    .array(z.strictObject({ task: cid, block: base64 }))
+    .array(z.object({ task: cid, block: base64 }))
     .min(1)
     .max(100),
 });
 
-export const renewSchema = z.strictObject({
+export const renewSchema = z.object({
   leases: z
-    .array(z.strictObject({ task: cid, attempt: z.number().int().positive() }))
+    .array(z.object({ task: cid, attempt: z.number().int().positive() }))
     .min(1)
     .max(500),
 });
@@ -63,7 +63,7 @@ export const renewSchema = z.strictObject({
 /** The longest reason a cancel event carries. */
 export const MAX_CANCEL_REASON = 1_000;
 
-export const cancelSchema = z.strictObject({
+export const cancelSchema = z.object({
   term: z.number().int().nonnegative(),
   tasks: z.array(cid).min(1).max(100),
   /** Why, as every node's book records it (default: its submitter cancelled it). */
@@ -71,13 +71,13 @@ export const cancelSchema = z.strictObject({
 });
 
 /** What a reply answers: a task's final state, or just the request (usage, help, refusals). */
-export const replyTagSchema = z.strictObject({
+export const replyTagSchema = z.object({
   task: cid.optional(),
   state: z.enum(['done', 'failed', 'cancelled']).optional(),
   /** When the worker itself answers: the attempt, and its result or failure. */
   attempt: z.number().int().positive().optional(),
   result: cid.optional(),
-  error: z.strictObject({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
+  error: z.object({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
 });
 
 export const settingsSchema = z.object({
@@ -91,7 +91,7 @@ export type AcceptEvent = z.infer<typeof acceptSchema>;
 export type RenewEvent = z.infer<typeof renewSchema>;
 export type CancelEvent = z.infer<typeof cancelSchema>;
 
-export const verdictItemSchema = z.strictObject({
+export const verdictItemSchema = z.object({
   task: cid,
   /** Nodes whose result the quorum accepted, and nodes whose result it rejected. */
   agreeing: z.array(userId).max(20),
@@ -102,7 +102,7 @@ export const verdictItemSchema = z.strictObject({
   of: z.number().int().min(1).max(100).optional(),
 });
 
-export const verdictSchema = z.strictObject({
+export const verdictSchema = z.object({
   term: z.number().int().nonnegative(),
   verdicts: z.array(verdictItemSchema).max(100),
   /** Quarantined nodes their owner let back in (`!trust release`): in warm-up again. */
