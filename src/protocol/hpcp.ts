@@ -44,8 +44,9 @@ export const headsSchema = z.object({
   car: z.string().startsWith('mxc://').max(500).optional(),
   /** Where the sender takes bitswap connections, for peers that can dial it. */
   addrs: z.array(multiaddr).max(8).default([]),
-  /** Why this was sent: a local change, a merge of others' heads, or an answer to a request. */
-  reason: z.enum(['change', 'merge', 'answer']).default('change'),
+  /** Why this was sent: a local change, a merge of others' heads, or an answer to a request
+   * (a reason a later version added reads as a change: no receiver acts on it). */
+  reason: z.enum(['change', 'merge', 'answer']).catch('change'),
 });
 
 export const requestSchema = z.object({

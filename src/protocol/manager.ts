@@ -73,7 +73,8 @@ export const cancelSchema = z.object({
 /** What a reply answers: a task's final state, or just the request (usage, help, refusals). */
 export const replyTagSchema = z.object({
   task: cid.optional(),
-  state: z.enum(['done', 'failed', 'cancelled']).optional(),
+  /** A state a later version added reads as none: the request is handled all the same. */
+  state: z.enum(['done', 'failed', 'cancelled']).optional().catch(undefined),
   /** When the worker itself answers: the attempt, and its result or failure. */
   attempt: z.number().int().positive().optional(),
   result: cid.optional(),

@@ -97,6 +97,21 @@ describe('the room events of a newer version', () => {
     },
   );
 
+  it('reads a value a later version added to a list of kinds that only informs', () => {
+    const node = samples[0]?.[2] as Record<string, unknown>;
+    const newer = nodeStateSchema.parse({
+      ...node,
+      engines: [{ name: 'wasm-thing', cid: C, runtime: 'wasm' }],
+      runtimes: ['isolated-vm', 'wasm'],
+    });
+    expect(newer.engines).toEqual([{ name: 'wasm-thing', cid: C }]);
+    expect(newer.runtimes).toEqual(['isolated-vm']);
+    const heads = headsSchema.parse({ heads: [{ origin: C, head: C, size: 1 }], reason: 'rebase' });
+    expect(heads.reason).toBe('change');
+    const tag = replyTagSchema.parse({ task: C, state: 'partial' });
+    expect(tag).toEqual({ task: C });
+  });
+
   it.each(samples)(
     '%s: still refuses a known key with a value it does not take',
     (_, schema, sample) => {
