@@ -10,7 +10,9 @@ failed_checks=0
 echo "== typecheck (tsc)"; npx --no-install tsc --noEmit -p . || failed_checks=$((failed_checks + 1))
 echo "== lint + format (biome)"; npx --no-install biome ci . || failed_checks=$((failed_checks + 1))
 echo "== tests (vitest)"
-report="$(mktemp -d)/vitest.json"
+report_dir="$(mktemp -d)"
+trap 'rm -rf "$report_dir"' EXIT
+report="$report_dir/vitest.json"
 npx --no-install vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
 status=$?
 node scripts/summary.ts "$report" "$failed_checks"

@@ -5,9 +5,15 @@
  * Env: MESHBOT_HS_URL + MESHBOT_HS_SECRET use an external server instead;
  * MESHBOT_HS_RATE_LIMITS=default keeps Synapse's own rate limits; MESHBOT_KEEP_HS=1 keeps
  * the data dir (and its logs) after the run.
+ *
+ * Every temporary file a test makes goes under one directory of the run (TMPDIR, which
+ * `os.tmpdir()` reads, is set before the test processes start), removed when the run ends:
+ * tests may leave their own behind. MESHBOT_KEEP_TMP=1 keeps it (e2e bots' logs are there).
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   createHomeserver,
@@ -58,6 +64,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `[global-setup] ${kind} homeserver at ${hs.url} up in ${Date.now() - started} ms`,
     );
   }
+  // After the servers have started: they keep the TMPDIR they had.
+  const removeTmp = await runTmpDir();
   project.provide('homeserver', {
     url: hs.url,
     serverName: hs.serverName,
@@ -70,5 +78,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (isManaged(hs) && process.env.MESHBOT_KEEP_HS !== '1') {
       await rm(hs.dataDir, { recursive: true, force: true });
     }
+    await removeTmp();
+  };
+}
+
+/** Points TMPDIR at a new directory of this run; returns what removes it at the end. */
+async function runTmpDir(): Promise<() => Promise<void>> {
+  const before = process.env.TMPDIR;
+  const dir = await mkdtemp(join(tmpdir(), 'meshbot-test-run-'));
+  process.env.TMPDIR = dir;
+  return async () => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+    if (process.env.MESHBOT_KEEP_TMP === '1') {
+      console.error(`[global-setup] the run's temporary files are kept in ${dir}`);
+      return;
+    }
+    await rm(dir, { recursive: true, force: true });
   };
 }
