@@ -1,0 +1,210 @@
+/**
+ * Hostile engines against the isolated-vm runtime, one case per test: each ends with a
+ * typed error, within its limit and the parent's grace time, and the next task runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { engine, failure, str, text, useIvmRuntime } from './ivm-harness.ts';
+
+const ivm = useIvmRuntime();
+const { run, expectHealthy } = ivm;
+
+describe('isolated-vm runtime: hostile engines', () => {
+  it('stops an infinite loop at the CPU limit', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 500, wallMs: 5000 },
+    });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(err.userMessage).toBe('hostile ran out of CPU time (limit 500 ms)');
+    expect(ms).toBeLessThan(500 + 2000);
+    await expectHealthy();
+  });
+
+  it('stops an infinite loop in the top level of the script too', async () => {
+    const pkg = engine('while (true) {} function main() {}', { limits: { cpuMs: 300 } });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(ms).toBeLessThan(300 + 2000);
+    await expectHealthy();
+  });
+
+  it('stops a memory bomb at the memory limit', async () => {
+    const pkg = engine(
+      'function main() { const keep = []; while (true) keep.push(new Array(100000).fill(Math.random())); }',
+      { limits: { memoryMb: 32, cpuMs: 5000, wallMs: 8000 } },
+    );
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_MEMORY');
+    expect(err.userMessage).toContain('ran out of memory (limit 32 MiB)');
+    expect(ms).toBeLessThan(5000 + 2000);
+    await expectHealthy();
+    // ArrayBuffers live outside the V8 heap; their limit shows as a failed allocation.
+    const buffers = engine(
+      'function main() { const k = []; for (;;) k.push(new Uint8Array(1 << 20)); }',
+      {
+        limits: { memoryMb: 16 },
+      },
+    );
+    expect((await failure(run(buffers))).err.code).toBe('ENGINE_MEMORY');
+    await expectHealthy();
+  });
+
+  it('ends a promise that never settles at the wall limit', async () => {
+    const pkg = engine('function main() { return new Promise(() => {}); }', {
+      limits: { cpuMs: 500, wallMs: 800 },
+    });
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(err.userMessage).toBe('hostile ran out of time (limit 800 ms)');
+    expect(ms).toBeGreaterThanOrEqual(700);
+    expect(ms).toBeLessThan(800 + 2000);
+    await expectHealthy();
+  });
+
+  it('reports what main threw', async () => {
+    const pkg = engine(
+      "function main() { meshbot.log('about to fail'); throw new TypeError('bad things'); }",
+    );
+    const { err } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_FAILED');
+    expect(err.message).toContain('TypeError: bad things');
+    expect(err.userMessage).toBe('hostile failed: TypeError: bad things');
+    expect(err.logs).toEqual(['about to fail']);
+    await expectHealthy();
+  });
+
+  it('has no require, process, fetch, timers or host files', async () => {
+    const probes = [
+      "require('fs').readFileSync('/etc/passwd', 'utf8')",
+      'process.env',
+      "fetch('http://example.org')",
+      'setTimeout(() => {}, 1)',
+      "Deno.readTextFile('/etc/passwd')",
+    ];
+    for (const probe of probes) {
+      const { err } = await failure(run(engine(`function main() { return ${probe}; }`)));
+      expect(err.code, probe).toBe('ENGINE_FAILED');
+      expect(err.message, probe).toMatch(/ReferenceError: \w+ is not defined/);
+    }
+    const imported = await failure(
+      run(engine("async function main() { return await import('node:fs'); }")),
+    );
+    expect(imported.err.code).toBe('ENGINE_FAILED');
+    await expectHealthy();
+  });
+
+  it('refuses output over the limit, and output that is not text, bytes or JSON', async () => {
+    const limits = { maxOutputBytes: 1024 * 1024 };
+    const big = engine("function main() { return 'x'.repeat(2 * 1024 * 1024); }", { limits });
+    expect((await failure(run(big))).err.code).toBe('ENGINE_OUTPUT');
+    const bigBytes = engine('function main() { return new Uint8Array(1024 * 1024 + 1); }', {
+      limits,
+    });
+    expect((await failure(run(bigBytes))).err.code).toBe('ENGINE_OUTPUT');
+    // Multi-byte text can pass the in-isolate estimate and still be too large: the host checks.
+    const wide = engine("function main() { return 'é'.repeat(600 * 1024); }", { limits });
+    expect((await failure(run(wide))).err.code).toBe('ENGINE_OUTPUT');
+    const fn = engine('function main() { return () => 1; }');
+    expect((await failure(run(fn))).err.code).toBe('ENGINE_OUTPUT');
+    await expectHealthy();
+  });
+
+  it('cancels a run when the caller aborts', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 10_000, wallMs: 20_000 },
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const { err, ms } = await failure(run(pkg, text(''), { signal: controller.signal }));
+    expect(err.code).toBe('ENGINE_ABORTED');
+    expect(ms).toBeLessThan(1000);
+    await expectHealthy();
+  });
+
+  // After a task of at most 100 ms, an engine's next task runs in a synchronous call
+  // (run-task.ts): these check that path on its own.
+  it('stops an engine that ran short tasks and then loops or eats memory, and cancels it', async () => {
+    const pkg = engine(
+      `function main(_input, p) {
+        const kept = [];
+        while (p.loop) if (p.loop === 'memory') kept.push(new Array(1e5).fill(kept.length));
+        return 'short';
+      }`,
+      { limits: { cpuMs: 400, wallMs: 20_000, memoryMb: 32 } },
+    );
+    const short = async () => expect(str((await run(pkg)).output)).toBe('short');
+    await short();
+    const timedOut = await failure(run(pkg, text(''), { params: { loop: 'cpu' } }));
+    expect(timedOut.err.code).toBe('ENGINE_TIMEOUT');
+    expect(timedOut.ms).toBeLessThan(400 + 2000);
+    await short();
+    const memory = await failure(run(pkg, text(''), { params: { loop: 'memory' } }));
+    expect(memory.err.code).toBe('ENGINE_MEMORY');
+    await short();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const aborted = await failure(
+      run(pkg, text(''), { params: { loop: 'cpu' }, signal: controller.signal }),
+    );
+    expect(aborted.err.code).toBe('ENGINE_ABORTED');
+    expect(aborted.ms).toBeLessThan(1000);
+    await expectHealthy();
+  });
+
+  it('forwards progress while it runs, after short tasks too', async () => {
+    const pkg = engine(`function main(_input, p) {
+      const steps = Number(p.steps ?? 0);
+      const started = Date.now();
+      for (let i = 1; i <= steps; i++) {
+        while (Date.now() - started < i * 30) {}
+        meshbot.progress(i / steps);
+      }
+      return 'done';
+    }`);
+    await run(pkg); // short: the next task runs synchronously
+    const seen: { fraction: number; at: number }[] = [];
+    const started = performance.now();
+    const result = await run(pkg, text(''), {
+      params: { steps: '10' },
+      onProgress: (fraction) => seen.push({ fraction, at: performance.now() - started }),
+    });
+    const ended = performance.now() - started;
+    expect(str(result.output)).toBe('done');
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)?.fraction).toBe(1);
+    // The first report came while the task still ran (after about 30 of its 300 ms).
+    expect(seen[0]?.at).toBeLessThan(ended - 100);
+  });
+
+  it('reports ENGINE_CRASHED when the sandbox process is killed mid-run', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 10_000, wallMs: 20_000 },
+    });
+    const pending = run(pkg);
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = ivm.runtime.sandboxPid;
+    expect(pid).toBeTypeOf('number');
+    process.kill(pid as number, 'SIGKILL');
+    const { err } = await failure(pending);
+    expect(err.code).toBe('ENGINE_CRASHED');
+    expect(err.retryable).toBe(true);
+    await expectHealthy();
+    expect(ivm.runtime.sandboxPid).not.toBe(pid);
+  });
+
+  it('kills a sandbox process that stops answering (the parent guard)', async () => {
+    const pkg = engine('function main() { while (true) {} }', {
+      limits: { cpuMs: 1000, wallMs: 1000 },
+    });
+    const pending = run(pkg);
+    await new Promise((r) => setTimeout(r, 100));
+    const pid = ivm.runtime.sandboxPid as number;
+    // A frozen process answers nothing, not even its own wall timer.
+    process.kill(pid, 'SIGSTOP');
+    const { err, ms } = await failure(pending);
+    expect(err.code).toBe('ENGINE_TIMEOUT');
+    expect(ms).toBeLessThan(1000 + 1500 + 1000);
+    await expectHealthy();
+    expect(ivm.runtime.sandboxPid).not.toBe(pid);
+  });
+});
