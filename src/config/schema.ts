@@ -16,18 +16,24 @@ export const BUILTIN_ENGINES_DIR = fileURLToPath(new URL('../../engines', import
 
 const userId = z.string().regex(/^@[^:\s]+:\S+$/, 'a Matrix user id like @alice:example.org');
 
-/** Who may do what in a mesh room. The default admits the owner and room moderators. */
+/**
+ * Who may do what in a mesh room. The default suits a private, invite-only room of friends:
+ * every member may submit work, and every member's announced bot is a node. A room that
+ * raises `powerLevel` restricts nodes the same way; its bots then need that level or a
+ * listing in `nodes`.
+ */
 export const admissionSchema = z.strictObject({
   /** Users who may always submit work and invite the bot. */
   users: z.array(userId).default([]),
-  /** Room members at or above this power level may submit work. */
-  powerLevel: z.number().int().default(50),
+  /** Room members at or above this power level may submit work (0: every member). */
+  powerLevel: z.number().int().default(0),
   /**
-   * Bots that count as nodes besides the owner's: announced members listed here, or at or
-   * above `nodePowerLevel`. An announced member below both sends no Manager events that count.
+   * Bots that count as nodes whatever their power level, once they announced themselves.
+   * Any other announced member counts only if it may submit work and is at or above
+   * `nodePowerLevel`: a node can hold the coordinator's lease and hand out tasks.
    */
   nodes: z.array(userId).default([]),
-  /** Announced members at or above this power level count as nodes. */
+  /** Announced members that may submit work count as nodes at or above this power level. */
   nodePowerLevel: z.number().int().default(0),
 });
 
@@ -79,7 +85,7 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('.meshbot/node'),
   admission: admissionSchema.default({
     users: [],
-    powerLevel: 50,
+    powerLevel: 0,
     nodes: [],
     nodePowerLevel: 0,
   }),

@@ -11,8 +11,9 @@ export interface AdmissionPolicy {
 /**
  * The mesh policy. Work may be submitted by the owner, the configured users, and room members
  * at or above the configured power level. Nodes are joined members that announced themselves
- * and are listed, or at or above the node power level. Invites are accepted from the owner
- * and the configured users only.
+ * and are listed, or may submit work and are at or above the node power level: a node can
+ * take the coordinator's lease and hand out tasks, so it needs at least a submitter's
+ * standing. Invites are accepted from the owner and the configured users only.
  */
 export class Admission {
   readonly #owner: UserId;
@@ -49,10 +50,14 @@ export class Admission {
     );
   }
 
-  /** Whether a sender counts as a node of the mesh in this room. */
+  /**
+   * Whether a sender counts as a node of the mesh in this room. A listing stands on its own,
+   * so a room that restricts who submits can still admit its bots at level 0.
+   */
   isNode(view: RoomView | undefined, user: UserId): boolean {
     if (!view?.nodes.has(user) || !view.members.has(user)) return false;
-    return this.#nodes.has(user) || level(view, user) >= this.#nodePowerLevel;
+    if (this.#nodes.has(user)) return true;
+    return this.maySubmit(view, user) && level(view, user) >= this.#nodePowerLevel;
   }
 
   /** Members whose block wants and answers are served and taken. */

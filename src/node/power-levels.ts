@@ -30,6 +30,9 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   const mine = users[ctx.self] ?? (current.users_default as number | undefined) ?? 0;
   const needed = events['m.room.power_levels'] ?? stateDefault;
   if (mine < needed) return;
+  // The node power level, not the bar to submit work: bots listed in `admission.nodes` may sit
+  // below that bar and must still be able to send these. The full node policy is checked by
+  // every node on every event.
   const level = Math.min(ctx.config.admission.nodePowerLevel, mine);
   const want: Record<string, number> = { [EVENT.node]: 0 };
   for (const type of NODE_EVENTS) want[type] = level;

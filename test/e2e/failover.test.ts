@@ -21,6 +21,8 @@ beforeAll(async () => {
   mesh = await startProcessMesh({
     name: 'failover',
     hs: { url: hs.url, secret: hs.secret },
+    // Moderators and the listed bots only: the intruder below is a member who is not admitted.
+    restricted: true,
     botConfig: {
       mesh: { leaseMs: LEASE_MS, assignmentLeaseMs: LEASE_MS, heartbeatMs: 2_000 },
       limits: { fetchTimeoutMs: 4_000 },
@@ -69,9 +71,21 @@ describe('who may do what in a mesh', () => {
     expect(await mesh.assignments(request)).toEqual([]);
   });
 
-  it('forged Assign and Complete events from a member who is not a node are ignored', async () => {
+  it('forged Assign and Complete events from a member who announced itself but is no node are ignored', async () => {
     const worker = mesh.bots[1] as (typeof mesh.bots)[0];
     const { term } = (await mesh.lease()) as { term: number };
+    // Announcing itself is open to every member (so invited bots can join); it makes no node
+    // of a member who may not run work.
+    const announced = await mesh.person.client.getStateEvent(
+      mesh.roomId,
+      'org.meshbot.node',
+      worker.userId,
+    );
+    await stateAs(intruder.accessToken, 'org.meshbot.node', intruder.userId, {
+      ...announced,
+      owner: intruder.userId,
+      ts: Date.now(),
+    });
     const forged = await forgedTask(worker.userId);
     await sendAs(intruder.accessToken, 'org.meshbot.assign', {
       term,
@@ -260,6 +274,16 @@ async function sendAs(token: string, type: string, content: object): Promise<str
   });
   if (!res.ok) throw new Error(`send ${type} failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { event_id: string }).event_id;
+}
+
+async function stateAs(token: string, type: string, key: string, content: object): Promise<void> {
+  const url = `${testHomeserver().url}/_matrix/client/v3/rooms/${encodeURIComponent(mesh.roomId)}/state/${type}/${encodeURIComponent(key)}`;
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(content),
+  });
+  if (!res.ok) throw new Error(`state ${type} failed: ${res.status} ${await res.text()}`);
 }
 
 async function completionsOf(task: string): Promise<number> {

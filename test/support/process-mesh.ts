@@ -83,6 +83,11 @@ export interface ProcessMeshOptions {
   bots?: number;
   /** Config keys every bot gets (e.g. short leases). */
   botConfig?: Record<string, unknown>;
+  /**
+   * A mesh that restricts who may run work: power level 50 to submit, and the bots are
+   * nodes because every bot lists them all in `admission.nodes`. Default: every member may.
+   */
+  restricted?: boolean;
 }
 
 export async function startProcessMesh(opts: ProcessMeshOptions): Promise<ProcessMesh> {
@@ -98,13 +103,6 @@ export async function startProcessMesh(opts: ProcessMeshOptions): Promise<Proces
     const acct = await reg(`bot${i}`);
     const dataDir = join(dir, `bot${i}`);
     await mkdir(dataDir, { recursive: true });
-    const config = {
-      ...opts.botConfig,
-      homeserver: { url: opts.hs.url, accessToken: acct.accessToken },
-      owner: me.userId,
-      dataDir,
-    };
-    await writeFile(join(dataDir, 'config.json'), JSON.stringify(config, null, 2));
     bots.push({
       userId: acct.userId,
       accessToken: acct.accessToken,
@@ -112,6 +110,20 @@ export async function startProcessMesh(opts: ProcessMeshOptions): Promise<Proces
       logFile: join(dataDir, 'bot.log'),
       proc: undefined,
     });
+  }
+  // Written once every bot is registered: a restricted mesh lists all of them in each config.
+  const admission = opts.restricted
+    ? { admission: { powerLevel: 50, nodes: bots.map((b) => b.userId) } }
+    : {};
+  for (const b of bots) {
+    const config = {
+      ...opts.botConfig,
+      ...admission,
+      homeserver: { url: opts.hs.url, accessToken: b.accessToken },
+      owner: me.userId,
+      dataDir: b.dataDir,
+    };
+    await writeFile(join(b.dataDir, 'config.json'), JSON.stringify(config, null, 2));
   }
   let inputCid = '';
   for (const b of bots) inputCid = await addFile(b.dataDir, input);

@@ -21,7 +21,7 @@ describe('the config loader', () => {
     const { dir, file } = await configFile({ ...base, dataDir: 'data' });
     const cfg = await loadConfig({ file, env: {} });
     expect(cfg.dataDir).toBe(join(dir, 'data'));
-    expect(cfg.admission).toEqual({ users: [], powerLevel: 50, nodes: [], nodePowerLevel: 0 });
+    expect(cfg.admission).toEqual({ users: [], powerLevel: 0, nodes: [], nodePowerLevel: 0 });
     expect(cfg.mesh).toMatchObject({ leaseMs: 30_000, assignmentLeaseMs: 30_000, maxAttempts: 3 });
     expect(cfg.limits.fetchTimeoutMs).toBe(15_000);
   });

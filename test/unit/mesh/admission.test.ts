@@ -49,22 +49,43 @@ describe('the mesh policy', () => {
     expect(admission.mayInvite(u('@mod:x'))).toBe(false);
   });
 
-  it('counts only joined, announced members as nodes', () => {
-    expect(admission.isNode(view(), u('@bot1:x'))).toBe(true);
-    expect(admission.isNode(view(), u('@gone:x'))).toBe(false);
-    expect(admission.isNode(view(), u('@pleb:x'))).toBe(false);
+  it('in a room where every member may submit, counts only joined, announced members as nodes', () => {
+    const open = new Admission({ owner: '@owner:x', admission: { users: [], powerLevel: 0 } });
+    expect(open.isNode(view(), u('@bot1:x'))).toBe(true);
+    expect(open.isNode(view(), u('@gone:x'))).toBe(false);
+    expect(open.isNode(view(), u('@pleb:x'))).toBe(false);
   });
 
-  it('with a node power level, counts only announced members at it or listed', () => {
+  it('a member below the bar to submit work is no node, even at node power level 0', () => {
+    // Else it could take the coordinator's lease and hand out work it may not submit.
+    const v = view();
+    v.nodes.set(u('@pleb:x'), state);
+    expect(admission.maySubmit(v, u('@pleb:x'))).toBe(false);
+    expect(admission.isNode(v, u('@pleb:x'))).toBe(false);
+    expect(admission.isNode(v, u('@bot1:x'))).toBe(false);
+  });
+
+  it('a bot listed in admission.nodes counts as a node below the bar to submit', () => {
+    const listed = new Admission({
+      owner: '@owner:x',
+      admission: { users: [], powerLevel: 50, nodes: ['@bot1:x'] },
+    });
+    expect(listed.isNode(view(), u('@bot1:x'))).toBe(true);
+    expect(listed.isNode(view(), u('@bot2:x'))).toBe(false);
+    expect(listed.isNode(view(), u('@gone:x'))).toBe(false);
+  });
+
+  it('with a node power level, counts only announced members that may submit and are at it, or listed', () => {
     const strict = new Admission({
       owner: '@owner:x',
-      admission: { users: [], powerLevel: 50, nodes: ['@bot2:x'], nodePowerLevel: 10 },
+      admission: { users: ['@pleb:x'], powerLevel: 50, nodes: ['@bot2:x'], nodePowerLevel: 10 },
     });
     const v = view();
-    v.powerLevels.set(u('@bot1:x'), 10);
+    v.powerLevels.set(u('@bot1:x'), 60);
     v.nodes.set(u('@pleb:x'), state);
     expect(strict.isNode(v, u('@bot1:x'))).toBe(true);
     expect(strict.isNode(v, u('@bot2:x'))).toBe(true);
+    // A configured user may submit at any level, but a node also needs the node power level.
     expect(strict.isNode(v, u('@pleb:x'))).toBe(false);
   });
 
