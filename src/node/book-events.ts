@@ -156,7 +156,13 @@ export function verdictOutcome(v: Verdict): CheckOutcome | undefined {
   return { error: { code: 'UNVERIFIED', message } };
 }
 
-/** A bot's threaded reply: the request is handled, and a tagged task is answered. */
+/**
+ * A bot's threaded reply: the request is handled, and a tagged task is answered. Only two
+ * senders may answer: the holder of the newest lease term (the acting coordinator), for any
+ * request or task; and a worker, for a task it was given, with its attempt in the tag. Any
+ * other node's reply is dropped: else one node could end any `!run` with a result of its
+ * choice, or silence a request.
+ */
 export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): void {
   const tag = event.content[REPLY_TAG];
   if (tag === undefined) return;
@@ -165,15 +171,20 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
   const rel = event.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id?: unknown } };
   const request = rel?.['m.in_reply_to']?.event_id;
   if (!parsed.success || typeof request !== 'string') return;
-  room.heard(event.sender);
-  room.book.requests.handled(request);
   const { task, state, result, error, attempt } = parsed.data;
   const worker = attempt === undefined ? undefined : event.sender;
-  // A worker's own answer counts only from a node the task was given to.
-  if (task && worker && !room.book.wasAssigned(task, worker)) {
-    drop(ctx, event, 'answer from a node the task was not assigned to');
+  if (worker) {
+    // A worker's own answer counts only from a node the task was given to.
+    if (!task || !room.book.wasAssigned(task, worker)) {
+      drop(ctx, event, 'answer from a node the task was not assigned to');
+      return;
+    }
+  } else if (!holdsNewestTerm(room, event.sender)) {
+    drop(ctx, event, 'answer from a node that is not the coordinator');
     return;
   }
+  room.heard(event.sender);
+  room.book.requests.handled(request);
   if (task) room.book.answered(task, state, Date.now(), { result, error, worker });
   room.changed();
 }
@@ -213,6 +224,15 @@ export function fromCoordinatorOf(room: MeshRoom, term: number, sender: UserId):
   // timeline: a made-up term from anyone else can never outrank the real coordinator.
   const clock = room.election.clock;
   return term >= clock.highestTerm && clock.holderOf(term) === sender;
+}
+
+/**
+ * Whether `sender` holds the newest term this node saw. Events are handled in timeline order,
+ * so a coordinator's reply sent while it acted is read before any later claim.
+ */
+function holdsNewestTerm(room: MeshRoom, sender: UserId): boolean {
+  const clock = room.election.clock;
+  return clock.holderOf(clock.highestTerm) === sender;
 }
 
 function drop(ctx: NodeContext, event: RoomEvent, why: string): false {
