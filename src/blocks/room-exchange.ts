@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid';
 import type { RoomId, UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MeshClient, RoomEvent } from '../matrix/types.ts';
-import { blocksSchema, EVENT, wantSchema } from '../protocol/events.ts';
+import { blocksSchema, EVENT, type WantEvent, wantSchema } from '../protocol/events.ts';
 import type { BlockFetcher, Store } from '../store/types.ts';
 import { answerWant } from './answer.ts';
 import { decodeInline } from './codec.ts';
@@ -15,11 +15,17 @@ export interface RoomExchangeOptions {
   log: Logger;
   /** The rooms a want is sent to (the node's mesh rooms). */
   rooms: () => RoomId[];
-  /** Whether a sender's blocks and wants count in a room. */
+  /** Whether a sender's blocks count in a room (they are verified against their CIDs). */
   admitted: (roomId: RoomId, user: UserId) => boolean;
+  /** Whether a sender's wants are answered in a room: answering costs uploads and sends. */
+  servesWants: (roomId: RoomId, user: UserId) => boolean;
+  /** Answers prepared or sent at once; a want beyond them is dropped. Default 4. */
+  maxAnswers?: number;
   /** Largest CAR file downloaded for one answer, bytes. */
   maxCarBytes: number;
 }
+
+const MAX_ANSWERS = 4;
 
 interface Waiter {
   resolve: (bytes: Uint8Array) => void;
@@ -30,13 +36,17 @@ interface Waiter {
  * As a fetcher it sends a want and waits for an answer; as a responder it answers others'
  * wants with the whole DAG below each wanted CID (inline when small, else a CAR in media).
  * Blocks are only taken in answer to our own wants (matched by nonce), and every block is
- * verified by the store before it is kept.
+ * verified by the store before it is kept. Wants are answered in the background, so a flood
+ * of them never holds up the timeline: one answer per sender and CIDs at a time, and only a
+ * few at once.
  */
 export class RoomBlockExchange implements BlockFetcher {
   readonly name = 'matrix-room';
   readonly #o: RoomExchangeOptions;
   readonly #nonces = new Set<string>();
   readonly #waiters = new Map<string, Waiter[]>();
+  /** The answers in flight, by room, sender and CIDs. */
+  readonly #answering = new Map<string, Promise<void>>();
 
   constructor(opts: RoomExchangeOptions) {
     this.#o = opts;
@@ -67,17 +77,19 @@ export class RoomBlockExchange implements BlockFetcher {
   async onEvent(roomId: RoomId, event: RoomEvent): Promise<boolean> {
     if (event.type !== EVENT.want && event.type !== EVENT.blocks) return false;
     if (event.sender === this.#o.client.userId) return true;
-    if (!this.#o.admitted(roomId, event.sender)) {
+    const admitted = event.type === EVENT.want ? this.#o.servesWants : this.#o.admitted;
+    if (!admitted(roomId, event.sender)) {
       this.#o.log.warn('block event from a sender not admitted, ignored', {
         roomId,
         sender: event.sender,
+        type: event.type,
       });
       return true;
     }
     if (event.type === EVENT.want) {
       const want = wantSchema.safeParse(event.content);
       if (!want.success) return this.#invalid(event);
-      await answerWant(this.#o, roomId, want.data);
+      this.#answer(roomId, event.sender, want.data);
     } else {
       const blocks = blocksSchema.safeParse(event.content);
       if (!blocks.success) return this.#invalid(event);
@@ -85,6 +97,30 @@ export class RoomBlockExchange implements BlockFetcher {
         await this.#take(blocks.data.blocks, blocks.data.car);
     }
     return true;
+  }
+
+  /** Resolves once the answers in flight now are sent (or failed). */
+  async idle(): Promise<void> {
+    await Promise.all(this.#answering.values());
+  }
+
+  #answer(roomId: RoomId, sender: UserId, want: WantEvent): void {
+    // Not the nonce: a flood would vary it. A node that asks again while an answer to the
+    // same CIDs is on its way gets that answer: blocks reach every waiter of their CID.
+    const key = JSON.stringify([roomId, sender, [...want.cids].sort()]);
+    const log = this.#o.log;
+    if (this.#answering.has(key)) {
+      log.debug('want already being answered, dropped', { roomId, sender });
+      return;
+    }
+    if (this.#answering.size >= (this.#o.maxAnswers ?? MAX_ANSWERS)) {
+      log.warn('too many wants at once, one dropped', { roomId, sender });
+      return;
+    }
+    const done = answerWant(this.#o, roomId, want)
+      .catch((err: unknown) => log.warn('could not answer a want', { roomId, sender, err }))
+      .finally(() => this.#answering.delete(key));
+    this.#answering.set(key, done);
   }
 
   async #take(inline: { cid: string; data: string }[], car: string | undefined): Promise<void> {

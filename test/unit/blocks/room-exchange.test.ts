@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
+import type { EventId, RoomId, UserId } from '../../../src/ids.ts';
+import { createLogger } from '../../../src/log/logger.ts';
+import type { MeshClient, RoomEvent } from '../../../src/matrix/types.ts';
+import { EVENT } from '../../../src/protocol/events.ts';
+import { createMemoryStore } from '../../../src/store/memory.ts';
+
+const ROOM = '!mesh:hs' as RoomId;
+const NODES = new Set(['@node1:hs', '@node2:hs', '@node3:hs', '@node4:hs', '@node5:hs']);
+const MEMBERS = new Set([...NODES, '@friend:hs']);
+
+/** This node's exchange; its sends wait until `release()`, as on a rate-limited account. */
+async function exchange() {
+  const store = createMemoryStore();
+  const cid = (await store.addBytes(new TextEncoder().encode('input'))).toString();
+  const sent: Record<string, unknown>[] = [];
+  const logs: string[] = [];
+  let release = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const client = {
+    userId: '@me:hs' as UserId,
+    send: async (_room: RoomId, _type: string, content: Record<string, unknown>) => {
+      await gate;
+      sent.push(content);
+      return '$x' as EventId;
+    },
+  } as unknown as MeshClient;
+  const ex = new RoomBlockExchange({
+    client,
+    store,
+    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    rooms: () => [ROOM],
+    admitted: (_room, user) => MEMBERS.has(user),
+    servesWants: (_room, user) => NODES.has(user),
+    maxCarBytes: 1_000_000,
+  });
+  let seq = 0;
+  const want = (sender: string, nonce = `n${seq}`): RoomEvent => ({
+    type: EVENT.want,
+    event_id: `$w${++seq}` as EventId,
+    sender: sender as UserId,
+    origin_server_ts: 0,
+    content: { cids: [cid], nonce },
+  });
+  return { ex, sent, logs, want, release: () => release() };
+}
+
+/** Whether `p` settles within `ms`. */
+async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+}
+
+describe('answering wants for blocks in the room', () => {
+  it('answers a node, and not a member who runs no node', async () => {
+    const f = await exchange();
+    f.release();
+    await f.ex.onEvent(ROOM, f.want('@friend:hs'));
+    await f.ex.onEvent(ROOM, f.want('@node1:hs', 'from-node'));
+    await f.ex.idle();
+    expect(f.sent.map((c) => c.nonce)).toEqual(['from-node']);
+  });
+
+  it('does not hold up the timeline while an answer is being sent', async () => {
+    const f = await exchange();
+    expect(await settles(f.ex.onEvent(ROOM, f.want('@node1:hs')), 500)).toBe(true);
+    f.release();
+    await f.ex.idle();
+    expect(f.sent).toHaveLength(1);
+  });
+
+  it('a flood of wants: one answer in flight per sender and CIDs, a few at once, the rest dropped', async () => {
+    const f = await exchange();
+    for (let i = 0; i < 50; i++) await f.ex.onEvent(ROOM, f.want('@node1:hs'));
+    for (const n of ['@node2:hs', '@node3:hs', '@node4:hs', '@node5:hs']) {
+      await f.ex.onEvent(ROOM, f.want(n));
+    }
+    f.release();
+    await f.ex.idle();
+    // node1 once, then node2..node4 up to the bound of 4; node5 came when all 4 were busy.
+    expect(f.sent).toHaveLength(4);
+    expect(f.logs.filter((l) => l.includes('too many wants at once'))).toHaveLength(1);
+    // Once answered, the same want is served again.
+    await f.ex.onEvent(ROOM, f.want('@node1:hs', 'again'));
+    await f.ex.idle();
+    expect(f.sent.at(-1)?.nonce).toBe('again');
+  });
+});
