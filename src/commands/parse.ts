@@ -17,13 +17,15 @@ export type ParseResult =
   | { kind: 'usage'; spec: CommandSpec | null; message: string };
 
 const MAX_LENGTH = 4_000;
+/** Longest unknown command name quoted back: the reply is not an echo service. */
+const MAX_QUOTE = 60;
 const PARAM = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,1024})$/s;
 const ENGINE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TASK = /^[a-zA-Z0-9]{8,200}$/;
 const USER = /^@[^\s:]{1,200}:[^\s]{1,200}$/;
 
 /**
- * Parses a message body. Anything not starting with `!` is not a command. `inThread`: the
+ * Parses a message body. Anything not starting with `!` and a letter is not a command. `inThread`: the
  * message is in the thread of a request, so `!status` and `!cancel` may leave out the task.
  * `inReply`: the message replies to another, so `!run` may leave out the CID (the input is
  * the audio replied to).
@@ -31,12 +33,15 @@ const USER = /^@[^\s:]{1,200}:[^\s]{1,200}$/;
 export function parseCommand(body: string, inThread = false, inReply = false): ParseResult {
   const text = body.trim();
   if (!text.startsWith(PREFIX)) return { kind: 'none' };
+  // `!!!`, `!?` or `! ` is chat: a command name starts with a letter.
+  if (!/^[A-Za-z]/.test(text.slice(PREFIX.length))) return { kind: 'none' };
   if (text.length > MAX_LENGTH) return bad(null, 'command too long');
   const [head = '', ...words] = text.slice(PREFIX.length).split(/\s+/).filter(Boolean);
   const spec = COMMANDS.find((c) => c.name === head.toLowerCase());
   if (!spec) {
     const known = COMMANDS.map((c) => PREFIX + c.name).join(', ');
-    return bad(null, `unknown command ${PREFIX}${head}; commands: ${known}`);
+    const shown = head.length > MAX_QUOTE ? `${head.slice(0, MAX_QUOTE)}…` : head;
+    return bad(null, `unknown command ${PREFIX}${shown}; commands: ${known}`);
   }
   switch (spec.name) {
     case 'run':

@@ -13,6 +13,7 @@ import { sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { fixEngines, pipelineRequest } from './pipeline-request.ts';
+import { ReplyLimit } from './reply-limit.ts';
 import { resolveEngine } from './resolve-engine.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
@@ -33,9 +34,12 @@ export interface Accepted {
  */
 export class Dispatch {
   readonly #ctx: NodeContext;
+  readonly #limit: ReplyLimit;
 
-  constructor(ctx: NodeContext) {
+  /** `now`: the clock of the reply limit (tests). */
+  constructor(ctx: NodeContext, opts: { now?: () => number } = {}) {
     this.#ctx = ctx;
+    this.#limit = new ReplyLimit(opts.now);
   }
 
   /** Handles a request; returns the accepted task of a `!run`, else null. */
@@ -237,7 +241,19 @@ export class Dispatch {
     return engines.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  #reply(room: MeshRoom, req: PendingRequest, text: string): Promise<void> {
-    return sendReply(this.#ctx, room, req, text);
+  /** The reply to a command; one a minute for a sender who may not run work here. */
+  async #reply(room: MeshRoom, req: PendingRequest, text: string): Promise<void> {
+    const ctx = this.#ctx;
+    const sender = req.sender as UserId;
+    const submits = ctx.admission.maySubmit(ctx.roster.view(room.id), sender);
+    if (!submits && !this.#limit.take(room.id, sender)) {
+      ctx.log.info('reply held back: its sender may not run work here and was answered lately', {
+        room: room.id,
+        sender,
+        request: req.id,
+      });
+      return;
+    }
+    await sendReply(ctx, room, req, text);
   }
 }

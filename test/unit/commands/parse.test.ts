@@ -96,3 +96,19 @@ describe('!trust', () => {
     expect(parseCommand('!trust release bot3').kind).toBe('usage');
   });
 });
+
+describe('what is not a command at all', () => {
+  it('a `!` followed by anything but a letter is chat, not a command', () => {
+    for (const body of ['!!!', '!', '! run wordcount x', '!1', '!?', '!…', '!@#$ what']) {
+      expect(parseCommand(body)).toEqual({ kind: 'none' });
+    }
+  });
+
+  it('an unknown command is quoted short in the reply', () => {
+    const r = parseCommand(`!${'x'.repeat(3_000)}`);
+    expect(r.kind).toBe('usage');
+    const message = r.kind === 'usage' ? r.message : '';
+    expect(message).toMatch(/^unknown command !x{60}…; commands: !run/);
+    expect(message.length).toBeLessThan(300);
+  });
+});
