@@ -78,11 +78,16 @@ export class EngineTimeoutError extends EngineError {
 }
 
 export class EngineMemoryError extends EngineError {
-  constructor(engine: string, limitMb: number, opts: EngineErrorOptions = {}) {
+  constructor(
+    engine: string,
+    limitMb: number,
+    opts: EngineErrorOptions & { detail?: string } = {},
+  ) {
+    const detail = opts.detail ? `; ${opts.detail}` : '';
     super(
       'ENGINE_MEMORY',
       engine,
-      `memory limit of ${limitMb} MiB exceeded`,
+      `memory limit of ${limitMb} MiB exceeded${detail}`,
       `${engine} ran out of memory (limit ${limitMb} MiB)`,
       opts,
     );

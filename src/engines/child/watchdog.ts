@@ -12,16 +12,17 @@
 export class Watchdog {
   readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
-  #armed: { deadline: number; fire: () => void } | undefined;
+  #armed: { deadline: number; fire: () => void; tick?: () => void } | undefined;
 
   constructor(tickMs: number) {
     this.#tickMs = tickMs;
   }
 
   /** Calls `fire` once `ms` have passed, unless the returned disarm comes first; replaces the
-   * deadline armed before. */
-  arm(ms: number, fire: () => void): () => void {
-    const armed = { deadline: performance.now() + ms, fire };
+   * deadline armed before. `tick`, if given, is called on every check before that (a guard
+   * that watches something else than time). */
+  arm(ms: number, fire: () => void, tick?: () => void): () => void {
+    const armed = { deadline: performance.now() + ms, fire, tick };
     this.#armed = armed;
     this.#timer ??= setTimeout(this.#check, this.#tickMs);
     return () => {
@@ -40,6 +41,7 @@ export class Watchdog {
     const armed = this.#armed;
     if (armed && performance.now() < armed.deadline) {
       this.#timer?.refresh();
+      armed.tick?.();
       return;
     }
     this.#timer = undefined;

@@ -5,6 +5,7 @@
  * timer should answer first.
  */
 
+import { residentMb } from '../child/resident.ts';
 import type { Watchdog } from '../child/watchdog.ts';
 import {
   EngineAbortedError,
@@ -18,7 +19,7 @@ import {
 } from '../errors.ts';
 import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
 import type { SandboxChild } from './child.ts';
-import type { ChildMessage, WireError } from './protocol.ts';
+import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type WireError } from './protocol.ts';
 
 export interface Job {
   id: number;
@@ -36,11 +37,16 @@ export interface DispatchOptions {
   killGraceMs: number;
   /** Holds the kill timer of last resort (`wallMs` + `killGraceMs`). */
   watchdog: Watchdog;
+  /** The sandbox process's own memory, MiB: on each watchdog tick, a child whose resident
+   * memory is over the task's `memoryMb` plus this is killed and the task fails with
+   * ENGINE_MEMORY. It catches what V8 does not count against an isolate's limit (resizable
+   * and growable buffers, WebAssembly memories). */
+  sandboxOwnMb: number;
 }
 
 /** Resolves once the child is free for the next task (answered or dead), never rejects. */
 export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): Promise<void> {
-  const { killGraceMs, watchdog } = opts;
+  const { killGraceMs, watchdog, sandboxOwnMb } = opts;
   const { req, limits, id } = job;
   const name = req.engine.manifest.name;
   const started = performance.now();
@@ -55,11 +61,22 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
   return new Promise<void>((free) => {
     let cancelTimer: NodeJS.Timeout | undefined;
     let offExit = () => {};
-    const disarm = watchdog.arm(limits.wallMs + killGraceMs, () => {
+    const kill = (err: EngineError) => {
       killedByGuard = true;
-      settle(() => job.reject(new EngineTimeoutError(name, 'wall', limits.wallMs)));
+      settle(() => job.reject(err));
       child.kill();
-    });
+    };
+    const disarm = watchdog.arm(
+      limits.wallMs + killGraceMs,
+      () => kill(new EngineTimeoutError(name, 'wall', limits.wallMs)),
+      () => {
+        const mb = residentMb(child.pid);
+        if (mb !== undefined && mb > limits.memoryMb + sandboxOwnMb) {
+          const detail = `the sandbox process held ${Math.round(mb)} MiB`;
+          kill(new EngineMemoryError(name, limits.memoryMb, { detail }));
+        }
+      },
+    );
 
     const onAbort = (reason?: string) => {
       settle(() => job.reject(new EngineAbortedError(name, reason)));
@@ -109,7 +126,11 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
     // Last, because it fires at once when the child is already dead.
     offExit = child.onExit((info) => {
       const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;
-      if (!killedByGuard) settle(() => job.reject(new EngineCrashedError(name, how)));
+      const err =
+        info.signal === OUT_OF_MEMORY_SIGNAL
+          ? new EngineMemoryError(name, limits.memoryMb)
+          : new EngineCrashedError(name, how);
+      if (!killedByGuard) settle(() => job.reject(err));
       finish();
     });
   });

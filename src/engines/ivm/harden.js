@@ -12,8 +12,11 @@
 //   slower. They stay as they are; `unchanged` compares them with how they were, and a
 //   realm in which a task changed one is thrown away.
 // - RegExp's legacy statics (`RegExp.$1`, `RegExp.input`, ...) hold the last match's text:
-//   removed. So are `FinalizationRegistry` and `Atomics.waitAsync`, whose callbacks run
-//   after the task that set them up has ended.
+//   removed. So are `FinalizationRegistry`, `Atomics.waitAsync` and WebAssembly's
+//   asynchronous entry points (`compile`, `instantiate`, their streaming forms, and the
+//   promise integration `promising`/`Suspending`), whose callbacks run after the task that
+//   set them up has ended: in a later task, or between tasks outside any time limit. The
+//   synchronous `new WebAssembly.Module/Instance` stay.
 // - Assigning a property that a frozen prototype also has (`this.name = ...` in an Error
 //   subclass, `fn.toString = ...`) would throw: for those, the prototype's property becomes
 //   an accessor whose setter defines an own property, as assignment does on an unfrozen
@@ -21,6 +24,15 @@
 // biome-ignore lint/suspicious/noRedundantUseStrict: this is a classic script in the isolate, not a module.
 'use strict';
 (function harden() {
+  const LATER = [
+    'compile',
+    'instantiate',
+    'compileStreaming',
+    'instantiateStreaming',
+    'promising',
+    'Suspending',
+    'SuspendError',
+  ];
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
   const { isExtensible, isFrozen } = Object;
   const { ownKeys } = Reflect;
@@ -32,6 +44,7 @@
   }
   delete globalThis.FinalizationRegistry;
   delete Atomics.waitAsync;
+  for (const key of LATER) delete WebAssembly[key];
 
   const watched = new Set(fastPathIntrinsics());
   const errorPrototypes = [

@@ -16,6 +16,9 @@
   const stringify = JSON.stringify;
   const FunctionCtor = Function;
   const freeze = Object.freeze;
+  const promiseOf = Promise.resolve.bind(Promise);
+  const then = Promise.prototype.then;
+  const ignore = () => {};
 
   function show(value) {
     if (typeof value === 'string') return value;
@@ -41,8 +44,10 @@
     function progress(fraction) {
       const f = Number(fraction);
       if (!session.open || !(f >= 0 && f <= 1)) return;
-      // Small steps are not worth a trip to the host.
-      if (f !== 1 && Math.abs(f - session.lastProgress) < 0.01) return;
+      // Small steps are not worth a trip to the host, nor is a second 1 (done is done).
+      if (f === 1 ? session.lastProgress === 1 : Math.abs(f - session.lastProgress) < 0.01) {
+        return;
+      }
       session.lastProgress = f;
       hostProgress(f);
     }
@@ -234,7 +239,11 @@
       }
       value = main(input, params);
       if (isThenable(value)) {
-        pending = { value, maxOutputBytes };
+        // As a promise of ours, handled at once: one that rejects before finish() awaits it
+        // would otherwise reach the host as this call's own error, unclassified.
+        const promise = promiseOf(value);
+        then.call(promise, undefined, ignore);
+        pending = { value: promise, maxOutputBytes };
         return { kind: 'pending' };
       }
     } catch (err) {

@@ -9,6 +9,13 @@
  */
 import { z } from 'zod';
 
+/**
+ * The signal the sandbox process ends itself with when V8 ran out of memory in an isolate
+ * beyond what its limit could stop (a huge Map, say): the task met its memory limit, it did
+ * not crash. A signal, as an exit with a code hangs once V8 has lost an isolate.
+ */
+export const OUT_OF_MEMORY_SIGNAL = 'SIGUSR2';
+
 const id = z.int().nonnegative();
 // z.instanceof would narrow to Uint8Array<ArrayBuffer>; callers hold ArrayBufferLike views.
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');

@@ -41,7 +41,9 @@ export async function runTask(
   let input: unknown;
   try {
     input =
-      msg.inputKind === 'json' ? JSON.parse(Buffer.from(msg.input).toString('utf8')) : msg.input;
+      msg.inputKind === 'json'
+        ? JSON.parse(Buffer.from(msg.input).toString('utf8'))
+        : own(msg.input);
   } catch (err) {
     return fail({
       code: 'ENGINE_BAD_INPUT',
@@ -84,6 +86,16 @@ export async function runTask(
     hooks.cancellable(undefined);
     if (warm) pool.release(warm, healthy);
   }
+}
+
+/**
+ * The input bytes on a buffer of their own. The channel hands them over as a view into the
+ * whole message it read (the code, the params, the limits...), and the isolate gets a copy of
+ * a view's whole buffer: the engine would see all of it through `input.buffer`.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? bytes : new Uint8Array(bytes);
 }
 
 /**
@@ -158,7 +170,8 @@ function classify(err: unknown, stopped: Stop | undefined, warm: WarmRealm | und
   if (/memory limit/i.test(message) && (!warm || warm.isolate.isDisposed)) {
     return { code: 'ENGINE_MEMORY', message };
   }
-  if (/Script execution timed out/.test(message)) {
+  // isolated-vm's own words, whole: a compile error may quote the engine's text.
+  if (err instanceof Error && err.message === 'Script execution timed out.') {
     return { code: 'ENGINE_TIMEOUT', limit: 'cpu', message };
   }
   return { code: 'ENGINE_FAILED', message: message.slice(0, 2000) };

@@ -31,6 +31,9 @@ export interface IvmRuntimeOptions {
   isolateCacheSize?: number;
   /** How long a new sandbox process may take to report ready. Default 10000 ms. */
   startTimeoutMs?: number;
+  /** The sandbox process's own memory (Node, isolated-vm, the warm realms), MiB: while a
+   * task runs, the process may hold the task's `memoryMb` plus this. Default 512. */
+  sandboxOwnMb?: number;
 }
 
 export interface IvmRuntime extends EngineRuntime {
@@ -52,6 +55,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   const logger = (opts.logger ?? silentLogger).child({ component: 'ivm-runtime' });
   const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
   const grace = opts.killGraceMs ?? 1500;
+  const sandboxOwnMb = opts.sandboxOwnMb ?? 512;
   const watchdog = new Watchdog(Math.max(1, Math.round(grace / GUARD_TICKS_PER_GRACE)));
   const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
   const verified = new WeakSet<EnginePackage>();
@@ -109,7 +113,8 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       return;
     }
     // A job aborted while the sandbox was starting was rejected then: it is not sent.
-    if (!settled.has(job)) await dispatch(sandbox, job, { killGraceMs: grace, watchdog });
+    if (!settled.has(job))
+      await dispatch(sandbox, job, { killGraceMs: grace, watchdog, sandboxOwnMb });
   };
 
   // A queued job leaves the line; a running one is cancelled in the sandbox; one waiting

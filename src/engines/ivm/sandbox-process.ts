@@ -3,7 +3,7 @@
  * crash or a runaway engine takes down this process and never the bot. It runs one task at
  * a time, in arrival order, and exits when the bot process goes away.
  */
-import type { ChildMessage, RunMessage } from './protocol.ts';
+import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
 import { runTask } from './run-task.ts';
 import { parseParentMessage } from './wire-check.ts';
@@ -26,6 +26,8 @@ const pool = createRealmPool({
   onCatastrophicError: (message) => {
     // isolated-vm: V8 lost control of an isolate; nothing in this process can be trusted.
     process.stderr.write(`isolated-vm catastrophic error: ${message}\n`);
+    // Out of memory is the engine's doing (its task met its limit): the exit code says so.
+    if (/out.of.memory/i.test(message)) process.kill(process.pid, OUT_OF_MEMORY_SIGNAL);
     process.abort();
   },
 });
@@ -38,9 +40,12 @@ async function execute(msg: RunMessage): Promise<void> {
   const task: { id: number; cancel?: () => void } = { id: msg.id };
   current = task;
   let lastProgress = 0;
+  let done = false;
   const progress = (fraction: number) => {
     const now = performance.now();
-    if (fraction !== 1 && now - lastProgress < PROGRESS_EVERY_MS) return;
+    // 1 goes at once, but once: an engine may call progress(1) in a loop.
+    if (fraction === 1 ? done : now - lastProgress < PROGRESS_EVERY_MS) return;
+    done ||= fraction === 1;
     lastProgress = now;
     if (typeof fraction === 'number' && fraction >= 0 && fraction <= 1) {
       send({ type: 'progress', id: msg.id, fraction });

@@ -49,6 +49,107 @@ describe('isolated-vm runtime: hostile engines', () => {
     await expectHealthy();
   });
 
+  // What V8 does not count against the isolate's limit, the parent's guard on the sandbox
+  // process's resident memory stops (the task's memoryMb plus the sandbox's own 512 MiB).
+  it('stops a bomb of resizable buffers, which the isolate does not count', async () => {
+    const pkg = engine(
+      `function main() {
+        const kept = [];
+        for (;;) {
+          const b = new ArrayBuffer(64 << 20, { maxByteLength: 64 << 20 });
+          new Uint8Array(b).fill(1);
+          kept.push(b);
+        }
+      }`,
+      { limits: { memoryMb: 32, cpuMs: 30_000, wallMs: 40_000 } },
+    );
+    const { err } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_MEMORY');
+    expect(err.message).toMatch(/the sandbox process held \d+ MiB/);
+    expect(err.retryable).toBe(false);
+    await expectHealthy();
+  });
+
+  it('stops a bomb of WebAssembly memories, which the isolate does not count', async () => {
+    const pkg = engine(
+      `function main() {
+        const kept = [];
+        for (;;) {
+          const memory = new WebAssembly.Memory({ initial: 1024 });
+          new Uint8Array(memory.buffer).fill(1);
+          kept.push(memory);
+        }
+      }`,
+      { limits: { memoryMb: 32, cpuMs: 30_000, wallMs: 40_000 } },
+    );
+    const { err } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_MEMORY');
+    await expectHealthy();
+  });
+
+  it('reports a Map that outgrows the heap as out of memory, not as a crash to retry', async () => {
+    const pkg = engine(
+      'function main() { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); }',
+      {
+        limits: { memoryMb: 32, cpuMs: 10_000, wallMs: 20_000 },
+      },
+    );
+    const { err } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_MEMORY');
+    expect(err.retryable).toBe(false);
+    await expectHealthy();
+  });
+
+  it('has no asynchronous WebAssembly API, whose callbacks would run in a later task', async () => {
+    const probe = engine(`function main() {
+      const wasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+      new WebAssembly.Instance(new WebAssembly.Module(wasm));
+      return ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming', 'promising']
+        .map((k) => typeof WebAssembly[k]).join();
+    }`);
+    expect(str((await run(probe)).output)).toBe(Array(5).fill('undefined').join());
+    // A task that meant to leave a callback behind for the next one fails at once instead.
+    const planter = engine(`async function main(input) {
+      const wasm = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+      WebAssembly.compile(wasm).then(() => { Object.prototype.leak = meshbot.textDecode(input); });
+      return 'planted';
+    }`);
+    const { err } = await failure(run(planter, text('secret')));
+    expect(err.code).toBe('ENGINE_FAILED');
+    expect(err.message).toContain('TypeError');
+    await expectHealthy();
+  });
+
+  it('sends progress 1 once, however often an engine reports it', async () => {
+    const pkg = engine(`function main() {
+      const end = Date.now() + 200;
+      while (Date.now() < end) meshbot.progress(1);
+      return 'done';
+    }`);
+    // Twice: the second task runs in a synchronous call (see run-task.ts).
+    for (let i = 0; i < 2; i++) {
+      let reports = 0;
+      const result = await run(pkg, text(''), { onProgress: () => reports++ });
+      expect(str(result.output)).toBe('done');
+      expect(reports).toBe(1);
+    }
+  });
+
+  it('classifies what an async main throws as its failure, whatever its text', async () => {
+    const liar = engine(
+      "async function main() { throw new Error('Script execution timed out.'); }",
+    );
+    const lie = await failure(run(liar));
+    expect(lie.err.code).toBe('ENGINE_FAILED');
+    expect(lie.err.message).toContain('Script execution timed out.');
+    const buffers = engine(
+      'async function main() { const k = []; for (;;) k.push(new Uint8Array(1 << 20)); }',
+      { limits: { memoryMb: 16 } },
+    );
+    expect((await failure(run(buffers))).err.code).toBe('ENGINE_MEMORY');
+    await expectHealthy();
+  });
+
   it('ends a promise that never settles at the wall limit', async () => {
     const pkg = engine('function main() { return new Promise(() => {}); }', {
       limits: { cpuMs: 500, wallMs: 800 },

@@ -71,6 +71,13 @@ describe('isolated-vm runtime: the repo engines', () => {
 });
 
 describe('isolated-vm runtime: the engine contract', () => {
+  it('hands bytes input on a buffer of its own', async () => {
+    const pkg = engine(
+      'function main(input) { return [input.byteOffset, input.buffer.byteLength].join(); }',
+    );
+    expect(str((await run(pkg, text('abc'))).output)).toBe('0,3');
+  });
+
   it('hands json input as a value and params as strings; encodes JSON output', async () => {
     const pkg = engine(
       'function main(input, params) { return { sum: input.a + input.b, p: params }; }',
