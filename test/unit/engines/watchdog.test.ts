@@ -30,6 +30,18 @@ describe('Watchdog', () => {
     expect(fire).toHaveBeenCalledOnce();
   });
 
+  it('calls its tick on each check before the deadline, and none once disarmed', () => {
+    const fire = vi.fn();
+    const tick = vi.fn();
+    const disarm = dog.arm(10 * TICK, fire, tick);
+    vi.advanceTimersByTime(3 * TICK);
+    expect(tick).toHaveBeenCalledTimes(3);
+    disarm();
+    vi.advanceTimersByTime(20 * TICK);
+    expect(tick).toHaveBeenCalledTimes(3);
+    expect(fire).not.toHaveBeenCalled();
+  });
+
   it('does not fire once disarmed', () => {
     const fire = vi.fn();
     const disarm = dog.arm(30, fire);
