@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors/index.ts';
 import { loginUser } from '../homeserver/register.ts';
 import { createLogger } from '../log/logger.ts';
+import { readSecret } from './secret.ts';
 import { untilSignal } from './signals.ts';
 
 interface Args {
@@ -36,7 +37,12 @@ export const initCommand: CommandModule<object, Args> = {
         describe: 'the homeserver URL, e.g. https://matrix.org',
       })
       .option('user', { type: 'string', describe: "the bot account's user name or @user:server" })
-      .option('password', { type: 'string', describe: "the bot account's password" })
+      .option('password', {
+        type: 'string',
+        // Other users see a command line (ps, /proc): the prompt or a file keeps it private.
+        describe:
+          "the bot account's password; visible to other users in `ps`, so prefer the prompt or --password-file",
+      })
       .option('password-file', { type: 'string', describe: 'a file holding the password' })
       .option('owner', { type: 'string', describe: 'your own Matrix id, e.g. @alice:matrix.org' })
       .option('config', {
@@ -102,21 +108,31 @@ async function ask(args: Args): Promise<Answers> {
     const flags = missing.map(([k]) => `--${k}`).join(', ');
     throw new ConfigError(`meshbot init needs ${flags} (no terminal to ask on)`);
   }
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
   const prompts: Record<string, string> = {
     homeserver: 'Homeserver URL (e.g. https://matrix.org): ',
     user: "The bot's account (user name or @user:server): ",
-    password: "The bot account's password: ",
+    password: "The bot account's password (not shown): ",
     owner: 'Your own Matrix id (e.g. @alice:matrix.org): ',
   };
+  for (const [key] of missing) {
+    const prompt = prompts[key] ?? `${key}: `;
+    (given as Record<string, string | undefined>)[key] =
+      key === 'password'
+        ? (await readSecret(prompt, process.stdin, process.stdout)).trim()
+        : await question(prompt);
+  }
+  return given as Answers;
+}
+
+/**
+ * One answer, read and echoed by readline. An interface per question: one left open while
+ * the password is typed would echo it.
+ */
+async function question(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    for (const [key] of missing) {
-      (given as Record<string, string | undefined>)[key] = (
-        await rl.question(prompts[key] ?? `${key}: `)
-      ).trim();
-    }
+    return (await rl.question(prompt)).trim();
   } finally {
     rl.close();
   }
-  return given as Answers;
 }
