@@ -23,6 +23,8 @@ const PARAM = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,1024})$/s;
 const ENGINE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const TASK = /^[a-zA-Z0-9]{8,200}$/;
 const USER = /^@[^\s:]{1,200}:[^\s]{1,200}$/;
+/** Names an object key cannot safely take: `__proto__=x` would vanish from the params. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Parses a message body. Anything not starting with `!` and a letter is not a command. `inThread`: the
@@ -85,7 +87,11 @@ function parseRun(spec: CommandSpec, words: string[], inReply: boolean): ParseRe
   for (const word of rest) {
     const m = PARAM.exec(word);
     if (!m) return bad(spec, `parameters are key=value, got: ${word}`);
-    params[m[1] as string] = m[2] as string;
+    const key = m[1] as string;
+    if (RESERVED.has(key)) return bad(spec, `${key} is a reserved name, not a parameter`);
+    // Keeping one of two values silently would run something other than what was asked.
+    if (Object.hasOwn(params, key)) return bad(spec, `parameter ${key} is given twice`);
+    params[key] = m[2] as string;
   }
   return {
     kind: 'ok',

@@ -112,3 +112,19 @@ describe('what is not a command at all', () => {
     expect(message.length).toBeLessThan(300);
   });
 });
+
+describe('`!run` parameters that would be lost', () => {
+  it('a key given twice is refused, not the last one kept', () => {
+    const r = parseCommand('!run wordcount bafyabc a=1 a=2');
+    expect(r.kind).toBe('usage');
+    expect(r.kind === 'usage' && r.message).toMatch(/^parameter a is given twice\. Usage: !run/);
+  });
+
+  it('a reserved key name is refused, not dropped', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const r = parseCommand(`!run wordcount bafyabc ${key}=x`);
+      expect(r.kind).toBe('usage');
+      expect(r.kind === 'usage' && r.message).toContain(`${key} is a reserved name`);
+    }
+  });
+});
