@@ -104,10 +104,17 @@ export class Dispatch {
     }
   }
 
-  /** A quarantined node back in, at its owner's word (or this node's owner's). */
+  /**
+   * A quarantined node back in, at its owner's word (or this node's owner's), who must also
+   * be one who may run work here: a node's announcement names any owner it likes.
+   */
   async #release(room: MeshRoom, req: PendingRequest, node: string): Promise<void> {
     const ctx = this.#ctx;
-    const owner = ctx.roster.view(room.id)?.nodes.get(node as UserId)?.owner;
+    const view = ctx.roster.view(room.id);
+    const refusal = ctx.admission.refusal(view, req.sender as UserId);
+    if (refusal)
+      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing changed` });
+    const owner = view?.nodes.get(node as UserId)?.owner;
     if (req.sender !== owner && req.sender !== ctx.config.owner) {
       throw new NotAdmittedError(`${req.sender} may not release ${node}`, {
         userMessage: `only ${node}'s owner${owner ? ` (${owner})` : ''} or ${ctx.config.owner} may release it`,
@@ -202,9 +209,10 @@ export class Dispatch {
     return { task: cid.toString(), request: req.id };
   }
 
+  /** A task withdrawn, by its submitter or the owner of any node of the mesh now. */
   async #cancel(room: MeshRoom, req: PendingRequest, task: string, submitter: string) {
     const ctx = this.#ctx;
-    if (req.sender !== submitter && req.sender !== ctx.config.owner) {
+    if (req.sender !== submitter && !this.#nodeOwners(room).has(req.sender)) {
       throw new NotAdmittedError(`${req.sender} may not cancel ${task}`, {
         userMessage: `only ${submitter} (who asked for it) or a node's owner may cancel it`,
       });
@@ -215,6 +223,21 @@ export class Dispatch {
         ? `cancelled ${task}`
         : `${task} has finished already; nothing to cancel`;
     await this.#reply(room, req, text);
+  }
+
+  /**
+   * The owners the mesh's current nodes name in their announcements, and this node's own
+   * (whose announcement may not be in the view yet). A node that left names no one.
+   */
+  #nodeOwners(room: MeshRoom): Set<string> {
+    const ctx = this.#ctx;
+    const view = ctx.roster.view(room.id);
+    const owners = new Set<string>([ctx.config.owner]);
+    if (!view) return owners;
+    for (const [node, state] of view.nodes) {
+      if (state.owner && ctx.admission.isNode(view, node)) owners.add(state.owner);
+    }
+    return owners;
   }
 
   #liveStates(room: MeshRoom): NodeState[] {
