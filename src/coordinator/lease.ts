@@ -51,6 +51,12 @@ export class LeaseClock {
     return this.#holders.get(term);
   }
 
+  /** Whether `user` held one of the terms this node remembers. */
+  held(user: UserId): boolean {
+    for (const holder of this.#holders.values()) if (holder === user) return true;
+    return false;
+  }
+
   /** Called just before this node sends a lease event: its own lease runs from here. */
   noteSend(lease: Lease, at: number): void {
     this.#sent.set(`${lease.term}/${lease.renewal}`, at);

@@ -158,10 +158,12 @@ export function verdictOutcome(v: Verdict): CheckOutcome | undefined {
 
 /**
  * A bot's threaded reply: the request is handled, and a tagged task is answered. Only two
- * senders may answer: the holder of the newest lease term (the acting coordinator), for any
- * request or task; and a worker, for a task it was given, with its attempt in the tag. Any
- * other node's reply is dropped: else one node could end any `!run` with a result of its
- * choice, or silence a request.
+ * senders may answer: a coordinator (the holder of a term this node saw), for any request or
+ * task; and a worker, for a task it was given, with its attempt in the tag. Any other node's
+ * reply is dropped: else one node could end any `!run` with a result of its choice, or
+ * silence a request. A coordinator of an older term still counts: its reply is in the room,
+ * and a node that restarted reads the newest lease from the room's state before it replays
+ * the replies sent under the older one; dropping them would have a request answered twice.
  */
 export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): void {
   const tag = event.content[REPLY_TAG];
@@ -179,8 +181,8 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
       drop(ctx, event, 'answer from a node the task was not assigned to');
       return;
     }
-  } else if (!holdsNewestTerm(room, event.sender)) {
-    drop(ctx, event, 'answer from a node that is not the coordinator');
+  } else if (!room.election.clock.held(event.sender)) {
+    drop(ctx, event, 'answer from a node that never coordinated');
     return;
   }
   room.heard(event.sender);
@@ -224,15 +226,6 @@ export function fromCoordinatorOf(room: MeshRoom, term: number, sender: UserId):
   // timeline: a made-up term from anyone else can never outrank the real coordinator.
   const clock = room.election.clock;
   return term >= clock.highestTerm && clock.holderOf(term) === sender;
-}
-
-/**
- * Whether `sender` holds the newest term this node saw. Events are handled in timeline order,
- * so a coordinator's reply sent while it acted is read before any later claim.
- */
-function holdsNewestTerm(room: MeshRoom, sender: UserId): boolean {
-  const clock = room.election.clock;
-  return clock.holderOf(clock.highestTerm) === sender;
 }
 
 function drop(ctx: NodeContext, event: RoomEvent, why: string): false {
