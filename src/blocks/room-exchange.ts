@@ -19,13 +19,21 @@ export interface RoomExchangeOptions {
   admitted: (roomId: RoomId, user: UserId) => boolean;
   /** Whether a sender's wants are answered in a room: answering costs uploads and sends. */
   servesWants: (roomId: RoomId, user: UserId) => boolean;
-  /** Answers prepared or sent at once; a want beyond them is dropped. Default 4. */
+  /** Answers prepared or sent at once; the other wants wait their turn. Default 4. */
   maxAnswers?: number;
   /** Largest CAR file downloaded for one answer, bytes. */
   maxCarBytes: number;
 }
 
 const MAX_ANSWERS = 4;
+/** Wants that wait for an answer to start; beyond them a want is dropped (its fetch times out). */
+const MAX_WAITING = 256;
+
+interface WaitingWant {
+  roomId: RoomId;
+  sender: UserId;
+  want: WantEvent;
+}
 
 interface Waiter {
   resolve: (bytes: Uint8Array) => void;
@@ -37,8 +45,7 @@ interface Waiter {
  * wants with the whole DAG below each wanted CID (inline when small, else a CAR in media).
  * Blocks are only taken in answer to our own wants (matched by nonce), and every block is
  * verified by the store before it is kept. Wants are answered in the background, so a flood
- * of them never holds up the timeline: one answer per sender and CIDs at a time, and only a
- * few at once.
+ * of them never holds up the timeline: a few answers at once, one per sender and CIDs.
  */
 export class RoomBlockExchange implements BlockFetcher {
   readonly name = 'matrix-room';
@@ -47,6 +54,8 @@ export class RoomBlockExchange implements BlockFetcher {
   readonly #waiters = new Map<string, Waiter[]>();
   /** The answers in flight, by room, sender and CIDs. */
   readonly #answering = new Map<string, Promise<void>>();
+  /** The wants waiting for an answer to start, oldest first, by the same key. */
+  readonly #waiting = new Map<string, WaitingWant>();
 
   constructor(opts: RoomExchangeOptions) {
     this.#o = opts;
@@ -99,28 +108,58 @@ export class RoomBlockExchange implements BlockFetcher {
     return true;
   }
 
-  /** Resolves once the answers in flight now are sent (or failed). */
+  /** Resolves once every answer in flight or waiting is sent (or failed). */
   async idle(): Promise<void> {
-    await Promise.all(this.#answering.values());
+    while (this.#answering.size > 0) await Promise.all(this.#answering.values());
   }
 
+  /**
+   * Answers in the background, a few at once; the others wait their turn, in order, up to
+   * MAX_WAITING. Per sender and CIDs (not the nonce: a flood would vary it), one answer is in
+   * flight and one more waits, for the newest nonce: a node that gave up on its first want and
+   * asks again is answered for its new one.
+   */
   #answer(roomId: RoomId, sender: UserId, want: WantEvent): void {
-    // Not the nonce: a flood would vary it. A node that asks again while an answer to the
-    // same CIDs is on its way gets that answer: blocks reach every waiter of their CID.
     const key = JSON.stringify([roomId, sender, [...want.cids].sort()]);
-    const log = this.#o.log;
-    if (this.#answering.has(key)) {
-      log.debug('want already being answered, dropped', { roomId, sender });
+    const waiting = this.#waiting.get(key);
+    if (waiting) {
+      waiting.want = want;
       return;
     }
-    if (this.#answering.size >= (this.#o.maxAnswers ?? MAX_ANSWERS)) {
-      log.warn('too many wants at once, one dropped', { roomId, sender });
+    if (!this.#answering.has(key) && this.#answering.size < this.#maxAnswers) {
+      this.#start(key, { roomId, sender, want });
       return;
     }
+    if (this.#waiting.size >= MAX_WAITING) {
+      this.#o.log.warn('too many wants waiting, one dropped', { roomId, sender });
+      return;
+    }
+    this.#waiting.set(key, { roomId, sender, want });
+  }
+
+  #start(key: string, w: WaitingWant): void {
+    const { roomId, sender, want } = w;
     const done = answerWant(this.#o, roomId, want)
-      .catch((err: unknown) => log.warn('could not answer a want', { roomId, sender, err }))
-      .finally(() => this.#answering.delete(key));
+      .catch((err: unknown) => this.#o.log.warn('could not answer a want', { roomId, sender, err }))
+      .finally(() => {
+        this.#answering.delete(key);
+        this.#next();
+      });
     this.#answering.set(key, done);
+  }
+
+  /** Starts the oldest waiting wants that may go now. */
+  #next(): void {
+    for (const [key, w] of this.#waiting) {
+      if (this.#answering.size >= this.#maxAnswers) return;
+      if (this.#answering.has(key)) continue;
+      this.#waiting.delete(key);
+      this.#start(key, w);
+    }
+  }
+
+  get #maxAnswers(): number {
+    return this.#o.maxAnswers ?? MAX_ANSWERS;
   }
 
   async #take(inline: { cid: string; data: string }[], car: string | undefined): Promise<void> {
