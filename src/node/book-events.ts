@@ -90,10 +90,13 @@ export async function applyBookEvent(
       const p = completeSchema.safeParse(event.content);
       if (!p.success) return drop(ctx, event, 'invalid complete');
       for (const b of p.data.blocks) {
-        const { cid, bytes } = decodeInline(b);
-        await ctx.store.putBlock(cid, bytes).catch((err: unknown) => {
-          ctx.log.warn('bad result block', { err });
-        });
+        // One bad block (its CID or its bytes) costs that block, not the event's completions.
+        try {
+          const { cid, bytes } = decodeInline(b);
+          await ctx.store.putBlock(cid, bytes);
+        } catch (err) {
+          ctx.log.warn('bad result block', { err, sender: event.sender });
+        }
       }
       for (const c of p.data.completions) {
         book.complete(event.sender, c, mesh.maxAttempts, now);
