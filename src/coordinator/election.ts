@@ -11,6 +11,8 @@ export interface ElectionOptions {
   candidates: () => UserId[];
   /** Sends the lease state event. */
   publish: (lease: Lease) => Promise<void>;
+  /** Whether a user has left the room (a holder that left holds nothing). Default: never. */
+  gone?: (user: UserId) => boolean;
   log: Logger;
   now?: () => number;
 }
@@ -23,6 +25,9 @@ export interface ElectionOptions {
  * same term (no compare-and-swap in Matrix state) resolve to the later one in the timeline:
  * the other claimant sees it and steps down, having cost at most some duplicate work.
  */
+/** The longest lease a node honours, in multiples of its own `leaseMs`. */
+const MAX_LEASE_FACTOR = 2;
+
 export class Election {
   readonly clock: LeaseClock;
   readonly #o: ElectionOptions;
@@ -90,7 +95,7 @@ export class Election {
       await this.#send(this.clock.highestTerm + 1);
       return;
     }
-    const expires = this.clock.expiresAt() ?? this.#startedAt;
+    const expires = this.#expiry(now);
     if (now < expires || now < this.#quietUntil) return;
     const order = this.#order(current?.holder as UserId | undefined);
     const rank = order.indexOf(this.#o.self);
@@ -100,6 +105,20 @@ export class Election {
       term: this.clock.highestTerm + 1,
     });
     await this.#send(this.clock.highestTerm + 1);
+  }
+
+  /**
+   * When the current lease ends for this node: as its holder said, but no later than
+   * MAX_LEASE_FACTOR of this node's own lease after it was seen (every node of a room should
+   * use the same one; a holder that asks for an hour and then leaves would stall the mesh),
+   * and at once when its holder left the room.
+   */
+  #expiry(now: number): number {
+    const current = this.clock.current;
+    if (!current) return this.#startedAt;
+    if (this.#o.gone?.(current.holder as UserId)) return now;
+    const said = this.clock.expiresAt() ?? this.#startedAt;
+    return Math.min(said, current.seenAt + MAX_LEASE_FACTOR * this.#o.leaseMs);
   }
 
   #order(expiredHolder: UserId | undefined): UserId[] {

@@ -46,6 +46,10 @@ export class MeshRoom {
       self: ctx.self,
       leaseMs: ctx.config.mesh.leaseMs,
       candidates: () => this.liveNodes(),
+      gone: (user) => {
+        const view = ctx.roster.view(id);
+        return view !== undefined && !view.members.has(user);
+      },
       publish: (lease: Lease) => ctx.client.sendState(id, MESH_EVENT.lease, '', lease),
       log: ctx.log.child({ part: 'election', room: id }),
     });

@@ -8,7 +8,7 @@ const LEASE = 3_000;
 const ids = ['@a:x', '@b:x', '@c:x'].map(asUserId);
 
 /** Three nodes on one simulated room: a lease event reaches everyone, in one order. */
-function mesh(live: () => UserId[] = () => ids) {
+function mesh(live: () => UserId[] = () => ids, gone?: (user: UserId) => boolean) {
   let now = 0;
   const sent: Lease[] = [];
   const nodes = ids.map(
@@ -17,6 +17,7 @@ function mesh(live: () => UserId[] = () => ids) {
         self,
         leaseMs: LEASE,
         candidates: live,
+        gone,
         publish: async (l) => {
           sent.push(l);
         },
@@ -47,6 +48,35 @@ describe('coordinator election', () => {
     await m.step(LEASE * 5);
     expect(m.acting()).toEqual(['@a:x']);
     expect(m.nodes[1]?.clock.current?.term).toBe(1);
+  });
+
+  it('honours a lease for at most twice its own: one that asks for an hour ends sooner', async () => {
+    const m = mesh(() => ids.slice(0, 2));
+    m.nodes.splice(2, 1); // @c claims a lease of an hour, then is never heard again
+    m.sent.push({ holder: '@c:x', term: 7, leaseMs: 3_600_000, renewal: 1 });
+    m.sync();
+    const claimed = m.at();
+    while (m.acting().length === 0 && m.at() - claimed < 10 * LEASE) await m.step(250);
+    expect(m.at() - claimed).toBeGreaterThanOrEqual(2 * LEASE);
+    expect(m.at() - claimed).toBeLessThan(2 * LEASE + 2_000);
+    expect(m.acting()).toEqual(['@a:x']);
+    expect(m.nodes[1]?.clock.current?.term).toBe(8);
+  });
+
+  it('a holder that left the room holds nothing: the next node claims at once', async () => {
+    let left = false;
+    const m = mesh(
+      () => (left ? ids.slice(0, 2) : ids),
+      (user) => left && user === '@c:x',
+    );
+    m.sent.push({ holder: '@c:x', term: 3, leaseMs: LEASE, renewal: 1 });
+    m.sync();
+    m.nodes.splice(2, 1);
+    left = true;
+    // Before its lease would have run out (a claim acts once it settled, 1 s here).
+    await m.step(LEASE - 500);
+    expect(m.acting()).toEqual(['@a:x']);
+    expect(m.nodes[1]?.clock.current?.term).toBe(4);
   });
 
   it('hands over only after the lease expired, with a higher term, to the next live node', async () => {
