@@ -66,11 +66,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     const kind = pkg.manifest.runtime;
     const runtime = started.get(kind);
     if (runtime) return runtime;
-    const why = missing.get(kind);
-    throw new EngineRefusedError(
-      pkg.manifest.name,
-      `this node has no ${kind} runtime${why ? ` (${why})` : ''}`,
-    );
+    // Why it did not start is in the node's log: the reason names host paths (a socket),
+    // and this message reaches the room.
+    const why = missing.has(kind) ? ': it did not start here' : '';
+    throw new EngineRefusedError(pkg.manifest.name, `this node has no ${kind} runtime${why}`);
   };
 
   const keep = (pkg: EnginePackage) => {

@@ -31,6 +31,8 @@ export function guardContainer(
   };
   const onAbort = () => stop('abort');
   signal.addEventListener('abort', onAbort, { once: true });
+  // An abort that came while the container was being created fires no event now.
+  if (signal.aborted) onAbort();
   const wall = setTimeout(() => {
     void withDeadline(pidsHits(container), 250)
       .then((hits) => {

@@ -20,18 +20,27 @@ export async function imageId(docker: Docker, ref: string): Promise<string | und
   }
 }
 
+/** What a run needs to know of its image. */
+export interface ImageFacts {
+  /** The folders the image declares as volumes (`VOLUME`): each gets a small tmpfs, as
+   * Docker would otherwise give it an anonymous volume on the host's disk, outside every
+   * limit and kept after the container. */
+  volumes: string[];
+}
+
 export interface ImageCache {
   /** Makes sure the image is here (pulling it when allowed); throws EngineRefusedError. */
-  ensure(engine: string, ref: string, signal?: AbortSignal): Promise<void>;
+  ensure(engine: string, ref: string, signal?: AbortSignal): Promise<ImageFacts>;
   forget(ref: string): void;
 }
 
 export function createImageCache(docker: Docker, pull: boolean): ImageCache {
-  const present = new Set<string>();
+  const present = new Map<string, ImageFacts>();
   return {
     forget: (ref) => present.delete(ref),
     async ensure(engine, ref, signal) {
-      if (present.has(ref)) return;
+      const known = present.get(ref);
+      if (known) return known;
       if (!isDigest(ref))
         throw new EngineRefusedError(engine, `its image ${ref} is not pinned by digest`);
       if ((await imageId(docker, ref)) === undefined) {
@@ -43,7 +52,10 @@ export function createImageCache(docker: Docker, pull: boolean): ImageCache {
         }
         await pullImage(docker, engine, ref, signal);
       }
-      present.add(ref);
+      const info = await docker.getImage(ref).inspect();
+      const facts = { volumes: Object.keys(info.Config?.Volumes ?? {}) };
+      present.set(ref, facts);
+      return facts;
     },
   };
 }

@@ -60,7 +60,7 @@ export async function reapContainers(
       if (!orphan && !mine) continue;
       await docker
         .getContainer(c.Id)
-        .remove({ force: true })
+        .remove({ force: true, v: true })
         .then(() => removed++)
         .catch((err: unknown) => logger.warn('could not reap a container', { id: c.Id, err }));
     }

@@ -1,7 +1,7 @@
 /**
  * The output folder is written by hostile code: it is measured without following links, and
  * the output file is read only when it is a regular file within the cap (a symlink to a host
- * file must never be read on the host's side).
+ * file must never be read on the host's side, and a FIFO must not hang the reader).
  */
 import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
@@ -10,7 +10,13 @@ import { join } from 'node:path';
 /** Most entries the output folder may hold. */
 export const MAX_OUTPUT_ENTRIES = 1000;
 
-/** Total bytes of the regular files under `dir`, or Infinity past MAX_OUTPUT_ENTRIES entries. */
+/**
+ * Bytes the files under `dir` take: each regular file by its size or by the disk blocks it
+ * holds, whichever is more (`fallocate --keep-size` takes blocks without growing the size).
+ * Infinity past MAX_OUTPUT_ENTRIES entries, or when a folder cannot be read (an engine can
+ * make one private to its own user when the bot is not root): what cannot be counted is over
+ * the cap.
+ */
 export async function folderSize(dir: string): Promise<number> {
   let total = 0;
   let entries = 0;
@@ -19,15 +25,17 @@ export async function folderSize(dir: string): Promise<number> {
     let names: string[];
     try {
       names = await readdir(at);
-    } catch {
-      continue;
+    } catch (err) {
+      // Gone meanwhile (the engine removed it) is fine; unreadable is not.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return Number.POSITIVE_INFINITY;
     }
     for (const name of names) {
       if (++entries > MAX_OUTPUT_ENTRIES) return Number.POSITIVE_INFINITY;
       const path = join(at, name);
       const st = await lstat(path).catch(() => undefined);
       if (st?.isDirectory()) pending.push(path);
-      else if (st?.isFile()) total += st.size;
+      else if (st?.isFile()) total += Math.max(st.size, st.blocks * 512);
     }
   }
   return total;
@@ -42,7 +50,10 @@ export type OutputFile =
 export async function readOutputFile(dir: string, max: number): Promise<OutputFile> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(join(dir, 'output'), constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO opens at once (and is then refused) instead of waiting, in one of
+    // libuv's threads, for a writer that never comes.
+    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    handle = await open(join(dir, 'output'), flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'none' };

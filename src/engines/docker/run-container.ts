@@ -44,7 +44,7 @@ export async function runContainer(
   let container: Docker.Container | undefined;
   try {
     await prepareFolders(inDir, outDir, req);
-    await deps.images.ensure(name, req.engine.manifest.image as string, signal);
+    const image = await deps.images.ensure(name, req.engine.manifest.image as string, signal);
     if (signal.aborted) throw new EngineAbortedError(name);
     const spec = containerSpec({
       pkg: req.engine,
@@ -54,15 +54,20 @@ export async function runContainer(
       outDir,
       labels: runLabels(deps.opts.owner, name, runId),
       opts: deps.opts,
+      volumes: image.volumes,
     });
     container = await create(deps, name, spec);
     return await watch(deps, container, req, limits, signal, outDir);
   } finally {
-    await container?.remove({ force: true }).catch((err: unknown) => {
+    // With its anonymous volumes, if any slipped through (v: true).
+    await container?.remove({ force: true, v: true }).catch((err: unknown) => {
       // A container that cannot be removed now is reaped at the next start.
       deps.logger.warn('could not remove a container', { id: container?.id, err });
     });
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    await rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
+      // A folder the engine made unreadable to this user (the bot not being root) stays.
+      deps.logger.warn('could not remove a run folder', { dir, err });
+    });
   }
 }
 
@@ -119,6 +124,8 @@ async function watch(
   try {
     streams = await attach(deps, container, maxOutputBytes, () => guard.stop('output'));
     await container.start();
+    // Stopped before it started (the kill found nothing running): stop it now.
+    if (guard.stopped) await container.kill({ signal: 'SIGKILL' }).catch(() => {});
     exit = (await container.wait()).StatusCode as number;
     oom = (await container.inspect()).State.OOMKilled;
   } catch (err) {

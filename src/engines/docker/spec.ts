@@ -27,6 +27,8 @@ export interface SpecInput {
   outDir: string;
   labels: Record<string, string>;
   opts: ResolvedDockerOptions;
+  /** The image's declared volumes: each becomes a tmpfs like /tmp. */
+  volumes?: string[];
 }
 
 export function containerSpec(s: SpecInput): Docker.ContainerCreateOptions {
@@ -66,7 +68,7 @@ export function containerSpec(s: SpecInput): Docker.ContainerCreateOptions {
       NanoCpus: Math.round(s.opts.cpus * 1e9),
       IpcMode: 'private',
       Binds: [`${s.inDir}:${IN_DIR}:ro`, `${s.outDir}:${OUT_DIR}:rw`],
-      Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${s.opts.tmpMb}m` },
+      Tmpfs: tmpfs(s),
       Ulimits: [
         { Name: 'cpu', Soft: cpuSeconds, Hard: cpuSeconds + 1 },
         { Name: 'fsize', Soft: fileSize, Hard: fileSize },
@@ -78,4 +80,19 @@ export function containerSpec(s: SpecInput): Docker.ContainerCreateOptions {
       AutoRemove: false,
     },
   };
+}
+
+/**
+ * /tmp, and every volume the image declares, as a small tmpfs counted against the memory
+ * limit: a declared volume would otherwise be an anonymous volume on the host's disk. The
+ * input and output folders keep their mounts.
+ */
+function tmpfs(s: SpecInput): Record<string, string> {
+  const options = `rw,nosuid,nodev,noexec,size=${s.opts.tmpMb}m`;
+  const mounts: Record<string, string> = { '/tmp': options };
+  for (const path of s.volumes ?? []) {
+    if (path === IN_DIR || path === OUT_DIR || path.startsWith('/meshbot/')) continue;
+    mounts[path] = options;
+  }
+  return mounts;
 }

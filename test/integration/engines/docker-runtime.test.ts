@@ -275,6 +275,46 @@ describe.skipIf(!docker)('docker runtime', () => {
       await expectHealthy();
     });
 
+    it('refuses a FIFO as its output file, without waiting for a writer', async () => {
+      const pkg = await engine('mkfifo "$MESHBOT_OUTPUT"');
+      const { err, ms } = await failure(run(pkg));
+      expect(err.code, err.message).toBe('ENGINE_OUTPUT');
+      expect(err.message).toContain('not a regular file');
+      expect(ms).toBeLessThan(3000 + GRACE_MS);
+      await expectHealthy();
+    });
+
+    it('gets a small tmpfs for each volume its image declares, and leaves no volume behind', async () => {
+      const base = await client.createContainer({ Image: docker?.testImage, Cmd: ['true'] });
+      const { Id: image } = await base.commit({ changes: 'VOLUME /data' });
+      await base.remove();
+      try {
+        const before = (await client.listVolumes()).Volumes?.length ?? 0;
+        const pkg = createEnginePackage(
+          {
+            name: 'volume',
+            version: '0.0.0',
+            runtime: 'docker',
+            image,
+            command: [
+              '/bin/sh',
+              '-c',
+              "grep ' /data ' /proc/mounts | cut -d' ' -f3; " +
+                'dd if=/dev/zero of=/data/x bs=1M count=64 2>/dev/null || echo full',
+            ],
+            description: 'an image with a VOLUME',
+            limits: { memoryMb: 64, cpuMs: 5000, wallMs: 10_000, maxOutputBytes: 1024 },
+          },
+          '',
+        );
+        const result = await run(pkg);
+        expect(str(result.output).split('\n')).toEqual(['tmpfs', 'full', '']);
+        expect((await client.listVolumes()).Volumes?.length ?? 0).toBe(before);
+      } finally {
+        await client.getImage(image).remove();
+      }
+    });
+
     it('caps what an engine logs', async () => {
       const pkg = await engine('while :; do echo "log line" >&2; done', {
         cpuMs: 1000,

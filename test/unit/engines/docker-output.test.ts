@@ -1,0 +1,65 @@
+/**
+ * The Docker runtime's reading of the output folder, which hostile code wrote: sizes count
+ * the disk an engine took, whatever the file's length says; a folder that cannot be read is
+ * over the cap; a FIFO as the output file is refused at once.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { folderSize, readOutputFile } from '../../../src/engines/docker/output.ts';
+
+const run = promisify(execFile);
+const OUTPUT_TS = fileURLToPath(new URL('../../../src/engines/docker/output.ts', import.meta.url));
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meshbot-docker-out-'));
+});
+afterEach(async () => {
+  await chmod(dir, 0o700).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the output folder', () => {
+  it('counts the blocks a file holds when they are more than its length', async () => {
+    await writeFile(join(dir, 'small'), 'x'.repeat(100));
+    // fallocate --keep-size: 8 MiB of disk, a length of 0, and no RLIMIT_FSIZE check.
+    await writeFile(join(dir, 'kept'), '');
+    await run('fallocate', ['--keep-size', '--length', '8MiB', join(dir, 'kept')]);
+    expect(await folderSize(dir)).toBeGreaterThanOrEqual(8 * 1024 * 1024);
+  });
+
+  it('counts a folder it cannot read as over any cap', async () => {
+    const hidden = join(dir, 'hidden');
+    await mkdir(hidden);
+    await writeFile(join(hidden, 'f'), 'x');
+    await chmod(hidden, 0o000);
+    // Measured by a process without the capabilities that let root read any folder (a bot
+    // that is not root, facing a folder an engine made private to its own user).
+    const script = `import { folderSize } from ${JSON.stringify(OUTPUT_TS)};
+      console.log(await folderSize(process.argv[1]));`;
+    const { stdout } = await run('setpriv', [
+      '--bounding-set=-dac_override,-dac_read_search',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      script,
+      dir,
+    ]);
+    expect(stdout.trim()).toBe('Infinity');
+  });
+
+  it('refuses a FIFO as the output file at once', async () => {
+    await run('mkfifo', [join(dir, 'output')]);
+    const started = performance.now();
+    expect(await readOutputFile(dir, 1024)).toEqual({
+      kind: 'bad',
+      reason: 'the output is not a regular file',
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
