@@ -50,7 +50,8 @@ async function hardened() {
   const context = await isolate.createContext();
   const harden = await isolate.compileScript(HARDEN);
   const fn: ivm.Reference = await harden.run(context, { reference: true });
-  const unchanged: ivm.Reference = await fn.apply(undefined, [], { result: { reference: true } });
+  const tools: ivm.Reference = await fn.apply(undefined, [], { result: { reference: true } });
+  const unchanged: ivm.Reference = await tools.get('unchanged', { reference: true });
   const intact = () => unchanged.applySync(undefined, []) === true;
   return { isolate, context, intact };
 }

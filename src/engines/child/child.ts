@@ -21,6 +21,8 @@ export interface SandboxChild<In = unknown, Out extends { type: string } = { typ
   readonly alive: boolean;
   /** Receives this child's messages; the runtime gives it one task at a time. */
   onMessage: ((msg: Out) => void) | undefined;
+  /** Sees each line the child writes to stderr (they are logged in any case). */
+  onStderr: ((line: string) => void) | undefined;
   send(msg: In): void;
   /** Calls `fn` once when the process exits, at once if it already has; returns an unsubscribe. */
   onExit(fn: (info: ExitInfo) => void): () => void;
@@ -117,6 +119,7 @@ function wrap<In, Out extends { type: string }>(
     (stream as Socket).unref?.();
     createInterface({ input: stream }).on('line', (line) => {
       log[level]('sandbox output', { line: line.slice(0, 2000) });
+      if (stream === proc.stderr) child.onStderr?.(line);
     });
   }
   proc.on('error', (err) => log.warn('sandbox process error', { err }));
@@ -135,6 +138,7 @@ function wrap<In, Out extends { type: string }>(
       return exit === undefined && proc.exitCode === null && proc.signalCode === null;
     },
     onMessage: undefined,
+    onStderr: undefined,
     send(msg) {
       if (!proc.connected) return;
       // No callback: a send that fails emits 'error' (logged above), and means the child is

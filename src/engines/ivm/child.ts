@@ -19,8 +19,9 @@ export interface SpawnOptions {
 export function spawnSandbox(opts: SpawnOptions): Promise<SandboxChild> {
   return spawnChild<ParentMessage, ChildMessage>({
     script: SCRIPT,
-    // isolated-vm needs --no-node-snapshot on Node >= 20.
-    execArgv: ['--no-node-snapshot', '--disable-warning=ExperimentalWarning'],
+    // isolated-vm needs --no-node-snapshot on Node >= 20. --expose-gc: realm-pool.ts collects
+    // a realm's garbage before it judges how much the realm holds.
+    execArgv: ['--no-node-snapshot', '--expose-gc', '--disable-warning=ExperimentalWarning'],
     env: { MESHBOT_IVM_CACHE: String(opts.cacheSize) },
     parse: parseChildMessage,
     logger: opts.logger,

@@ -19,7 +19,12 @@ import {
 } from '../errors.ts';
 import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
 import type { SandboxChild } from './child.ts';
-import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type WireError } from './protocol.ts';
+import {
+  type ChildMessage,
+  OUT_OF_MEMORY_SIGNAL,
+  V8_OUT_OF_MEMORY_LINE,
+  type WireError,
+} from './protocol.ts';
 
 export interface Job {
   id: number;
@@ -91,7 +96,12 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
       job.onAbort = undefined;
       offExit();
       child.onMessage = undefined;
+      child.onStderr = undefined;
       free();
+    };
+
+    child.onStderr = (line) => {
+      if (line === V8_OUT_OF_MEMORY_LINE) kill(new EngineMemoryError(name, limits.memoryMb));
     };
 
     child.onMessage = (msg: ChildMessage) => {

@@ -1,7 +1,9 @@
 // Runs once in each sandbox context, first of all: it hardens the realm that every task of
 // one engine then shares, so that no task can leave anything for the next. It evaluates to
 // `harden`, which the sandbox process calls once; that returns `unchanged`, which the
-// sandbox calls after every task.
+// sandbox calls after every task, `collect`, V8's full garbage collection (the sandbox
+// runs with --expose-gc), and
+// `reseed`, which prelude.js calls as each task starts (see ownRandom below).
 //
 // - Every object reachable from the global object, and the intrinsics only syntax reaches
 //   (generator, iterator and async prototypes), is frozen, the global object included;
@@ -34,8 +36,12 @@
     'SuspendError',
   ];
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
-  const { isExtensible, isFrozen } = Object;
+  const { isExtensible, isFrozen, setPrototypeOf } = Object;
   const { ownKeys } = Reflect;
+  // V8 makes the global `gc` non-configurable: it stays, frozen; an engine that calls it pays
+  // for the collection in its own CPU time.
+  const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
+  const reseed = ownRandom();
 
   for (const key of ownKeys(RegExp)) {
     const desc = getOwnPropertyDescriptor(RegExp, key);
@@ -102,23 +108,74 @@
 
   // `unchanged` runs after tasks that may have changed any watched builtin, the iterators
   // and Object.prototype included: it calls only frozen functions and uses indexed loops,
-  // never a method or an iterator a task could have replaced. It reads descriptors' fields
-  // as plain properties: a field a descriptor lacks is looked up on Object.prototype, but a
-  // task that put one there changed Object.prototype's own keys, which this sees.
+  // never a method or an iterator a task could have replaced. Every descriptor it reads has
+  // no prototype: a field a descriptor lacks (`get` of a data property) would otherwise be
+  // looked up on Object.prototype, where a task may have put a getter, which would then run
+  // here, between tasks, outside every limit.
   const snapshots = [];
   for (const obj of watched) snapshots.push(snapshot(obj));
   freeze(snapshots);
-  return freeze(function unchanged() {
-    for (let i = 0; i < snapshots.length; i++) if (!same(snapshots[i])) return false;
-    return true;
+  return freeze({
+    unchanged: freeze(function unchanged() {
+      for (let i = 0; i < snapshots.length; i++) if (!same(snapshots[i])) return false;
+      return true;
+    }),
+    collect: freeze(function collect() {
+      if (gc) gc();
+    }),
+    reseed,
   });
+
+  // Math.random from a generator of the realm's own (sfc32), seeded afresh for each task
+  // from V8's: V8's sequence is shared by every task of the realm, so a task that drew as
+  // many numbers as its input said could tell the next one that input. A seed takes the
+  // same draws from V8's sequence whatever a task did.
+  function ownRandom() {
+    const v8Random = Math.random;
+    const { imul } = Math;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 1;
+    const next = () => {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      return t >>> 0;
+    };
+    const draw = () => imul(v8Random() * 0x100000000, 1) | 0;
+    defineProperty(Math, 'random', {
+      value: function random() {
+        // 53 random bits, as V8's own: 27 from one draw and 26 from the next.
+        return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+    return freeze(function reseed() {
+      a = draw();
+      b = draw();
+      c = draw();
+      d = 1;
+      for (let i = 0; i < 12; i++) next();
+    });
+  }
 
   function snapshot(obj) {
     const keys = ownKeys(obj);
     const descs = [];
-    for (let i = 0; i < keys.length; i++) descs.push(getOwnPropertyDescriptor(obj, keys[i]));
+    for (let i = 0; i < keys.length; i++) descs.push(descriptor(obj, keys[i]));
     const extensible = isExtensible(obj);
     return freeze({ obj, proto: getPrototypeOf(obj), extensible, keys, descs });
+  }
+
+  function descriptor(obj, key) {
+    const desc = getOwnPropertyDescriptor(obj, key);
+    return desc === undefined ? desc : setPrototypeOf(desc, null);
   }
 
   function same(shot) {
@@ -129,7 +186,7 @@
     for (let i = 0; i < keys.length; i++) {
       if (now[i] !== keys[i]) return false;
       const was = descs[i];
-      const is = getOwnPropertyDescriptor(obj, keys[i]);
+      const is = descriptor(obj, keys[i]);
       if (
         is.value !== was.value ||
         is.get !== was.get ||

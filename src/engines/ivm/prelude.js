@@ -1,7 +1,8 @@
 // Runs once in each sandbox context, after harden.js. It evaluates to `install`, which the
-// sandbox process calls once with its two host callbacks and the engine's code. `install`
-// compiles the engine as a function of its host API and returns the runner, `start` and
-// `finish`, which each task calls. A task runs the engine's whole script in a new function
+// sandbox process calls once with its two host callbacks, the engine's code and harden.js's
+// `reseed` (each task's own Math.random sequence). `install` compiles the engine as a
+// function of its host API and returns the runner, `start` and `finish`, which each task
+// calls. A task runs the engine's whole script in a new function
 // scope, so its top-level bindings are its own, while the realm (hardened by harden.js) and
 // the compiled code, with what V8 learnt from earlier tasks, are shared. Each task gets its
 // own `meshbot` and `console`, which go dead when the next task starts. The runner only
@@ -9,7 +10,7 @@
 // harden.js leaves unfrozen (the realm is then thrown away after it).
 // biome-ignore lint/suspicious/noRedundantUseStrict: this is a classic script in the isolate, not a module.
 'use strict';
-(function install(hostLog, hostProgress, engineCode) {
+(function install(hostLog, hostProgress, engineCode, reseedRandom) {
   const MAX_LINE = 4096;
   const CHUNK = 8192;
   const fromCharCode = String.fromCharCode;
@@ -230,6 +231,7 @@
     // say) must not log into this one.
     if (current) current.session.open = false;
     current = openSession();
+    reseedRandom();
     pending = undefined;
     let value;
     try {

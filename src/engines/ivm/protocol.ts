@@ -16,6 +16,14 @@ import { z } from 'zod';
  */
 export const OUT_OF_MEMORY_SIGNAL = 'SIGUSR2';
 
+/**
+ * The line V8 writes to stderr first when an isolate runs out of memory for good, before
+ * isolated-vm's handler runs. The parent acts on it: when the sandbox is in a synchronous
+ * call into that isolate, the handler never runs (it waits for the thread the call holds),
+ * and the process would hang until the kill timer. Engine code cannot write to stderr.
+ */
+export const V8_OUT_OF_MEMORY_LINE = '<--- Last few GCs --->';
+
 const id = z.int().nonnegative();
 // z.instanceof would narrow to Uint8Array<ArrayBuffer>; callers hold ArrayBufferLike views.
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array');

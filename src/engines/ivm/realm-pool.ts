@@ -4,9 +4,10 @@
  * compiled once as a function of its host API. Each task calls it again (run-task.ts), so
  * its top level gets a new scope while V8 keeps the code it compiled and optimised for
  * earlier tasks; a fresh context per task would start that over every time. A realm is
- * reused only if its task ended within its limits and harden.js's `unchanged` finds the
- * builtins it left unfrozen as they were: `tidy` checks that after the task's answer is
- * sent, and `take` before a realm's next task if `tidy` has not run yet.
+ * reused only if its task ended within its limits, harden.js's `unchanged` finds the
+ * builtins it left unfrozen as they were, and it holds at most half its memory limit: `tidy`
+ * checks that after the task's answer is sent, and `take` before a realm's next task if
+ * `tidy` has not run yet.
  */
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
@@ -26,7 +27,11 @@ export interface WarmRealm {
   readonly finish: ivm.Reference;
   /** `unchanged()` from harden.js: whether the builtins it did not freeze are as they were. */
   readonly unchanged: ivm.Reference;
+  /** `collect()` from harden.js: a full garbage collection of the isolate. */
+  readonly collect: ivm.Reference;
   readonly slot: HostSlot;
+  /** The isolate's memory limit, MiB. */
+  readonly memoryMb: number;
   /** Wall time of the realm's last task, ms; run-task.ts runs short engines synchronously. */
   lastTaskMs?: number;
 }
@@ -74,10 +79,11 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
     if (!warm.isolate.isDisposed) warm.isolate.dispose();
   };
 
-  // Realms given back whose builtins have not been checked since.
+  // Realms given back whose builtins and memory have not been checked since.
   const unchecked = new Set<WarmRealm>();
   const intact = (warm: WarmRealm) => {
     unchecked.delete(warm);
+    if (heavy(warm)) return false;
     try {
       return warm.unchanged.applySync(undefined, [], { timeout: 1000 }) === true;
     } catch {
@@ -133,6 +139,32 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
   };
 }
 
+/**
+ * Whether a realm holds more than half its memory limit between tasks, once its garbage is
+ * collected. A task can keep data
+ * in a frozen realm (a private field added to a builtin) that no later task can read but
+ * every later task would find missing from its memory; and warm realms that hold much would
+ * count against the sandbox process's memory guard while another engine runs (dispatch.ts).
+ */
+function heavy(warm: WarmRealm): boolean {
+  if (warm.isolate.isDisposed) return true;
+  const half = (warm.memoryMb * MiB) / 2;
+  const held = () => {
+    const heap = warm.isolate.getHeapStatisticsSync();
+    return heap.used_heap_size + heap.externally_allocated_size;
+  };
+  if (held() <= half) return false;
+  // Maybe only garbage: a full collection (a few ms, and only then) tells.
+  try {
+    warm.collect.applySync(undefined, [], { timeout: 1000 });
+  } catch {
+    return true;
+  }
+  return held() > half;
+}
+
+const MiB = 1024 * 1024;
+
 async function createRealm(
   spec: RealmSpec,
   onCatastrophicError: (message: string) => void,
@@ -143,9 +175,12 @@ async function createRealm(
     const harden = await isolate.compileScript(HARDEN, { filename: 'meshbot:harden.js' });
     const prelude = await isolate.compileScript(PRELUDE, { filename: 'meshbot:prelude.js' });
     const hardenFn: ivm.Reference = await harden.run(context, { reference: true });
-    const unchanged: ivm.Reference = await hardenFn.apply(undefined, [], {
+    const tools: ivm.Reference = await hardenFn.apply(undefined, [], {
       result: { reference: true },
     });
+    const unchanged: ivm.Reference = await tools.get('unchanged', { reference: true });
+    const collect: ivm.Reference = await tools.get('collect', { reference: true });
+    const reseed: ivm.Reference = await tools.get('reseed', { reference: true });
     const install: ivm.Reference = await prelude.run(context, { reference: true });
     const slot: HostSlot = { ...IDLE_SLOT };
     // Both callbacks are synchronous: a task that runs in a synchronous call (run-task.ts)
@@ -157,12 +192,13 @@ async function createRealm(
         new ivm.Callback((line: string) => slot.log(line)),
         new ivm.Callback((fraction: number) => slot.progress(fraction)),
         spec.code,
+        reseed.derefInto(),
       ],
       { result: { reference: true } },
     );
     const start: ivm.Reference = await runner.get('start', { reference: true });
     const finish: ivm.Reference = await runner.get('finish', { reference: true });
-    return { isolate, context, start, finish, unchanged, slot };
+    return { isolate, context, start, finish, unchanged, collect, slot, memoryMb: spec.memoryMb };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();
     throw err;

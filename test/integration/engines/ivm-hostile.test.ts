@@ -89,14 +89,55 @@ describe('isolated-vm runtime: hostile engines', () => {
 
   it('reports a Map that outgrows the heap as out of memory, not as a crash to retry', async () => {
     const pkg = engine(
-      'function main() { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); }',
-      {
-        limits: { memoryMb: 32, cpuMs: 10_000, wallMs: 20_000 },
-      },
+      `function main(_input, p) {
+        if (p.bomb) { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); }
+        return 'quick';
+      }`,
+      { limits: { memoryMb: 32, cpuMs: 10_000, wallMs: 20_000 } },
     );
-    const { err } = await failure(run(pkg));
-    expect(err.code).toBe('ENGINE_MEMORY');
-    expect(err.retryable).toBe(false);
+    // First in an asynchronous call into a new realm, then in a synchronous one (the realm's
+    // last task was quick), where isolated-vm's own handler cannot run: the parent reads V8's
+    // report on the sandbox's stderr instead of waiting for its kill timer.
+    const first = await failure(run(pkg, text(''), { params: { bomb: '1' } }));
+    expect(first.err.code).toBe('ENGINE_MEMORY');
+    expect(first.err.retryable).toBe(false);
+    expect(str((await run(pkg)).output)).toBe('quick');
+    const second = await failure(run(pkg, text(''), { params: { bomb: '1' } }));
+    expect(second.err.code).toBe('ENGINE_MEMORY');
+    expect(second.err.retryable).toBe(false);
+    expect(second.ms).toBeLessThan(5_000);
+    await expectHealthy();
+  });
+
+  it('runs none of its code between tasks, through a getter left on Object.prototype', async () => {
+    // The sandbox's check of the builtins reads property descriptors: a `get` on
+    // Object.prototype would run there, outside every limit, and delay the next engine.
+    const evil = engine(`function main() {
+      delete Object.prototype.toLocaleString;
+      Object.defineProperty(Object.prototype, 'get', {
+        get() { const end = Date.now() + 3000; while (Date.now() < end); },
+        configurable: true,
+      });
+      return 'bye';
+    }`);
+    expect(str((await run(evil)).output)).toBe('bye');
+    const started = performance.now();
+    await expectHealthy();
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('does not let tasks pile up memory in a warm realm (private fields on frozen builtins)', async () => {
+    const pkg = engine(
+      `class Base { constructor(o) { return o; } }
+      class Stash extends Base { #kept; constructor(o, v) { super(o); this.#kept = v; } }
+      function main() {
+        new Stash(Math, new Uint8Array(8 << 20).fill(1));
+        return 'kept';
+      }`,
+      { limits: { memoryMb: 64, cpuMs: 5_000, wallMs: 10_000 } },
+    );
+    // 8 MiB a task that no later task can reach: the realm goes once it holds half its limit.
+    for (let i = 0; i < 12; i++) expect(str((await run(pkg)).output)).toBe('kept');
     await expectHealthy();
   });
 

@@ -71,6 +71,23 @@ describe('isolated-vm runtime: the repo engines', () => {
 });
 
 describe('isolated-vm runtime: the engine contract', () => {
+  it('gives each task a Math.random of its own, uniform on [0, 1)', async () => {
+    const pkg = engine(`function main() {
+      const xs = Array.from({ length: 2000 }, () => Math.random());
+      const ok = xs.every((x) => x >= 0 && x < 1);
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return JSON.stringify({ ok, distinct: new Set(xs).size, mean, first: xs[0] });
+    }`);
+    const a = JSON.parse(str((await run(pkg)).output));
+    const b = JSON.parse(str((await run(pkg)).output));
+    for (const r of [a, b]) {
+      expect(r.ok).toBe(true);
+      expect(r.distinct).toBe(2000);
+      expect(Math.abs(r.mean - 0.5)).toBeLessThan(0.05);
+    }
+    expect(a.first).not.toBe(b.first);
+  });
+
   it('hands bytes input on a buffer of its own', async () => {
     const pkg = engine(
       'function main(input) { return [input.byteOffset, input.buffer.byteLength].join(); }',
