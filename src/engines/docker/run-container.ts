@@ -17,6 +17,7 @@ import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
 import { type Guard, guardContainer } from './guard.ts';
 import type { ImageCache } from './image.ts';
 import { judge } from './judge.ts';
+import { KEEPER_GRACE_MS, type Keeper } from './keeper.ts';
 import { runLabels } from './labels.ts';
 import type { ResolvedDockerOptions } from './options.ts';
 import { folderSize, readOutputFile } from './output.ts';
@@ -28,6 +29,8 @@ export interface RunDeps {
   opts: ResolvedDockerOptions;
   images: ImageCache;
   logger: Logger;
+  /** Removes the container past its wall limit should this process die meanwhile. */
+  keeper?: Keeper;
 }
 
 export async function runContainer(
@@ -57,6 +60,7 @@ export async function runContainer(
       volumes: image.volumes,
     });
     container = await create(deps, name, spec);
+    deps.keeper?.watch(container.id, Date.now() + limits.wallMs + KEEPER_GRACE_MS);
     return await watch(deps, container, req, limits, signal, outDir);
   } finally {
     // With its anonymous volumes, if any slipped through (v: true).
@@ -64,6 +68,7 @@ export async function runContainer(
       // A container that cannot be removed now is reaped at the next start.
       deps.logger.warn('could not remove a container', { id: container?.id, err });
     });
+    if (container) deps.keeper?.done(container.id);
     await rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
       // A folder the engine made unreadable to this user (the bot not being root) stays.
       deps.logger.warn('could not remove a run folder', { dir, err });

@@ -1,8 +1,9 @@
 /**
  * The Docker engine runtime (docker-json-runner form): each task runs in a new, locked-down
  * container of an image named by digest (see spec.ts), with its input folder mounted
- * read-only and an output folder. Containers carry labels; the ones a crashed node left
- * behind are reaped at start, and every run removes its own container.
+ * read-only and an output folder. Containers carry labels; every run removes its own
+ * container; a deadline keeper (keeper.ts) removes those of a bot that crashed once their
+ * wall limit has passed, and a restarted node reaps any left at start.
  */
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import type {
   RunResult,
 } from '../types.ts';
 import { createImageCache, type ImageCache, isDigest, pinImage } from './image.ts';
+import { type Keeper, startKeeper } from './keeper.ts';
 import { reapContainers } from './labels.ts';
 import { type DockerRuntimeOptions, resolveOptions } from './options.ts';
 import { runContainer } from './run-container.ts';
@@ -51,6 +53,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
   let state: State = 'stopped';
   let transition: Promise<void> | undefined;
   let stopper = new AbortController();
+  let keeper: Keeper | undefined;
 
   const admit = (req: RunRequest): string => {
     const pkg = req.engine;
@@ -90,6 +93,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     }
     await mkdir(opts.workDir, { recursive: true, mode: 0o711 });
     await reapContainers(docker, opts.owner, logger);
+    keeper = startKeeper({ socketPath: opts.socketPath, apiVersion: opts.apiVersion, logger });
   };
 
   return {
@@ -125,6 +129,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       transition = (async () => {
         await Promise.allSettled([...inFlight]);
         await reapContainers(docker, opts.owner, logger, { all: true });
+        keeper?.stop();
+        keeper = undefined;
         state = 'stopped';
       })();
       return transition;
@@ -142,7 +148,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
         const limits = effectiveLimits(req, max);
         const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
         if (signal.aborted) throw new EngineAbortedError(name);
-        const run = runContainer({ docker, opts, images, logger }, req, limits, signal);
+        const run = runContainer({ docker, opts, images, logger, keeper }, req, limits, signal);
         inFlight.add(run);
         void run.catch(() => {}).finally(() => inFlight.delete(run));
         return run;

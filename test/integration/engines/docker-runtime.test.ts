@@ -3,6 +3,7 @@
  * Docker engine gives the right answer, the container is locked down, and every hostile
  * engine ends with a typed error within its limit + 2 s, without hurting the next task.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import {
   type DockerRuntime,
   LABEL,
 } from '../../../src/engines/docker/index.ts';
+import { KEEPER_GRACE_MS } from '../../../src/engines/docker/keeper.ts';
 import { EngineError } from '../../../src/engines/errors.ts';
 import { createEnginePackage, loadEngineFolder } from '../../../src/engines/manifest.ts';
 import type { EngineLimits, EnginePackage } from '../../../src/engines/types.ts';
@@ -24,6 +26,7 @@ const ENGINES = fileURLToPath(new URL('../../../engines', import.meta.url));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 const GRACE_MS = 2000;
+const ORPHAN = fileURLToPath(new URL('../../support/docker-orphan.ts', import.meta.url));
 
 let runtime: DockerRuntime;
 let fibsum: EnginePackage;
@@ -357,6 +360,39 @@ describe.skipIf(!docker)('docker runtime', () => {
   });
 
   describe('reaping', () => {
+    it("removes a crashed bot's container once its wall limit has passed, not at the next start", async () => {
+      const owner = `orphan-${process.pid}`;
+      const wallMs = 6_000;
+      const bot = spawn(
+        process.execPath,
+        [ORPHAN, docker?.socketPath as string, owner, String(wallMs), docker?.testImage as string],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const theirs = async () =>
+        (
+          await client.listContainers({
+            all: true,
+            filters: JSON.stringify({ label: [`${LABEL.owner}=${owner}`] }),
+          })
+        ).length;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          bot.stdout?.on('data', (b: Buffer) => b.toString().includes('running') && resolve());
+          bot.once('exit', (code) => reject(new Error(`the bot exited (${code})`)));
+        });
+        // The container runs; the bot dies as a crash would end it, well before its wall limit.
+        await expect.poll(theirs, { timeout: 10_000 }).toBe(1);
+        const died = performance.now();
+        bot.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(await theirs()).toBe(1);
+        await expect.poll(theirs, { timeout: wallMs + 10_000, interval: 250 }).toBe(0);
+        expect(performance.now() - died).toBeLessThan(wallMs + KEEPER_GRACE_MS + GRACE_MS);
+      } finally {
+        bot.kill('SIGKILL');
+      }
+    });
+
     it('removes containers a crashed node left behind, at start', async () => {
       const labels = {
         [LABEL.run]: 'leftover',
