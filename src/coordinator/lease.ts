@@ -57,22 +57,48 @@ export class LeaseClock {
     return false;
   }
 
+  /** The terms' holders this node remembers, for its book file: [term, holder]. */
+  holders(): [number, UserId][] {
+    return [...this.#holders];
+  }
+
+  /** Holders saved before a restart; the newest term among them counts as seen. */
+  restoreHolders(pairs: [number, UserId][]): void {
+    for (const [term, holder] of pairs) {
+      this.#remember(term, holder);
+      this.#highest = Math.max(this.#highest, term);
+    }
+  }
+
+  #remember(term: number, holder: UserId): void {
+    this.#holders.delete(term);
+    this.#holders.set(term, holder);
+    if (this.#holders.size > TERM_MEMORY) {
+      this.#holders.delete(this.#holders.keys().next().value as number);
+    }
+  }
+
   /** Called just before this node sends a lease event: its own lease runs from here. */
   noteSend(lease: Lease, at: number): void {
     this.#sent.set(`${lease.term}/${lease.renewal}`, at);
     if (this.#sent.size > TERM_MEMORY) this.#sent.delete(this.#sent.keys().next().value as string);
   }
 
-  /** A lease event from the room's timeline (or its state, on start). */
+  /**
+   * A lease event from the room's timeline (or its state, on start). One of a term older than
+   * the newest seen changes nothing but the record of who held that term: it is stale (a
+   * replay, or a node that started without knowing the newest term and claimed a low one).
+   */
   observe(lease: Lease, at: number): void {
+    if (lease.term < this.#highest) {
+      this.#remember(lease.term, lease.holder as UserId);
+      return;
+    }
     const prev = this.#current;
     if (prev?.term !== lease.term || prev.holder !== lease.holder) this.#claimSeenAt = at;
     this.#current = { ...lease, seenAt: at };
     this.#highest = Math.max(this.#highest, lease.term);
-    this.#holders.set(lease.term, lease.holder as UserId);
-    if (this.#holders.size > TERM_MEMORY) {
-      this.#holders.delete(this.#holders.keys().next().value as number);
-    }
+    this.#remember(lease.term, lease.holder as UserId);
     const sentAt = this.#sent.get(`${lease.term}/${lease.renewal}`);
     this.#validUntil =
       lease.holder === this.self && sentAt !== undefined ? sentAt + lease.leaseMs : 0;

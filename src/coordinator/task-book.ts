@@ -18,6 +18,8 @@ export interface BookSnapshot {
   withdrawn?: [string, string][];
   /** The Verifier's trust records (checked when read back). */
   trust?: unknown;
+  /** Who held the lease terms this node remembers: [term, holder] (checked when read back). */
+  terms?: unknown;
 }
 
 const KEEP_FINISHED = 2_000;

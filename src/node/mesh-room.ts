@@ -64,6 +64,15 @@ export class MeshRoom {
     } catch (err) {
       this.#ctx.log.warn('the saved trust records are unreadable; starting afresh', { err });
     }
+    // Who coordinated before the restart: their replies, replayed now, still count, and a
+    // forged or stale lease in room state cannot make this node forget the newest term.
+    if (Array.isArray(snap?.terms)) {
+      const pairs = snap.terms.filter(
+        (p): p is [number, UserId] =>
+          Array.isArray(p) && Number.isSafeInteger(p[0]) && p[0] >= 0 && typeof p[1] === 'string',
+      );
+      this.election.clock.restoreHolders(pairs);
+    }
     const state = await this.#ctx.client.stateOfType(this.id, MESH_EVENT.lease);
     const event = state.get('');
     const lease = leaseSchema.safeParse(event?.content);
@@ -144,6 +153,10 @@ export class MeshRoom {
   async flush(): Promise<void> {
     if (!this.#dirty) return;
     this.#dirty = false;
-    await this.#file.save({ ...this.book.snapshot(), trust: this.trust.snapshot() });
+    await this.#file.save({
+      ...this.book.snapshot(),
+      trust: this.trust.snapshot(),
+      terms: this.election.clock.holders(),
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Election } from '../../../src/coordinator/election.ts';
+import { LeaseClock } from '../../../src/coordinator/lease.ts';
 import { asUserId, type UserId } from '../../../src/ids.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { Lease } from '../../../src/protocol/manager.ts';
@@ -77,6 +78,38 @@ describe('coordinator election', () => {
     await m.step(LEASE - 500);
     expect(m.acting()).toEqual(['@a:x']);
     expect(m.nodes[1]?.clock.current?.term).toBe(4);
+  });
+
+  it('a claim of a lower term than the newest is stale: it unseats no one', async () => {
+    const m = mesh();
+    await m.step(1_500);
+    m.sent.push({ holder: '@b:x', term: 6, leaseMs: LEASE, renewal: 1 });
+    m.sync();
+    await m.step(1_500);
+    expect(m.acting()).toEqual(['@b:x']);
+    // A node that started without the newest term (a forged lease in room state) claims 1.
+    m.sent.push({ holder: '@c:x', term: 1, leaseMs: LEASE, renewal: 1 });
+    m.sync();
+    await m.step(LEASE * 2);
+    expect(m.acting()).toEqual(['@b:x']);
+    expect(m.nodes[0]?.clock.current?.holder).toBe('@b:x');
+    expect(m.nodes[0]?.clock.current?.term).toBeGreaterThanOrEqual(6);
+    // Its holder is still remembered: a reply it sent as coordinator then would count.
+    expect(m.nodes[0]?.clock.held(asUserId('@c:x'))).toBe(true);
+  });
+
+  it('remembers who held which term across a restart (the book file keeps them)', () => {
+    const before = new LeaseClock(asUserId('@a:x'));
+    before.observe({ holder: '@b:x', term: 4, leaseMs: LEASE, renewal: 1 }, 0);
+    before.observe({ holder: '@c:x', term: 5, leaseMs: LEASE, renewal: 1 }, 0);
+    const after = new LeaseClock(asUserId('@a:x'));
+    after.restoreHolders(before.holders());
+    expect(after.held(asUserId('@b:x'))).toBe(true);
+    expect(after.highestTerm).toBe(5);
+    // A stale lease left in room state does not lower what it knows.
+    after.observe({ holder: '@d:x', term: 1, leaseMs: LEASE, renewal: 1 }, 0);
+    expect(after.highestTerm).toBe(5);
+    expect(after.current).toBeUndefined();
   });
 
   it('hands over only after the lease expired, with a higher term, to the next live node', async () => {
