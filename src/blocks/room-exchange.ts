@@ -15,7 +15,7 @@ export interface RoomExchangeOptions {
   log: Logger;
   /** The rooms a want is sent to (the node's mesh rooms). */
   rooms: () => RoomId[];
-  /** Whether a sender's blocks count in a room (they are verified against their CIDs). */
+  /** Whether a sender's answers count in a room (their blocks are verified against their CIDs). */
   admitted: (roomId: RoomId, user: UserId) => boolean;
   /** Whether a sender's wants are answered in a room: answering costs uploads and sends. */
   servesWants: (roomId: RoomId, user: UserId) => boolean;
@@ -56,6 +56,8 @@ export class RoomBlockExchange implements BlockFetcher {
   readonly #answering = new Map<string, Promise<void>>();
   /** The wants waiting for an answer to start, oldest first, by the same key. */
   readonly #waiting = new Map<string, WaitingWant>();
+  /** Answers to our wants being taken into the store. */
+  readonly #taking = new Set<Promise<void>>();
 
   constructor(opts: RoomExchangeOptions) {
     this.#o = opts;
@@ -102,15 +104,25 @@ export class RoomBlockExchange implements BlockFetcher {
     } else {
       const blocks = blocksSchema.safeParse(event.content);
       if (!blocks.success) return this.#invalid(event);
-      if (this.#nonces.has(blocks.data.nonce))
-        await this.#take(blocks.data.blocks, blocks.data.car);
+      // In the background: a CAR is a download from the media repository, which a slow or
+      // failing server can stretch to minutes, and the timeline must not wait for it.
+      if (this.#nonces.has(blocks.data.nonce)) {
+        const taking = this.#take(blocks.data.blocks, blocks.data.car).catch((err: unknown) =>
+          this.#o.log.warn('could not take the blocks of an answer', { roomId, err }),
+        );
+        this.#taking.add(taking);
+        void taking.finally(() => this.#taking.delete(taking));
+      }
     }
     return true;
   }
 
-  /** Resolves once every answer in flight or waiting is sent (or failed). */
+  /** Resolves once every answer in flight or waiting is sent, and every answer received is
+   * taken (or failed). */
   async idle(): Promise<void> {
-    while (this.#answering.size > 0) await Promise.all(this.#answering.values());
+    while (this.#answering.size > 0 || this.#taking.size > 0) {
+      await Promise.all([...this.#answering.values(), ...this.#taking]);
+    }
   }
 
   /**

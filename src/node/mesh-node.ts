@@ -36,7 +36,7 @@ export class MeshNode {
       store: ctx.store,
       log: ctx.log.child({ part: 'blocks' }),
       rooms: () => ctx.roster.rooms(),
-      admitted: (room, user) => ctx.admission.isMember(ctx.roster.view(room), user),
+      admitted: (room, user) => ctx.admission.isNode(ctx.roster.view(room), user),
       // Only nodes fetch blocks; answering anyone else would let any member make us upload.
       servesWants: (room, user) => ctx.admission.isNode(ctx.roster.view(room), user),
       maxCarBytes: ctx.config.limits.maxInputBytes,

@@ -28,13 +28,15 @@ async function exchange() {
       sent.push(content);
       return '$x' as EventId;
     },
+    // A media repository that never answers (a remote server that is down).
+    download: () => new Promise<Uint8Array>(() => {}),
   } as unknown as MeshClient;
   const ex = new RoomBlockExchange({
     client,
     store,
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     rooms: () => [ROOM],
-    admitted: (_room, user) => MEMBERS.has(user),
+    admitted: (_room, user) => NODES.has(user),
     servesWants: (_room, user) => NODES.has(user),
     maxCarBytes: 1_000_000,
   });
@@ -46,7 +48,7 @@ async function exchange() {
     origin_server_ts: 0,
     content: { cids: [cid], nonce },
   });
-  return { ex, sent, logs, want, release: () => release() };
+  return { ex, sent, logs, want, store, release: () => release() };
 }
 
 /** Whether `p` settles within `ms`. */
@@ -94,5 +96,34 @@ describe('answering wants for blocks in the room', () => {
     await f.ex.onEvent(ROOM, f.want('@node1:hs', 'again'));
     await f.ex.idle();
     expect(f.sent.at(-1)?.nonce).toBe('again');
+  });
+
+  it("takes an answer to its own want only from a node, and never waits on a CAR's download", async () => {
+    const f = await exchange();
+    f.release();
+    const { CID } = await import('multiformats/cid');
+    const { sha256 } = await import('multiformats/hashes/sha2');
+    const bytes = new TextEncoder().encode('wanted');
+    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    const fetching = f.ex.fetch(wanted, { signal: AbortSignal.timeout(5_000) });
+    await sleep(50);
+    const nonce = f.sent.at(-1)?.nonce as string;
+    const answer = (sender: string, content: Record<string, unknown>): RoomEvent => ({
+      type: EVENT.blocks,
+      event_id: `$b${sender}` as EventId,
+      sender: sender as UserId,
+      origin_server_ts: 0,
+      content: { nonce, ...content },
+    });
+    // A member who runs no node: ignored, whatever it holds.
+    const data = Buffer.from(bytes).toString('base64');
+    await f.ex.onEvent(ROOM, answer('@friend:hs', { blocks: [{ cid: wanted.toString(), data }] }));
+    // A node whose CAR cannot be downloaded: the timeline goes on at once.
+    const car = answer('@node1:hs', { car: 'mxc://down.example/car' });
+    expect(await settles(f.ex.onEvent(ROOM, car), 500)).toBe(true);
+    // A node's inline answer is taken.
+    await f.ex.onEvent(ROOM, answer('@node2:hs', { blocks: [{ cid: wanted.toString(), data }] }));
+    expect(new TextDecoder().decode(await fetching)).toBe('wanted');
+    expect(f.logs.filter((l) => l.includes('not admitted'))).toHaveLength(1);
   });
 });
