@@ -1,8 +1,10 @@
 /**
  * The watch over a running container: the caller's signal, the wall limit (noting first
  * whether the pids limit was hit, a fork bomb's mark that goes with the container's cgroup),
- * and the output folder's size. The first reason to stop kills the container.
+ * the output folder's size, and the free space of its disk. The first reason to stop kills
+ * the container.
  */
+import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { pidsLimitHits } from './cgroup.ts';
 import type { Stop } from './judge.ts';
@@ -40,9 +42,13 @@ export function guardContainer(
       })
       .finally(() => stop('wall'));
   }, opts.wallMs);
+  const disk = diskWatch(opts.outDir);
   const watcher = setInterval(() => {
     void folderSize(opts.outDir).then((size) => {
       if (size > opts.maxOutputBytes) stop('output');
+    });
+    void disk.low().then((low) => {
+      if (low) stop('disk');
     });
   }, opts.watchEveryMs);
   return {
@@ -72,4 +78,36 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
     timer = setTimeout(() => resolve(undefined), ms);
   });
   return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
+
+const GiB = 1024 ** 3;
+
+/**
+ * The free space of the output folder's disk, against a floor: half of what was free when the
+ * run began, and at most 1 GiB. The folder's count cannot see files an engine deleted while
+ * it holds them open, nor space it reserved with `fallocate --keep-size` in them, which stay
+ * taken until the container ends; this stops the container when the disk runs low instead.
+ */
+export function diskWatch(
+  dir: string,
+  stat: (dir: string) => Promise<{ bavail: number; bsize: number }> = statfs,
+): { low(): Promise<boolean> } {
+  const free = async () => {
+    const st = await stat(dir);
+    return st.bavail * st.bsize;
+  };
+  const floor = free().then(
+    (bytes) => Math.min(GiB, bytes / 2),
+    () => undefined,
+  );
+  return {
+    async low() {
+      const f = await floor;
+      if (f === undefined) return false;
+      return free().then(
+        (bytes) => bytes < f,
+        () => false,
+      );
+    },
+  };
 }

@@ -13,7 +13,7 @@ import {
 import type { EngineLimits } from '../types.ts';
 
 /** Why the runtime stopped a container itself. */
-export type Stop = 'wall' | 'output' | 'abort';
+export type Stop = 'wall' | 'output' | 'disk' | 'abort';
 
 /** SIGKILL (exit code 128 + 9). */
 const EXIT_SIGKILL = 137;
@@ -48,6 +48,10 @@ export function judge(name: string, limits: EngineLimits, o: Outcome): EngineErr
   // A write past RLIMIT_FSIZE fails (EFBIG) or kills the writer (SIGXFSZ): either way the
   // folder shows it.
   const tooBig = o.outBytes > limits.maxOutputBytes || o.exit === EXIT_SIGXFSZ;
+  if (o.stopped === 'disk') {
+    const why = "it took the node's free disk space (in files outside its output folder's count)";
+    return new EngineOutputError(name, why, { logs });
+  }
   if (o.stopped === 'output' || o.stdoutOverflowed || tooBig) {
     const why = `the output is larger than ${limits.maxOutputBytes} bytes`;
     return new EngineOutputError(name, why, { logs });

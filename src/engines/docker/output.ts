@@ -13,9 +13,9 @@ export const MAX_OUTPUT_ENTRIES = 1000;
 /**
  * Bytes the files under `dir` take: each regular file by its size or by the disk blocks it
  * holds, whichever is more (`fallocate --keep-size` takes blocks without growing the size).
- * Infinity past MAX_OUTPUT_ENTRIES entries, or when a folder cannot be read (an engine can
- * make one private to its own user when the bot is not root): what cannot be counted is over
- * the cap.
+ * Infinity past MAX_OUTPUT_ENTRIES entries, or when an entry cannot be read (an engine can
+ * make a folder private to its own user when the bot is not root, or nest folders past the
+ * host's longest path): what cannot be counted is over the cap.
  */
 export async function folderSize(dir: string): Promise<number> {
   let total = 0;
@@ -33,9 +33,16 @@ export async function folderSize(dir: string): Promise<number> {
     for (const name of names) {
       if (++entries > MAX_OUTPUT_ENTRIES) return Number.POSITIVE_INFINITY;
       const path = join(at, name);
-      const st = await lstat(path).catch(() => undefined);
-      if (st?.isDirectory()) pending.push(path);
-      else if (st?.isFile()) total += Math.max(st.size, st.blocks * 512);
+      let st: Awaited<ReturnType<typeof lstat>>;
+      try {
+        st = await lstat(path);
+      } catch (err) {
+        // Gone meanwhile is fine; a path too long or a folder not searchable is not.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        return Number.POSITIVE_INFINITY;
+      }
+      if (st.isDirectory()) pending.push(path);
+      else if (st.isFile()) total += Math.max(st.size, st.blocks * 512);
     }
   }
   return total;

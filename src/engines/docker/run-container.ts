@@ -2,9 +2,11 @@
  * One engine run in one container: input folder in, container created, attached, started,
  * watched (wall time, output size, the caller's signal), waited for, judged, removed.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { Logger } from '../../log/logger.ts';
 import {
@@ -21,8 +23,10 @@ import { KEEPER_GRACE_MS, type Keeper } from './keeper.ts';
 import { runLabels } from './labels.ts';
 import type { ResolvedDockerOptions } from './options.ts';
 import { folderSize, readOutputFile } from './output.ts';
-import { containerSpec } from './spec.ts';
+import { containerSpec, volumesRefusal } from './spec.ts';
 import { CappedBytes, LogLines } from './streams.ts';
+
+const runFile = promisify(execFile);
 
 export interface RunDeps {
   docker: Docker;
@@ -48,6 +52,8 @@ export async function runContainer(
   try {
     await prepareFolders(inDir, outDir, req);
     const image = await deps.images.ensure(name, req.engine.manifest.image as string, signal);
+    const refusal = volumesRefusal(image.volumes);
+    if (refusal) throw new EngineRefusedError(name, refusal);
     if (signal.aborted) throw new EngineAbortedError(name);
     const spec = containerSpec({
       pkg: req.engine,
@@ -69,10 +75,27 @@ export async function runContainer(
       deps.logger.warn('could not remove a container', { id: container?.id, err });
     });
     if (container) deps.keeper?.done(container.id);
-    await rm(dir, { recursive: true, force: true }).catch((err: unknown) => {
-      // A folder the engine made unreadable to this user (the bot not being root) stays.
-      deps.logger.warn('could not remove a run folder', { dir, err });
-    });
+    await removeRunFolder(dir, deps.logger);
+  }
+}
+
+/**
+ * Removes a run's folder, which the engine wrote. Node's rm fails on paths longer than the
+ * host's longest path, which an engine can nest (with relative paths, inside): the system's
+ * `rm -rf` walks the tree by file descriptors and gets through. What neither removes (a
+ * folder the engine made private to its own user, the bot not being root) is logged.
+ */
+export async function removeRunFolder(dir: string, logger: Logger): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+    return;
+  } catch {
+    // Below.
+  }
+  try {
+    await runFile('rm', ['-rf', '--one-file-system', '--', dir]);
+  } catch (err) {
+    logger.warn('could not remove a run folder', { dir, err });
   }
 }
 

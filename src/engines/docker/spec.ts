@@ -3,6 +3,7 @@
  * every capability dropped, no-new-privileges, a non-root user, pids, memory and CPU limits.
  * The input folder is mounted read-only; the output folder is the only writable host path.
  */
+import { posix } from 'node:path';
 import type Docker from 'dockerode';
 import type { EngineLimits, EnginePackage } from '../types.ts';
 import type { ResolvedDockerOptions } from './options.ts';
@@ -90,9 +91,30 @@ export function containerSpec(s: SpecInput): Docker.ContainerCreateOptions {
 function tmpfs(s: SpecInput): Record<string, string> {
   const options = `rw,nosuid,nodev,noexec,size=${s.opts.tmpMb}m`;
   const mounts: Record<string, string> = { '/tmp': options };
-  for (const path of s.volumes ?? []) {
-    if (path === IN_DIR || path === OUT_DIR || path.startsWith('/meshbot/')) continue;
+  for (const path of (s.volumes ?? []).map(volumePath)) {
+    if (path === IN_DIR || path === OUT_DIR) continue;
     mounts[path] = options;
   }
   return mounts;
+}
+
+/** A declared volume's path as Docker mounts it: normalised, without a trailing slash. */
+export function volumePath(path: string): string {
+  const normal = posix.normalize(path);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+/**
+ * Why an image's declared volumes cannot be covered, or undefined: a volume inside the input
+ * or output folder would be a host volume there (the output folder's watcher would not see
+ * it), and `/` cannot be a volume at all.
+ */
+export function volumesRefusal(volumes: string[]): string | undefined {
+  for (const path of volumes.map(volumePath)) {
+    if (path === '/') return 'its image declares / as a volume';
+    for (const dir of [IN_DIR, OUT_DIR]) {
+      if (path.startsWith(`${dir}/`)) return `its image declares a volume inside ${dir} (${path})`;
+    }
+  }
+  return undefined;
 }

@@ -4,13 +4,15 @@
  * over the cap; a FIFO as the output file is refused at once.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { folderSize, readOutputFile } from '../../../src/engines/docker/output.ts';
+import { removeRunFolder } from '../../../src/engines/docker/run-container.ts';
+import { createLogger } from '../../../src/log/logger.ts';
 
 const run = promisify(execFile);
 const OUTPUT_TS = fileURLToPath(new URL('../../../src/engines/docker/output.ts', import.meta.url));
@@ -21,7 +23,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await chmod(dir, 0o700).catch(() => {});
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true }).catch(() => run('rm', ['-rf', dir]));
 });
 
 describe('the output folder', () => {
@@ -61,5 +63,36 @@ describe('the output folder', () => {
       reason: 'the output is not a regular file',
     });
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('a run folder nested past the longest host path', () => {
+  /** Folders of 250-character names, 20 deep, made with relative paths as an engine would. */
+  async function deep(): Promise<void> {
+    const cwd = process.cwd();
+    const name = 'd'.repeat(250);
+    try {
+      process.chdir(dir);
+      for (let i = 0; i < 20; i++) {
+        await mkdir(name);
+        process.chdir(name);
+      }
+      await writeFile('bottom', 'x'.repeat(10_000));
+    } finally {
+      process.chdir(cwd);
+    }
+  }
+
+  it('counts as over the cap', async () => {
+    await deep();
+    expect(await folderSize(dir)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('is removed all the same', async () => {
+    await deep();
+    const logs: string[] = [];
+    await removeRunFolder(dir, createLogger({ level: 'debug', write: (l) => logs.push(l) }));
+    await expect(access(dir)).rejects.toThrow();
+    expect(logs.filter((l) => l.includes('could not remove'))).toEqual([]);
   });
 });
