@@ -96,10 +96,11 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
       job.onAbort = undefined;
       offExit();
       child.onMessage = undefined;
-      child.onStderr = undefined;
+      child.onStderr = idle;
       free();
     };
 
+    const idle = child.onStderr;
     child.onStderr = (line) => {
       if (line === V8_OUT_OF_MEMORY_LINE) kill(new EngineMemoryError(name, limits.memoryMb));
     };

@@ -17,6 +17,7 @@ import type {
 import { type SandboxChild, spawnSandbox } from './child.ts';
 import { dispatch, type Job } from './dispatch.ts';
 import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from './limits.ts';
+import { V8_OUT_OF_MEMORY_LINE } from './protocol.ts';
 
 export interface IvmRuntimeOptions {
   logger?: Logger;
@@ -81,6 +82,12 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       spawning = undefined;
     });
     child = await spawning;
+    // Between tasks (the realm checks after an answer), an isolate out of memory leaves the
+    // process hanging in a synchronous call: it would never answer the next task.
+    const spawned = child;
+    spawned.onStderr = (line) => {
+      if (line === V8_OUT_OF_MEMORY_LINE) spawned.kill();
+    };
     logger.debug('sandbox process ready', { pid: child.pid });
     return child;
   };
