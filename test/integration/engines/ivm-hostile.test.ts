@@ -272,13 +272,14 @@ describe('isolated-vm runtime: hostile engines', () => {
         while (p.loop) if (p.loop === 'memory') kept.push(new Array(1e5).fill(kept.length));
         return 'short';
       }`,
-      { limits: { cpuMs: 400, wallMs: 20_000, memoryMb: 32 } },
+      // CPU time enough for the memory loop to meet the memory limit first on a busy machine.
+      { limits: { cpuMs: 1000, wallMs: 20_000, memoryMb: 32 } },
     );
     const short = async () => expect(str((await run(pkg)).output)).toBe('short');
     await short();
     const timedOut = await failure(run(pkg, text(''), { params: { loop: 'cpu' } }));
     expect(timedOut.err.code).toBe('ENGINE_TIMEOUT');
-    expect(timedOut.ms).toBeLessThan(400 + 2000);
+    expect(timedOut.ms).toBeLessThan(1000 + 2000);
     await short();
     const memory = await failure(run(pkg, text(''), { params: { loop: 'memory' } }));
     expect(memory.err.code).toBe('ENGINE_MEMORY');
