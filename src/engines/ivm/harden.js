@@ -1,9 +1,9 @@
 // Runs once in each sandbox context, first of all: it hardens the realm that every task of
 // one engine then shares, so that no task can leave anything for the next. It evaluates to
 // `harden`, which the sandbox process calls once; that returns `unchanged`, which the
-// sandbox calls after every task, `collect`, V8's full garbage collection (the sandbox
-// runs with --expose-gc), and
-// `reseed`, which prelude.js calls as each task starts (see ownRandom below).
+// sandbox calls after every task, `collect`, V8's full garbage collection (the sandbox runs
+// with --expose-gc), and `reseed`, which prelude.js calls as each task starts (see
+// ownRandom below).
 //
 // - Every object reachable from the global object, and the intrinsics only syntax reaches
 //   (generator, iterator and async prototypes), is frozen, the global object included;

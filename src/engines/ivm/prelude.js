@@ -2,9 +2,9 @@
 // sandbox process calls once with its two host callbacks, the engine's code and harden.js's
 // `reseed` (each task's own Math.random sequence). `install` compiles the engine as a
 // function of its host API and returns the runner, `start` and `finish`, which each task
-// calls. A task runs the engine's whole script in a new function
-// scope, so its top-level bindings are its own, while the realm (hardened by harden.js) and
-// the compiled code, with what V8 learnt from earlier tasks, are shared. Each task gets its
+// calls. A task runs the engine's whole script in a new function scope, so its top-level
+// bindings are its own, while the realm (hardened by harden.js) and the compiled code, with
+// what V8 learnt from earlier tasks, are shared. Each task gets its
 // own `meshbot` and `console`, which go dead when the next task starts. The runner only
 // pre-checks the output: the host checks it again, as a task may have changed the builtins
 // harden.js leaves unfrozen (the realm is then thrown away after it).

@@ -141,10 +141,10 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
 
 /**
  * Whether a realm holds more than half its memory limit between tasks, once its garbage is
- * collected. A task can keep data
- * in a frozen realm (a private field added to a builtin) that no later task can read but
- * every later task would find missing from its memory; and warm realms that hold much would
- * count against the sandbox process's memory guard while another engine runs (dispatch.ts).
+ * collected. A task can keep data in a frozen realm (a private field added to a builtin) that
+ * no later task can read but every later task would find missing from its memory; and warm
+ * realms that hold much would count against the sandbox process's memory guard while another
+ * engine runs (dispatch.ts).
  */
 function heavy(warm: WarmRealm): boolean {
   if (warm.isolate.isDisposed) return true;
