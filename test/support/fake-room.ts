@@ -14,7 +14,7 @@ import { Admission } from '../../src/mesh/admission.ts';
 import { Roster } from '../../src/mesh/roster.ts';
 import type { NodeContext } from '../../src/node/context.ts';
 import { MeshRoom } from '../../src/node/mesh-room.ts';
-import { EVENT } from '../../src/protocol/events.ts';
+import { EVENT, type NodeState } from '../../src/protocol/events.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 
 export const ROOM = '!mesh:hs' as RoomId;
@@ -45,7 +45,8 @@ export interface FakeRoom {
   lease(holder: string, term: number): void;
 }
 
-export function nodeState(owner: string): Record<string, unknown> {
+/** A node's announcement, as a node of these tests makes it. */
+export function nodeState(owner?: string): NodeState {
   return {
     version: '0',
     engines: [],
@@ -57,7 +58,7 @@ export function nodeState(owner: string): Record<string, unknown> {
     capacity: 1,
     load: 0,
     ts: 1,
-    owner,
+    ...(owner ? { owner } : {}),
   };
 }
 

@@ -13,7 +13,6 @@ import {
   type DockerRuntime,
   LABEL,
 } from '../../../src/engines/docker/index.ts';
-import { EngineError } from '../../../src/engines/errors.ts';
 import { createEnginePackage, loadEngineFolder } from '../../../src/engines/manifest.ts';
 import type { EngineLimits, EnginePackage, RunResult } from '../../../src/engines/types.ts';
 
@@ -24,17 +23,7 @@ export const str = (b: Uint8Array) => new TextDecoder().decode(b);
 /** What a stop may take past a limit (the "limit + 2 s"). */
 export const GRACE_MS = 2000;
 
-export async function failure(req: Promise<unknown>): Promise<{ err: EngineError; ms: number }> {
-  const started = performance.now();
-  const err = await req.then(
-    () => {
-      throw new Error('expected the run to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err, String(err)).toBeInstanceOf(EngineError);
-  return { err: err as EngineError, ms: performance.now() - started };
-}
+export { failure } from '../../support/engine-failure.ts';
 
 export interface DockerHarness {
   readonly runtime: DockerRuntime;

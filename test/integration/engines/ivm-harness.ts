@@ -5,7 +5,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { EngineError } from '../../../src/engines/errors.ts';
 import { createIvmRuntime, type IvmRuntime } from '../../../src/engines/ivm/index.ts';
 import { createEnginePackage, loadEngines } from '../../../src/engines/manifest.ts';
 import type { EngineLimits, EnginePackage, RunRequest } from '../../../src/engines/types.ts';
@@ -31,18 +30,7 @@ export function engine(
   return createEnginePackage(manifest, code);
 }
 
-/** Runs a request that must fail; returns the error and how long it took. */
-export async function failure(req: Promise<unknown>): Promise<{ err: EngineError; ms: number }> {
-  const started = performance.now();
-  const err = await req.then(
-    () => {
-      throw new Error('expected the run to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(EngineError);
-  return { err: err as EngineError, ms: performance.now() - started };
-}
+export { failure } from '../../support/engine-failure.ts';
 
 export interface IvmHarness {
   /** The file's runtime (set once its beforeAll has run). */

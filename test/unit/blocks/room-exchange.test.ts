@@ -9,7 +9,6 @@ import { createMemoryStore } from '../../../src/store/memory.ts';
 
 const ROOM = '!mesh:hs' as RoomId;
 const NODES = new Set(['@node1:hs', '@node2:hs', '@node3:hs', '@node4:hs', '@node5:hs']);
-const MEMBERS = new Set([...NODES, '@friend:hs']);
 
 /** This node's exchange; its sends wait until `release()`, as on a rate-limited account. */
 async function exchange() {

@@ -3,19 +3,10 @@ import { asUserId, type UserId } from '../../../src/ids.ts';
 import { Admission } from '../../../src/mesh/admission.ts';
 import type { RoomView } from '../../../src/mesh/roster.ts';
 import type { NodeState } from '../../../src/protocol/events.ts';
+import { nodeState } from '../../support/fake-room.ts';
 
 const u = (s: string): UserId => asUserId(s);
-const state = {
-  version: '0',
-  engines: [],
-  cores: 1,
-  arch: 'x64',
-  memoryMb: 1,
-  gpu: false,
-  capacity: 1,
-  load: 0,
-  ts: 0,
-};
+const state = nodeState();
 
 function view(): RoomView {
   return {
