@@ -27,10 +27,10 @@ const USER = /^@[^\s:]{1,200}:[^\s]{1,200}$/;
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Parses a message body. Anything not starting with `!` and a letter is not a command. `inThread`: the
- * message is in the thread of a request, so `!status` and `!cancel` may leave out the task.
- * `inReply`: the message replies to another, so `!run` may leave out the CID (the input is
- * the audio replied to).
+ * Parses a message body. Anything not starting with `!` and a letter is not a command.
+ * `inThread`: the message is in the thread of a request, so `!status` and `!cancel` may
+ * leave out the task. `inReply`: the message replies to another, so `!run` may leave out the
+ * CID (the input is the audio replied to).
  */
 export function parseCommand(body: string, inThread = false, inReply = false): ParseResult {
   const text = body.trim();
