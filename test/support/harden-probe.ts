@@ -43,6 +43,13 @@ const CHANGES = [
   'Object.defineProperty(Object.prototype, "value", { get() { return undefined; } })',
   'Object.defineProperty(Array.prototype, "map", { get: () => null })',
   'Object.defineProperty(Object.prototype, "writable", { value: true }); Object.defineProperty(Array.prototype, "at", { __proto__: null, get: () => 1 })',
+  // Each field of a descriptor, on its own: kind, value, accessors, flags.
+  'Object.defineProperty(Array.prototype, "map", { get: undefined, set: undefined })',
+  'Object.defineProperty(RegExp.prototype, "flags", { value: "g" })',
+  'Object.defineProperty(RegExp.prototype, "flags", { set(v) {} })',
+  'Object.defineProperty(Array.prototype, "map", { writable: false })',
+  'Object.defineProperty(Array.prototype, "map", { enumerable: true })',
+  'Object.defineProperty(Array.prototype, "map", { configurable: false })',
 ];
 
 async function hardened() {
