@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BadInputError } from '../errors/index.ts';
 import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
+import { downloadMedia } from './media.ts';
 import { threadedReply } from './reply.ts';
 import { EventTooLargeError, MAX_EVENT_BYTES, withRetry } from './retry.ts';
 import { type MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
@@ -221,11 +221,9 @@ class BotSdkClient implements MeshClient {
     return withRetry(() => this.#sdk.uploadContent(Buffer.from(bytes), contentType));
   }
 
-  async download(mxc: string, maxBytes: number): Promise<Uint8Array> {
-    const { data } = await withRetry(() => this.#sdk.downloadContent(mxc));
-    if (data.byteLength > maxBytes)
-      throw new BadInputError(`media ${mxc} is larger than ${maxBytes} bytes`);
-    return new Uint8Array(data);
+  async download(mxc: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const source = { homeserverUrl: this.#sdk.homeserverUrl, accessToken: this.#sdk.accessToken };
+    return withRetry(() => downloadMedia(source, mxc, { maxBytes, signal }), { signal });
   }
 }
 
