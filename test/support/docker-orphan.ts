@@ -1,13 +1,14 @@
 /**
  * A bot that dies mid-run, for docker-runtime.test.ts: starts a Docker runtime (owner
- * argv[3]) on the socket argv[2], starts a container that would run for ever (wall limit
- * argv[4] ms), prints `running` once it runs, and waits to be SIGKILLed.
+ * argv[3], work folder argv[6]) on the socket argv[2], starts a container of image argv[5]
+ * that would run for ever (wall limit argv[4] ms), prints `running` once it runs, and waits
+ * to be SIGKILLed.
  */
 import { createDockerRuntime } from '../../src/engines/docker/index.ts';
 import { createEnginePackage } from '../../src/engines/manifest.ts';
 
-const [socketPath, owner, wallMs, image] = process.argv.slice(2);
-const runtime = createDockerRuntime({ socketPath, owner });
+const [socketPath, owner, wallMs, image, workDir] = process.argv.slice(2);
+const runtime = createDockerRuntime({ socketPath, owner, workDir });
 await runtime.start();
 const pkg = await runtime.pin(
   createEnginePackage(

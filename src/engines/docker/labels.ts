@@ -26,7 +26,8 @@ export function runLabels(owner: string, engine: string, runId: string): Record<
   };
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host has this pid (one of another user counts too). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -55,7 +56,7 @@ export async function reapContainers(
     for (const c of list) {
       const labels = c.Labels ?? {};
       const pid = Number(labels[LABEL.pid]);
-      const orphan = labels[LABEL.host] === host && Number.isInteger(pid) && !alive(pid);
+      const orphan = labels[LABEL.host] === host && Number.isInteger(pid) && !processAlive(pid);
       const mine = labels[LABEL.owner] === owner && (opts.all || pid !== process.pid);
       if (!orphan && !mine) continue;
       await docker

@@ -2,11 +2,9 @@
  * One engine run in one container: input folder in, container created, attached, started,
  * watched (wall time, output size, the caller's signal), waited for, judged, removed.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { Logger } from '../../log/logger.ts';
 import {
@@ -23,10 +21,9 @@ import { KEEPER_GRACE_MS, type Keeper } from './keeper.ts';
 import { runLabels } from './labels.ts';
 import type { ResolvedDockerOptions } from './options.ts';
 import { folderSize, readOutputFile } from './output.ts';
+import { removeRunFolder, runFolder } from './run-folders.ts';
 import { containerSpec, volumesRefusal } from './spec.ts';
 import { CappedBytes, LogLines } from './streams.ts';
-
-const runFile = promisify(execFile);
 
 export interface RunDeps {
   docker: Docker;
@@ -45,7 +42,7 @@ export async function runContainer(
 ): Promise<RunResult> {
   const name = req.engine.manifest.name;
   const runId = randomBytes(6).toString('hex');
-  const dir = join(deps.opts.workDir, runId);
+  const dir = runFolder(deps.opts.workDir, runId);
   const inDir = join(dir, 'in');
   const outDir = join(dir, 'out');
   let container: Docker.Container | undefined;
@@ -76,26 +73,6 @@ export async function runContainer(
     });
     if (container) deps.keeper?.done(container.id);
     await removeRunFolder(dir, deps.logger);
-  }
-}
-
-/**
- * Removes a run's folder, which the engine wrote. Node's rm fails on paths longer than the
- * host's longest path, which an engine can nest (with relative paths, inside): the system's
- * `rm -rf` walks the tree by file descriptors and gets through. What neither removes (a
- * folder the engine made private to its own user, the bot not being root) is logged.
- */
-export async function removeRunFolder(dir: string, logger: Logger): Promise<void> {
-  try {
-    await rm(dir, { recursive: true, force: true });
-    return;
-  } catch {
-    // Below.
-  }
-  try {
-    await runFile('rm', ['-rf', '--one-file-system', '--', dir]);
-  } catch (err) {
-    logger.warn('could not remove a run folder', { dir, err });
   }
 }
 

@@ -28,6 +28,7 @@ import { type Keeper, startKeeper } from './keeper.ts';
 import { reapContainers } from './labels.ts';
 import { type DockerRuntimeOptions, resolveOptions } from './options.ts';
 import { runContainer } from './run-container.ts';
+import { reapRunFolders } from './run-folders.ts';
 
 export interface DockerRuntime extends EngineRuntime {
   readonly kind: 'docker';
@@ -93,6 +94,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     }
     await mkdir(opts.workDir, { recursive: true, mode: 0o711 });
     await reapContainers(docker, opts.owner, logger);
+    // After the containers: none of a dead bot's still has its folder mounted.
+    await reapRunFolders(opts.workDir, logger);
     keeper = startKeeper({ socketPath: opts.socketPath, apiVersion: opts.apiVersion, logger });
   };
 

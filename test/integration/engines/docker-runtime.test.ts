@@ -1,9 +1,12 @@
 /**
  * The Docker runtime against the real private dockerd started by the test setup: the repo's
  * Docker engine gives the right answer, the container is locked down, and containers are
- * reaped. Hostile engines: docker-hostile.test.ts.
+ * reaped with their run folders. Hostile engines: docker-hostile.test.ts.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createDockerRuntime, LABEL } from '../../../src/engines/docker/index.ts';
@@ -107,14 +110,14 @@ describe.skipIf(!docker)('docker runtime', () => {
   });
 
   describe('reaping', () => {
-    it("removes a crashed bot's container once its wall limit has passed, not at the next start", async () => {
+    it("removes a crashed bot's container once its wall limit has passed, and its run folder at the next start", async () => {
       const owner = `orphan-${process.pid}`;
       const wallMs = 6_000;
-      const bot = spawn(
-        process.execPath,
-        [ORPHAN, docker?.socketPath as string, owner, String(wallMs), docker?.testImage as string],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
+      const workDir = mkdtempSync(join(tmpdir(), 'orphan-work-'));
+      const args = [docker?.socketPath, owner, String(wallMs), docker?.testImage, workDir];
+      const bot = spawn(process.execPath, [ORPHAN, ...(args as string[])], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const theirs = async () =>
         (
           await d.client.listContainers({
@@ -135,8 +138,16 @@ describe.skipIf(!docker)('docker runtime', () => {
         expect(await theirs()).toBe(1);
         await expect.poll(theirs, { timeout: wallMs + 10_000, interval: 250 }).toBe(0);
         expect(performance.now() - died).toBeLessThan(wallMs + KEEPER_GRACE_MS + GRACE_MS);
+        // The run's folder, with its input, stays until a runtime starts on this host.
+        const folders = readdirSync(workDir);
+        expect(folders).toEqual([expect.stringMatching(new RegExp(`^${bot.pid}-[0-9a-f]{12}$`))]);
+        const next = createDockerRuntime({ socketPath: docker?.socketPath, workDir });
+        await next.start();
+        await next.stop();
+        expect(readdirSync(workDir)).toEqual([]);
       } finally {
         bot.kill('SIGKILL');
+        rmSync(workDir, { recursive: true, force: true });
       }
     });
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { folderSize, readOutputFile } from '../../../src/engines/docker/output.ts';
-import { removeRunFolder } from '../../../src/engines/docker/run-container.ts';
+import { removeRunFolder } from '../../../src/engines/docker/run-folders.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 
 const run = promisify(execFile);

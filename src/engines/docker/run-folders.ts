@@ -1,0 +1,70 @@
+/**
+ * The host folders of Docker runs: `<workDir>/<pid>-<runId>`, each with the run's `in` and
+ * `out`. A run removes its own when it ends; a bot that died mid-run leaves its folders
+ * behind, and the next runtime to start on this host removes those whose process is gone,
+ * as it reaps their containers (labels.ts). The work folder may be shared by several bots
+ * (the default is one per host), so a folder of a live process is never touched.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '../../log/logger.ts';
+import { processAlive } from './labels.ts';
+
+const runFile = promisify(execFile);
+
+/** `<pid>-<runId>`: the process that made the folder, then the run's 12 hex digits. */
+const RUN_FOLDER = /^([1-9][0-9]*)-[0-9a-f]{12}$/;
+
+/** The folder of run `runId` of this process. */
+export function runFolder(workDir: string, runId: string): string {
+  return join(workDir, `${process.pid}-${runId}`);
+}
+
+/**
+ * Removes the run folders in `workDir` whose process is gone. Returns how many. Never
+ * throws: this is housekeeping.
+ */
+export async function reapRunFolders(workDir: string, logger: Logger): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(workDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      logger.warn('could not list the Docker work folder', { workDir, err });
+    }
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const pid = Number(RUN_FOLDER.exec(name)?.[1]);
+    if (!pid || processAlive(pid)) continue;
+    if (await removeRunFolder(join(workDir, name), logger)) removed++;
+  }
+  if (removed > 0) logger.info('removed run folders of a previous bot', { removed, workDir });
+  return removed;
+}
+
+/**
+ * Removes a run's folder, which the engine wrote. Node's rm fails on paths longer than the
+ * host's longest path, which an engine can nest (with relative paths, inside): the system's
+ * `rm -rf` walks the tree by file descriptors and gets through. What neither removes (a
+ * folder the engine made private to its own user, the bot not being root) is logged.
+ * Returns whether the folder is gone.
+ */
+export async function removeRunFolder(dir: string, logger: Logger): Promise<boolean> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    // Below.
+  }
+  try {
+    await runFile('rm', ['-rf', '--one-file-system', '--', dir]);
+    return true;
+  } catch (err) {
+    logger.warn('could not remove a run folder', { dir, err });
+    return false;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Run folders a dead bot left in the Docker work folder go at the next start; those of a
+ * live process, and anything not named like a run folder, stay.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { reapRunFolders, runFolder } from '../../../src/engines/docker/run-folders.ts';
+import { createLogger, silentLogger } from '../../../src/log/logger.ts';
+
+let workDir: string | undefined;
+afterEach(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  }).stdout;
+  return Number(pid);
+}
+
+it('removes the run folders of processes that are gone, and nothing else', async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'meshbot-run-folders-'));
+  const dead = deadPid();
+  const names = {
+    dead: `${dead}-0123456789ab`,
+    mine: runFolder(workDir, 'ba9876543210').slice(workDir.length + 1),
+    init: '1-aaaaaaaaaaaa',
+    other: 'notes',
+    almost: `${dead}-0123456789abc`,
+  };
+  for (const name of Object.values(names)) {
+    await mkdir(join(workDir, name, 'in'), { recursive: true });
+    await writeFile(join(workDir, name, 'in', 'input'), 'left over');
+  }
+  expect(names.mine).toBe(`${process.pid}-ba9876543210`);
+
+  expect(await reapRunFolders(workDir, silentLogger)).toBe(1);
+  const left = (await readdir(workDir)).sort();
+  expect(left).toEqual([names.almost, names.init, names.mine, names.other].sort());
+});
+
+it('is quiet about a work folder that is not there yet', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+  expect(await reapRunFolders(join(tmpdir(), 'meshbot-no-such-folder'), logger)).toBe(0);
+  expect(lines).toEqual([]);
+});
