@@ -1,12 +1,14 @@
 /**
- * The host folders of Docker runs: `<workDir>/<pid>-<runId>`, each with the run's `in` and
- * `out`. A run removes its own when it ends; a bot that died mid-run leaves its folders
- * behind, and the next runtime to start on this host removes those whose process is gone,
- * as it reaps their containers (labels.ts). The work folder may be shared by several bots
- * (the default is one per host), so a folder of a live process is never touched.
+ * The host folders of Docker runs: `<workDir>/<pid>-<runId>-<host>`, each with the run's
+ * `in` and `out`. A run removes its own when it ends; a bot that died mid-run leaves its
+ * folders behind, and the next runtime to start on the same host removes those whose process
+ * is gone, as it reaps their containers (labels.ts). The work folder may be shared by several
+ * bots (the default is one per host, and containers with their own process numbers may share
+ * it: hence the host name), so a folder of a live process is never touched.
  */
 import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../log/logger.ts';
@@ -14,12 +16,15 @@ import { processAlive } from './labels.ts';
 
 const runFile = promisify(execFile);
 
-/** `<pid>-<runId>`: the process that made the folder, then the run's 12 hex digits. */
-const RUN_FOLDER = /^([1-9][0-9]*)-[0-9a-f]{12}$/;
+/** `<pid>-<runId>-<host>`: the process that made the folder, the run's 12 hex digits, and
+ * the host name (its characters outside `[A-Za-z0-9.-]` as `_`). */
+const RUN_FOLDER = /^([1-9][0-9]*)-[0-9a-f]{12}-(.+)$/;
+
+const host = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** The folder of run `runId` of this process. */
 export function runFolder(workDir: string, runId: string): string {
-  return join(workDir, `${process.pid}-${runId}`);
+  return join(workDir, `${process.pid}-${runId}-${host()}`);
 }
 
 /**
@@ -37,9 +42,11 @@ export async function reapRunFolders(workDir: string, logger: Logger): Promise<n
     return 0;
   }
   let removed = 0;
+  const here = host();
   for (const name of names) {
-    const pid = Number(RUN_FOLDER.exec(name)?.[1]);
-    if (!pid || processAlive(pid)) continue;
+    const match = RUN_FOLDER.exec(name);
+    const pid = Number(match?.[1]);
+    if (!pid || match?.[2] !== here || processAlive(pid)) continue;
     if (await removeRunFolder(join(workDir, name), logger)) removed++;
   }
   if (removed > 0) logger.info('removed run folders of a previous bot', { removed, workDir });

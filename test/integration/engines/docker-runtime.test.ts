@@ -140,7 +140,7 @@ describe.skipIf(!docker)('docker runtime', () => {
         expect(performance.now() - died).toBeLessThan(wallMs + KEEPER_GRACE_MS + GRACE_MS);
         // The run's folder, with its input, stays until a runtime starts on this host.
         const folders = readdirSync(workDir);
-        expect(folders).toEqual([expect.stringMatching(new RegExp(`^${bot.pid}-[0-9a-f]{12}$`))]);
+        expect(folders).toEqual([expect.stringMatching(new RegExp(`^${bot.pid}-[0-9a-f]{12}-`))]);
         const next = createDockerRuntime({ socketPath: docker?.socketPath, workDir });
         await next.start();
         await next.stop();

@@ -1,10 +1,10 @@
 /**
- * Run folders a dead bot left in the Docker work folder go at the next start; those of a
- * live process, and anything not named like a run folder, stay.
+ * Run folders a dead bot of this host left in the Docker work folder go at the next start;
+ * those of a live process or of another host, and anything not named like a run folder, stay.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { reapRunFolders, runFolder } from '../../../src/engines/docker/run-folders.ts';
@@ -26,22 +26,25 @@ function deadPid(): number {
 it('removes the run folders of processes that are gone, and nothing else', async () => {
   workDir = await mkdtemp(join(tmpdir(), 'meshbot-run-folders-'));
   const dead = deadPid();
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
   const names = {
-    dead: `${dead}-0123456789ab`,
+    dead: `${dead}-0123456789ab-${host}`,
     mine: runFolder(workDir, 'ba9876543210').slice(workDir.length + 1),
-    init: '1-aaaaaaaaaaaa',
+    init: `1-aaaaaaaaaaaa-${host}`,
+    elsewhere: `${dead}-0123456789ab-another-host`,
     other: 'notes',
-    almost: `${dead}-0123456789abc`,
+    almost: `${dead}-0123456789abc-${host}`,
   };
   for (const name of Object.values(names)) {
     await mkdir(join(workDir, name, 'in'), { recursive: true });
     await writeFile(join(workDir, name, 'in', 'input'), 'left over');
   }
-  expect(names.mine).toBe(`${process.pid}-ba9876543210`);
+  expect(names.mine).toBe(`${process.pid}-ba9876543210-${host}`);
 
   expect(await reapRunFolders(workDir, silentLogger)).toBe(1);
   const left = (await readdir(workDir)).sort();
-  expect(left).toEqual([names.almost, names.init, names.mine, names.other].sort());
+  const kept = [names.almost, names.elsewhere, names.init, names.mine, names.other];
+  expect(left).toEqual(kept.sort());
 });
 
 it('is quiet about a work folder that is not there yet', async () => {
