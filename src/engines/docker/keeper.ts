@@ -1,6 +1,7 @@
 /**
- * Bot side of the deadline keeper (keeper-process.ts): tells it which containers run and
- * until when, so that a bot that crashes mid-run leaves nothing running past its wall limit.
+ * Bot side of the deadline keeper (keeper-process.ts): tells it which containers run, until
+ * when, and in which run folder, so that a bot that crashes mid-run leaves nothing running
+ * past its wall limit, nor its run's files behind.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,9 @@ const SCRIPT = fileURLToPath(new URL('./keeper-process.ts', import.meta.url));
 export const KEEPER_GRACE_MS = 2_000;
 
 export interface Keeper {
-  /** A container that must be gone by `deadline` (epoch ms) should the bot die. */
-  watch(id: string, deadline: number): void;
+  /** A container that must be gone by `deadline` (epoch ms) should the bot die, and after it
+   * its run folder `dir`. */
+  watch(id: string, deadline: number, dir: string): void;
   /** The run removed its container itself. */
   done(id: string): void;
   /** Lets the keeper go (it exits: it holds nothing once every run is done). */
@@ -48,7 +50,7 @@ export function startKeeper(opts: KeeperOptions): Keeper | undefined {
     if (proc.connected) proc.send(msg);
   };
   return {
-    watch: (id, deadline) => send({ type: 'watch', id, deadline }),
+    watch: (id, deadline, dir) => send({ type: 'watch', id, deadline, dir }),
     done: (id) => send({ type: 'done', id }),
     stop: () => {
       if (proc.connected) proc.disconnect();

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { EngineLimits } from '../types.ts';
 
@@ -75,7 +75,8 @@ export function resolveOptions(opts: DockerRuntimeOptions, tmp: string): Resolve
     cpus: opts.cpus ?? 1,
     tmpMb: opts.tmpMb ?? 16,
     user,
-    workDir: opts.workDir ?? join(tmp, 'meshbot-docker'),
+    // Absolute: Docker mounts need it, and so does the keeper (keeper-process.ts).
+    workDir: resolve(opts.workDir ?? join(tmp, 'meshbot-docker')),
     owner: opts.owner ?? `${hostname()}:${process.pid}`,
     startTimeoutMs: opts.startTimeoutMs ?? 5000,
     watchEveryMs: opts.watchEveryMs ?? 100,

@@ -63,7 +63,7 @@ export async function runContainer(
       volumes: image.volumes,
     });
     container = await create(deps, name, spec);
-    deps.keeper?.watch(container.id, Date.now() + limits.wallMs + KEEPER_GRACE_MS);
+    deps.keeper?.watch(container.id, Date.now() + limits.wallMs + KEEPER_GRACE_MS, dir);
     return await watch(deps, container, req, limits, signal, outDir);
   } finally {
     // With its anonymous volumes, if any slipped through (v: true).

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../log/logger.ts';
 import { processAlive } from './labels.ts';
@@ -21,6 +21,11 @@ const runFile = promisify(execFile);
 const RUN_FOLDER = /^([1-9][0-9]*)-[0-9a-f]{12}-(.+)$/;
 
 const host = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+
+/** Whether `dir` is an absolute path whose last part is a run folder's name. */
+export function isRunFolder(dir: unknown): dir is string {
+  return typeof dir === 'string' && isAbsolute(dir) && RUN_FOLDER.test(basename(dir));
+}
 
 /** The folder of run `runId` of this process. */
 export function runFolder(workDir: string, runId: string): string {

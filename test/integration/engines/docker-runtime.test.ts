@@ -4,8 +4,8 @@
  * reaped with their run folders. Hostile engines: docker-hostile.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -110,7 +110,7 @@ describe.skipIf(!docker)('docker runtime', () => {
   });
 
   describe('reaping', () => {
-    it("removes a crashed bot's container once its wall limit has passed, and its run folder at the next start", async () => {
+    it("removes a crashed bot's container and run folder once its wall limit has passed, not at the next start", async () => {
       const owner = `orphan-${process.pid}`;
       const wallMs = 6_000;
       const workDir = mkdtempSync(join(tmpdir(), 'orphan-work-'));
@@ -132,26 +132,23 @@ describe.skipIf(!docker)('docker runtime', () => {
         });
         // The container runs; the bot dies as a crash would end it, well before its wall limit.
         await expect.poll(theirs, { timeout: 10_000 }).toBe(1);
+        const folder = new RegExp(`^${bot.pid}-[0-9a-f]{12}-`);
+        expect(readdirSync(workDir)).toEqual([expect.stringMatching(folder)]);
         const died = performance.now();
         bot.kill('SIGKILL');
         await new Promise((r) => setTimeout(r, 1_000));
         expect(await theirs()).toBe(1);
         await expect.poll(theirs, { timeout: wallMs + 10_000, interval: 250 }).toBe(0);
         expect(performance.now() - died).toBeLessThan(wallMs + KEEPER_GRACE_MS + GRACE_MS);
-        // The run's folder, with its input, stays until a runtime starts on this host.
-        const folders = readdirSync(workDir);
-        expect(folders).toEqual([expect.stringMatching(new RegExp(`^${bot.pid}-[0-9a-f]{12}-`))]);
-        const next = createDockerRuntime({ socketPath: docker?.socketPath, workDir });
-        await next.start();
-        await next.stop();
-        expect(readdirSync(workDir)).toEqual([]);
+        // The run's folder, with its input, goes with it.
+        await expect.poll(() => readdirSync(workDir), { timeout: 5_000 }).toEqual([]);
       } finally {
         bot.kill('SIGKILL');
         rmSync(workDir, { recursive: true, force: true });
       }
     });
 
-    it('removes containers a crashed node left behind, at start', async () => {
+    it('removes containers and run folders a crashed node left behind, at start', async () => {
       const labels = {
         [LABEL.run]: 'leftover',
         [LABEL.owner]: 'crashed-node',
@@ -164,15 +161,25 @@ describe.skipIf(!docker)('docker runtime', () => {
         Labels: labels,
       });
       await left.start();
+      // And a run folder of a bot of this host that is gone (pid 2^22 + 1 is over Linux's
+      // largest), as the keeper leaves it if it died too.
+      const workDir = mkdtempSync(join(tmpdir(), 'leftover-work-'));
+      const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+      const folder = join(workDir, `4194305-0123456789ab-${host}`);
+      mkdirSync(join(folder, 'in'), { recursive: true });
+      writeFileSync(join(folder, 'in', 'input'), 'left over');
       const restarted = createDockerRuntime({
         socketPath: docker?.socketPath,
         owner: 'crashed-node',
+        workDir,
       });
       await restarted.start();
       try {
         await expect(left.inspect()).rejects.toMatchObject({ statusCode: 404 });
+        expect(readdirSync(workDir)).toEqual([]);
       } finally {
         await restarted.stop();
+        rmSync(workDir, { recursive: true, force: true });
       }
     });
   });

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { reapRunFolders, runFolder } from '../../../src/engines/docker/run-folders.ts';
+import { isRunFolder, reapRunFolders, runFolder } from '../../../src/engines/docker/run-folders.ts';
 import { createLogger, silentLogger } from '../../../src/log/logger.ts';
 
 let workDir: string | undefined;
@@ -52,4 +52,20 @@ it('is quiet about a work folder that is not there yet', async () => {
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
   expect(await reapRunFolders(join(tmpdir(), 'meshbot-no-such-folder'), logger)).toBe(0);
   expect(lines).toEqual([]);
+});
+
+it('tells a run folder from any other path (the keeper removes only those)', () => {
+  expect(isRunFolder(runFolder('/tmp/meshbot-docker', '0123456789ab'))).toBe(true);
+  for (const dir of [
+    'meshbot-docker/1-0123456789ab-host',
+    '/',
+    '/etc',
+    '/tmp/meshbot-docker',
+    '/tmp/1-0123456789ab-host/..',
+    '/tmp/1-0123456789ab',
+    42,
+    undefined,
+  ]) {
+    expect(isRunFolder(dir)).toBe(false);
+  }
 });
