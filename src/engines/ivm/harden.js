@@ -37,7 +37,7 @@
   ];
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
   const { isExtensible, isFrozen, setPrototypeOf } = Object;
-  const { hasOwn } = Object;
+  const { hasOwn, is: sameValue } = Object;
   const { ownKeys } = Reflect;
   // V8 makes the global `gc` non-configurable: it stays, frozen; an engine that calls it pays
   // for the collection in its own CPU time.
@@ -195,7 +195,7 @@
       if (data !== hasOwn(was, 'value')) return false;
       if (
         data
-          ? is.value !== was.value || is.writable !== was.writable
+          ? !sameValue(is.value, was.value) || is.writable !== was.writable
           : is.get !== was.get || is.set !== was.set
       )
         return false;
