@@ -43,9 +43,11 @@ export class MediaHttpError extends MeshError {
   }
 }
 
-// Server name: a host name, an IPv4 or a bracketed IPv6 address, maybe a port. Media ID: the
-// spec's characters.
-const MXC = /^mxc:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/([A-Za-z0-9_-]+)$/;
+// Server name: a host name (labels joined by single dots: `.` or `..` would be a path step
+// once in the URL, and the request would go to another endpoint with the token), an IPv4 or a
+// bracketed IPv6 address, maybe a port. Media ID: the spec's characters.
+const MXC =
+  /^mxc:\/\/([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/([A-Za-z0-9_-]+)$/;
 
 /** The media's bytes, at most `maxBytes` of them, or an error that says why not. */
 export async function downloadMedia(
@@ -65,7 +67,7 @@ export async function downloadMedia(
     // Authenticated media (Matrix 1.11); servers older than that know only the v3 path.
     let res = await get(source, `/_matrix/client/v1/media/download/${path}`, signal);
     if (res.status === 404 || res.status === 405) {
-      const errcode = await errcodeOf(res);
+      const { errcode } = await errorOf(res);
       if (res.status === 405 || errcode === 'M_UNRECOGNIZED') {
         res = await get(source, `/_matrix/media/v3/download/${path}`, signal);
       } else {
@@ -73,9 +75,11 @@ export async function downloadMedia(
       }
     }
     if (!res.ok) {
-      const retryAfter = Number(res.headers.get('retry-after'));
-      const retryAfterMs = retryAfter > 0 ? retryAfter * 1000 : undefined;
-      throw new MediaHttpError(mxc, res.status, await errcodeOf(res), retryAfterMs);
+      // Matrix gives the wait in the body (`retry_after_ms`); HTTP in a header.
+      const { errcode, retryAfterMs } = await errorOf(res);
+      const header = Number(res.headers.get('retry-after'));
+      const wait = retryAfterMs ?? (header > 0 ? header * 1000 : undefined);
+      throw new MediaHttpError(mxc, res.status, errcode, wait);
     }
     const tooLarge = () => new BadInputError(`media ${mxc} is larger than ${opts.maxBytes} bytes`);
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -124,18 +128,22 @@ async function readCapped(
   return out;
 }
 
-/** The `errcode` of an error answer, read from at most its first 4 KiB. */
-async function errcodeOf(res: Response): Promise<string | undefined> {
+/** The `errcode` and `retry_after_ms` of an error answer, read from at most its first 4 KiB. */
+async function errorOf(res: Response): Promise<{ errcode?: string; retryAfterMs?: number }> {
   try {
     const reader = res.body?.getReader();
-    if (!reader) return undefined;
+    if (!reader) return {};
     const first = await reader.read();
     await reader.cancel();
     const text = new TextDecoder().decode(first.value?.subarray(0, 4096));
-    const errcode = (JSON.parse(text) as { errcode?: unknown }).errcode;
-    return typeof errcode === 'string' ? errcode.slice(0, 64) : undefined;
+    const body = JSON.parse(text) as { errcode?: unknown; retry_after_ms?: unknown };
+    const ms = body.retry_after_ms;
+    return {
+      errcode: typeof body.errcode === 'string' ? body.errcode.slice(0, 64) : undefined,
+      retryAfterMs: typeof ms === 'number' && ms > 0 ? ms : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

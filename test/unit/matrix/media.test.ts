@@ -126,6 +126,21 @@ describe('downloadMedia', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it("waits the rate limit's retry_after_ms from the body", async () => {
+    let calls = 0;
+    const at: number[] = [];
+    const source = await serve((_req, res) => {
+      at.push(performance.now());
+      if (++calls === 1) json(res, 429, { errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 400 });
+      else res.end('after the wait');
+    });
+    const bytes = await withRetry(() => downloadMedia(source, MXC, { maxBytes: 100 }), {
+      baseDelayMs: 10,
+    });
+    expect(Buffer.from(bytes).toString()).toBe('after the wait');
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(390);
+  });
+
   it('is tried again after a server error and a rate limit', async () => {
     let calls = 0;
     const source = await serve((_req, res) => {
@@ -178,6 +193,12 @@ describe('downloadMedia', () => {
       'mxc://user@example.org/a',
       'mxc://example.org/',
       'mxc:///abc',
+      // Dot segments: the URL parser would resolve them to another endpoint.
+      'mxc://../config',
+      'mxc://./abc',
+      'mxc://..:8448/config',
+      'mxc://example..org/abc',
+      'mxc://.example.org/abc',
     ]) {
       await expect(downloadMedia(source, bad, { maxBytes: 10 })).rejects.toBeInstanceOf(
         BadInputError,
