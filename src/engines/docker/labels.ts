@@ -1,8 +1,9 @@
 /**
  * Every container the Docker runtime makes carries these labels, so that what a crashed node
  * left behind can be found and removed (bacalhau's habit): by owner when the same node
- * restarts, by host and pid when the process that made it is gone.
+ * restarts, by host, pid namespace and pid when the process that made it is gone.
  */
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import type { Logger } from '../../log/logger.ts';
@@ -13,6 +14,8 @@ export const LABEL = {
   owner: 'org.meshbot.owner',
   host: 'org.meshbot.host',
   pid: 'org.meshbot.pid',
+  /** The pid namespace the pid belongs to (`pid:[4026531836]`). */
+  pidns: 'org.meshbot.pidns',
   engine: 'org.meshbot.engine',
 } as const;
 
@@ -22,11 +25,39 @@ export function runLabels(owner: string, engine: string, runId: string): Record<
     [LABEL.owner]: owner,
     [LABEL.host]: hostname(),
     [LABEL.pid]: String(process.pid),
+    [LABEL.pidns]: pidNamespace(),
     [LABEL.engine]: engine,
   };
 }
 
-/** Whether a process of this host has this pid (one of another user counts too). */
+let namespace: string | undefined;
+
+/**
+ * This process's pid namespace, as Linux names it (`pid:[4026531836]`), or `none` where /proc
+ * does not say. A pid means a process only within its namespace: bots in containers of their
+ * own may share a host name (`--uts=host`, a compose `hostname:`) and a work folder, and
+ * another's pid 7 is not this one's pid 7.
+ */
+export function pidNamespace(): string {
+  if (namespace === undefined) {
+    try {
+      namespace = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      namespace = 'none';
+    }
+  }
+  return namespace;
+}
+
+/** Where a pid is this process's to check: the host name and the pid namespace, as one word
+ * of `[A-Za-z0-9._-]` (`vm_4026531836`), fit for a file name. */
+export function processScope(): string {
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '-');
+  const ns = pidNamespace().replace(/[^0-9]/g, '') || 'none';
+  return `${host}_${ns}`;
+}
+
+/** Whether a process of this pid namespace has this pid (one of another user counts too). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -53,10 +84,12 @@ export async function reapContainers(
       filters: JSON.stringify({ label: [LABEL.run] }),
     });
     const host = hostname();
+    const ns = pidNamespace();
     for (const c of list) {
       const labels = c.Labels ?? {};
       const pid = Number(labels[LABEL.pid]);
-      const orphan = labels[LABEL.host] === host && Number.isInteger(pid) && !processAlive(pid);
+      const here = labels[LABEL.host] === host && labels[LABEL.pidns] === ns;
+      const orphan = here && Number.isInteger(pid) && !processAlive(pid);
       const mine = labels[LABEL.owner] === owner && (opts.all || pid !== process.pid);
       if (!orphan && !mine) continue;
       await docker

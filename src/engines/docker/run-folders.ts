@@ -1,26 +1,24 @@
 /**
- * The host folders of Docker runs: `<workDir>/<pid>-<runId>-<host>`, each with the run's
- * `in` and `out`. A run removes its own when it ends; a bot that died mid-run leaves its
- * folders behind, and the next runtime to start on the same host removes those whose process
- * is gone, as it reaps their containers (labels.ts). The work folder may be shared by several
- * bots (the default is one per host, and containers with their own process numbers may share
- * it: hence the host name), so a folder of a live process is never touched.
+ * The host folders of Docker runs: `<workDir>/<pid>-<runId>-<scope>`, each with the run's
+ * `in` and `out`; the scope is the host name and the pid namespace (labels.ts's
+ * processScope). A run removes its own when it ends; the deadline keeper removes those of a
+ * bot that died mid-run, and a runtime that starts removes those of its own scope whose
+ * process is gone, as it reaps their containers. The work folder may be shared by several
+ * bots (the default is one per host, and containers with process numbers of their own may
+ * share it: hence the scope), so a folder of a live process is never touched.
  */
 import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../log/logger.ts';
-import { processAlive } from './labels.ts';
+import { processAlive, processScope } from './labels.ts';
 
 const runFile = promisify(execFile);
 
-/** `<pid>-<runId>-<host>`: the process that made the folder, the run's 12 hex digits, and
- * the host name (its characters outside `[A-Za-z0-9.-]` as `_`). */
+/** `<pid>-<runId>-<scope>`: the process that made the folder, the run's 12 hex digits, and
+ * where that pid means that process. */
 const RUN_FOLDER = /^([1-9][0-9]*)-[0-9a-f]{12}-(.+)$/;
-
-const host = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** Whether `dir` is an absolute path whose last part is a run folder's name. */
 export function isRunFolder(dir: unknown): dir is string {
@@ -29,7 +27,7 @@ export function isRunFolder(dir: unknown): dir is string {
 
 /** The folder of run `runId` of this process. */
 export function runFolder(workDir: string, runId: string): string {
-  return join(workDir, `${process.pid}-${runId}-${host()}`);
+  return join(workDir, `${process.pid}-${runId}-${processScope()}`);
 }
 
 /**
@@ -47,7 +45,7 @@ export async function reapRunFolders(workDir: string, logger: Logger): Promise<n
     return 0;
   }
   let removed = 0;
-  const here = host();
+  const here = processScope();
   for (const name of names) {
     const match = RUN_FOLDER.exec(name);
     const pid = Number(match?.[1]);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createDockerRuntime, LABEL } from '../../../src/engines/docker/index.ts';
 import { KEEPER_GRACE_MS } from '../../../src/engines/docker/keeper.ts';
+import { pidNamespace, processScope } from '../../../src/engines/docker/labels.ts';
 import { createEnginePackage } from '../../../src/engines/manifest.ts';
 import { docker, failure, GRACE_MS, str, text, useDockerRuntime } from './docker-harness.ts';
 
@@ -155,17 +156,33 @@ describe.skipIf(!docker)('docker runtime', () => {
         [LABEL.host]: 'x',
         [LABEL.pid]: '1',
       };
-      const left = await d.client.createContainer({
-        Image: docker?.testImage,
-        Cmd: ['sleep', '1000'],
-        Labels: labels,
+      const container = async (extra: Record<string, string>) => {
+        const c = await d.client.createContainer({
+          Image: docker?.testImage,
+          Cmd: ['sleep', '1000'],
+          Labels: { ...labels, ...extra },
+        });
+        await c.start();
+        return c;
+      };
+      // This node's own, by owner; a dead bot's of this host and pid namespace (pid 2^22 + 1
+      // is over Linux's largest); and one of a live process elsewhere: another pid namespace
+      // on this host, where that pid is not this namespace's to check.
+      const left = await container({});
+      const here = { [LABEL.host]: hostname(), [LABEL.pid]: '4194305' };
+      const orphan = await container({
+        ...here,
+        [LABEL.owner]: 'gone',
+        [LABEL.pidns]: pidNamespace(),
       });
-      await left.start();
-      // And a run folder of a bot of this host that is gone (pid 2^22 + 1 is over Linux's
-      // largest), as the keeper leaves it if it died too.
+      const elsewhere = await container({
+        ...here,
+        [LABEL.owner]: 'alive-elsewhere',
+        [LABEL.pidns]: 'pid:[1]',
+      });
+      // And a run folder of the dead bot, as the keeper leaves it if it died too.
       const workDir = mkdtempSync(join(tmpdir(), 'leftover-work-'));
-      const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
-      const folder = join(workDir, `4194305-0123456789ab-${host}`);
+      const folder = join(workDir, `4194305-0123456789ab-${processScope()}`);
       mkdirSync(join(folder, 'in'), { recursive: true });
       writeFileSync(join(folder, 'in', 'input'), 'left over');
       const restarted = createDockerRuntime({
@@ -176,8 +193,11 @@ describe.skipIf(!docker)('docker runtime', () => {
       await restarted.start();
       try {
         await expect(left.inspect()).rejects.toMatchObject({ statusCode: 404 });
+        await expect(orphan.inspect()).rejects.toMatchObject({ statusCode: 404 });
+        expect((await elsewhere.inspect()).State.Running).toBe(true);
         expect(readdirSync(workDir)).toEqual([]);
       } finally {
+        await elsewhere.remove({ force: true });
         await restarted.stop();
         rmSync(workDir, { recursive: true, force: true });
       }

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { processScope } from '../../../src/engines/docker/labels.ts';
 import { isRunFolder, reapRunFolders, runFolder } from '../../../src/engines/docker/run-folders.ts';
 import { createLogger, silentLogger } from '../../../src/log/logger.ts';
 
@@ -26,12 +27,14 @@ function deadPid(): number {
 it('removes the run folders of processes that are gone, and nothing else', async () => {
   workDir = await mkdtemp(join(tmpdir(), 'meshbot-run-folders-'));
   const dead = deadPid();
-  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+  const host = processScope();
   const names = {
     dead: `${dead}-0123456789ab-${host}`,
     mine: runFolder(workDir, 'ba9876543210').slice(workDir.length + 1),
     init: `1-aaaaaaaaaaaa-${host}`,
-    elsewhere: `${dead}-0123456789ab-another-host`,
+    elsewhere: `${dead}-0123456789ab-another-host_4026531836`,
+    // Same host, another pid namespace: that pid is not this namespace's to check.
+    otherNamespace: `${dead}-0123456789ab-${hostname().replace(/[^A-Za-z0-9.-]/g, '-')}_1`,
     other: 'notes',
     almost: `${dead}-0123456789abc-${host}`,
   };
@@ -43,7 +46,8 @@ it('removes the run folders of processes that are gone, and nothing else', async
 
   expect(await reapRunFolders(workDir, silentLogger)).toBe(1);
   const left = (await readdir(workDir)).sort();
-  const kept = [names.almost, names.elsewhere, names.init, names.mine, names.other];
+  const kept = [names.almost, names.elsewhere, names.otherNamespace, names.init, names.mine];
+  kept.push(names.other);
   expect(left).toEqual(kept.sort());
 });
 
