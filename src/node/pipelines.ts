@@ -30,7 +30,8 @@ interface Running {
 export class PipelineJobs {
   readonly #ctx: NodeContext;
   readonly #views = new Map<RoomId, ResultsView>();
-  readonly #running = new Map<string, Running>();
+  /** Per room, its running pipelines by task id: each room's book knows only its own. */
+  readonly #running = new Map<RoomId, Map<string, Running>>();
   /** Per room, the evaluation running (with its coalesced re-run). */
   readonly #busy = new Map<RoomId, Promise<void>>();
   readonly #again = new Set<RoomId>();
@@ -77,10 +78,11 @@ export class PipelineJobs {
         changed = this.#fail(room, rec, err) || changed;
       }
     }
-    for (const [id] of this.#running) {
+    const running = this.#runningIn(room.id);
+    for (const [id] of running) {
       const rec = room.book.get(id);
       if (!rec || FINAL.has(rec.state)) {
-        this.#running.delete(id);
+        running.delete(id);
         view.forget(id);
       }
     }
@@ -104,7 +106,7 @@ export class PipelineJobs {
     // a condition such as len('fib') == len('start') holds at 0 == 0 and derives tasks from
     // nothing, which no other node derives.
     if (!local.has(START)) return false;
-    const p = await this.#pipeline(rec);
+    const p = await this.#pipeline(room.id, rec);
     const results = view.all;
     const scope = pipelineScope(
       {
@@ -207,13 +209,22 @@ export class PipelineJobs {
     return this.#ctx.ledgers.get(room.id).resultsGoho.origin().toString();
   }
 
-  async #pipeline(rec: TaskRecord): Promise<Running> {
-    const known = this.#running.get(rec.id);
+  #runningIn(room: RoomId): Map<string, Running> {
+    let running = this.#running.get(room);
+    if (!running) {
+      running = new Map();
+      this.#running.set(room, running);
+    }
+    return running;
+  }
+
+  async #pipeline(room: RoomId, rec: TaskRecord): Promise<Running> {
+    const known = this.#runningIn(room).get(rec.id);
     if (known) return known;
     const task = await recordTask(this.#ctx, rec);
     if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
     const running: Running = { task, stages: checkPipeline(task.pipeline), fired: new Map() };
-    this.#running.set(rec.id, running);
+    this.#runningIn(room).set(rec.id, running);
     return running;
   }
 }

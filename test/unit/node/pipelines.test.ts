@@ -14,7 +14,7 @@ import { TaskBook } from '../../../src/coordinator/task-book.ts';
 import { parsePipeline } from '../../../src/evaluator/pipeline.ts';
 import { stagePath } from '../../../src/evaluator/results-view.ts';
 import type { RoomId, UserId } from '../../../src/ids.ts';
-import { createGoho } from '../../../src/lattice/index.ts';
+import { createGoho, type Goho } from '../../../src/lattice/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { NodeContext } from '../../../src/node/context.ts';
 import type { MeshRoom } from '../../../src/node/mesh-room.ts';
@@ -29,9 +29,26 @@ const FIBSUM = JSON.parse(
   readFileSync(new URL('../../../engines/fibsum/pipeline.json', import.meta.url), 'utf8'),
 );
 
-async function setup() {
+/** A node's store and Evaluator, with a Results GOHO per room. */
+function node() {
   const store = createMemoryStore();
-  const results = await createGoho(store, { name: 'results' });
+  const gohos = new Map<RoomId, Goho>();
+  const ctx = {
+    store,
+    ledgers: { get: (room: RoomId) => ({ resultsGoho: gohos.get(room) }) },
+    config: { evaluator: { maxFanOut: 100 } },
+    signal: new AbortController().signal,
+    log: silentLogger,
+    self: SELF,
+  } as unknown as NodeContext;
+  return { store, gohos, jobs: new PipelineJobs(ctx) };
+}
+
+/** A room on `on` (a new node by default) whose fibsum pipeline's root ran and split. */
+async function setup(on = node(), roomId = ROOM) {
+  const { store, jobs } = on;
+  const results = await createGoho(store, { name: `results of ${roomId}` });
+  on.gohos.set(roomId, results);
   const engine = (await store.addBytes(new TextEncoder().encode('engine'))).toString();
   const engines = { 'fibsum-split': engine, 'fibsum-map': engine, 'fibsum-reduce': engine };
   const root = encodeTask({
@@ -40,7 +57,7 @@ async function setup() {
     input: await store.addBytes(new TextEncoder().encode('{"n":3}')),
     params: {},
     submitter: '@friend:localhost',
-    room: ROOM,
+    room: roomId,
     request: '$run',
     pipeline: parsePipeline({ ...FIBSUM, engines }),
   });
@@ -59,20 +76,11 @@ async function setup() {
   expect(book.pipelines().map((r) => r.id)).toEqual([root.id]);
 
   const room = {
-    id: ROOM,
+    id: roomId,
     book,
     election: { acting: () => false },
     changed: () => {},
   } as unknown as MeshRoom;
-  const ctx = {
-    store,
-    ledgers: { get: () => ({ resultsGoho: results }) },
-    config: { evaluator: { maxFanOut: 100 } },
-    signal: new AbortController().signal,
-    log: silentLogger,
-    self: SELF,
-  } as unknown as NodeContext;
-  const jobs = new PipelineJobs(ctx);
   // One evaluation: whether it fired something (`poke`).
   const evaluate = async () => {
     let fired = false;
@@ -115,5 +123,28 @@ describe('the Evaluator on a node', () => {
     // It sums every part's output.
     const task = readTaskBlock(reduce[0]?.id as string, reduce[0]?.block as string);
     expect(new TextDecoder().decode(await store.cat(task.input))).toBe('[1,1,2]');
+  });
+
+  it("keeps each room's fired stages when it evaluates another room", async () => {
+    // One node in two mesh rooms, a pipeline running in each.
+    const shared = node();
+    const a = await setup(shared, '!a:localhost' as RoomId);
+    const b = await setup(shared, '!b:localhost' as RoomId);
+    for (const r of [a, b]) {
+      await r.results.append({
+        path: stagePath(r.root.id, 'start'),
+        action: 'set',
+        value: [1, 2, 3],
+        author: WORKER,
+      });
+    }
+    expect(await b.evaluate()).toBe(true);
+    expect(await a.evaluate()).toBe(true);
+    // Nothing new in either room: no stage fires again (b's fired stages were dropped when a
+    // was evaluated, and its map stage fired a second time).
+    expect(await b.evaluate()).toBe(false);
+    expect(await a.evaluate()).toBe(false);
+    expect(b.stages()).toEqual(['fibsum-map', 'fibsum-map', 'fibsum-map']);
+    expect(a.stages()).toEqual(['fibsum-map', 'fibsum-map', 'fibsum-map']);
   });
 });
