@@ -39,10 +39,16 @@ class Walker {
     this.maxSteps = maxSteps;
   }
 
-  visit(n: Node): unknown {
-    if (++this.steps > this.maxSteps) {
+  /** Counts `n` steps against the budget. */
+  private readonly charge = (n: number): void => {
+    this.steps += n;
+    if (this.steps > this.maxSteps) {
       throw new ConditionError(`the condition took too many steps (more than ${this.maxSteps})`);
     }
+  };
+
+  visit(n: Node): unknown {
+    this.charge(1);
     switch (n.kind) {
       case 'literal':
         return n.value;
@@ -85,7 +91,7 @@ class Walker {
     if (n.op === '&&') return left ? this.visit(n.right) : left;
     if (n.op === '||') return left ? left : this.visit(n.right);
     if (n.op === '??') return left ?? this.visit(n.right);
-    return applyBinary(n.op, left, this.visit(n.right));
+    return applyBinary(n.op, left, this.visit(n.right), this.charge);
   }
 
   private call(name: string, args: unknown[]): unknown {

@@ -41,26 +41,36 @@ export function typeName(v: unknown): string {
   return typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`;
 }
 
+/**
+ * Charges a condition's step budget for work past its syntax nodes: each value a structural
+ * comparison walks is a step. Without it, `values('m') != values('m')` over large stage
+ * outputs cost seconds per evaluation within a budget of a few dozen steps.
+ */
+export type Charge = (steps: number) => void;
+
+const FREE: Charge = () => {};
+
 /** Strict equality for primitives; structural (canonical JSON) for lists and plain objects. */
-export function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown, charge: Charge = FREE): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const ca = canonical(a);
-  return ca !== undefined && ca === canonical(b);
+  const ca = canonical(a, charge);
+  return ca !== undefined && ca === canonical(b, charge);
 }
 
 /** JSON with sorted keys; undefined when the value holds something JSON cannot say. */
-function canonical(v: unknown): string | undefined {
+function canonical(v: unknown, charge: Charge): string | undefined {
+  charge(1);
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
   if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : undefined;
   if (Array.isArray(v)) {
-    const parts = v.map(canonical);
+    const parts = v.map((item) => canonical(item, charge));
     return parts.includes(undefined) ? undefined : `[${parts.join(',')}]`;
   }
   if (!isPlainObject(v)) return undefined;
   const parts: string[] = [];
   for (const key of Object.keys(v).sort()) {
-    const c = canonical(v[key]);
+    const c = canonical(v[key], charge);
     if (c === undefined) return undefined;
     parts.push(`${JSON.stringify(key)}:${c}`);
   }
@@ -70,14 +80,14 @@ function canonical(v: unknown): string | undefined {
 type Strict = Exclude<BinaryOp, '&&' | '||' | '??'>;
 
 /** The operators that always evaluate both sides. */
-export function applyBinary(op: Strict, a: unknown, b: unknown): unknown {
+export function applyBinary(op: Strict, a: unknown, b: unknown, charge: Charge = FREE): unknown {
   switch (op) {
     case '==':
     case '===':
-      return same(a, b);
+      return same(a, b, charge);
     case '!=':
     case '!==':
-      return !same(a, b);
+      return !same(a, b, charge);
     case '<':
     case '<=':
     case '>':

@@ -190,6 +190,21 @@ describe('hostile conditions cannot escape or crash the bot', () => {
     expectRejected(() => c.evaluate(scope({ a: 1 }), { maxSteps: 8 }), 'too many steps');
   });
 
+  it('charges a structural comparison for each value it walks', () => {
+    // 3 nodes (a, b, ==); each list walks 1 + its 4 elements.
+    const c = compileCondition('a == b');
+    const vars = { a: [1, 2, 3, 4], b: [1, 2, 3, 4] };
+    expect(c.evaluate(scope(vars), { maxSteps: 13 })).toBe(true);
+    expectRejected(() => c.evaluate(scope(vars), { maxSteps: 12 }), 'too many steps');
+    // Large lists compared over and over no longer fit in the default budget.
+    const big = Array.from({ length: 2_000 }, (_, i) => [i, i]);
+    const burn = compileCondition(Array(10).fill('a != b').join(' || '));
+    expectRejected(
+      () => burn.evaluate(scope({ a: big, b: structuredClone(big) })),
+      'too many steps',
+    );
+  });
+
   it('caps the strings a condition can build', () => {
     const c = compileCondition('s + s');
     expect(c.evaluate(scope({ s: 'x'.repeat(32 * 1024) }))).toHaveLength(64 * 1024);
