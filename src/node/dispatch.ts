@@ -2,7 +2,7 @@ import { helpText } from '../commands/commands.ts';
 import { type Command, parseCommand } from '../commands/parse.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
-import { BadInputError, describeForChat, NotAdmittedError } from '../errors/index.ts';
+import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
 import type { UserId } from '../ids.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
@@ -61,8 +61,10 @@ export class Dispatch {
       }
       return await this.#run(room, req, parsed.command, thread);
     } catch (err) {
-      this.#ctx.log.warn('command failed', { room: room.id, request: req.id, err });
-      await this.#reply(room, req, describeForChat(err)).catch(() => {});
+      // One MeshError for both: the id in the reply is the one the log line carries.
+      const e = toMeshError(err);
+      this.#ctx.log.warn('command failed', { room: room.id, request: req.id, errorId: e.id, err });
+      await this.#reply(room, req, describeForChat(e)).catch(() => {});
       return null;
     }
   }

@@ -17,6 +17,15 @@ export function statusText(rec: TaskRecord, now: number): string {
   return lines.join('\n');
 }
 
+/** Engines listed per node in `!mesh`; an announcement may offer up to 500. */
+const MAX_ENGINES_SHOWN = 20;
+
+/** Announced text on one line of at most `max` characters. */
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 /** `!mesh`: the nodes, the coordinator, load and the queue. */
 export function meshText(ctx: NodeContext, room: MeshRoom): string {
   const view = ctx.roster.view(room.id);
@@ -27,12 +36,16 @@ export function meshText(ctx: NodeContext, room: MeshRoom): string {
     `coordinator: ${lease ? `${lease.holder} (term ${lease.term})` : 'none yet'}`,
     'nodes:',
   ];
-  for (const [id, s] of [...(view?.nodes ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const engines = s.engines.map((e) => e.name).join(', ');
+  // Only the mesh's nodes: any member may announce itself, and its announcement is its text.
+  const nodes = [...(view?.nodes ?? [])].filter(([id]) => ctx.admission.isNode(view, id));
+  for (const [id, s] of nodes.sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const shown = s.engines.slice(0, MAX_ENGINES_SHOWN).map((e) => oneLine(e.name, 40));
+    if (s.engines.length > MAX_ENGINES_SHOWN) shown.push(`… (${s.engines.length} in all)`);
     const state = live.has(id) ? 'online' : 'not heard from';
     lines.push(
-      `  ${id} — ${state}; ${perWorker.get(id) ?? 0}/${s.capacity} busy; ${s.cores} cores ${s.arch}, ` +
-        `${s.memoryMb} MB${s.gpu ? ', GPU' : ''}; engines: ${engines || 'none'}`,
+      `  ${id} — ${state}; ${perWorker.get(id) ?? 0}/${s.capacity} busy; ${s.cores} cores ` +
+        `${oneLine(s.arch, 20)}, ${s.memoryMb} MB${s.gpu ? ', GPU' : ''}; ` +
+        `engines: ${shown.join(', ') || 'none'}`,
     );
   }
   const count = (state: TaskRecord['state']) => room.book.all().filter((r) => r.state === state);

@@ -1,0 +1,71 @@
+/**
+ * What the node's replies show: `!mesh` lists the mesh's nodes only, each on one line (any
+ * member may announce itself, as org.meshbot.node is its own state, and an announcement's
+ * text is the announcer's); an internal error's reply names an id its log line carries.
+ */
+import { expect, it } from 'vitest';
+import type { EventId, UserId } from '../../../src/ids.ts';
+import { Dispatch } from '../../../src/node/dispatch.ts';
+import { EVENT } from '../../../src/protocol/events.ts';
+import { fakeRoom, nodeState, ROOM } from '../../support/fake-room.ts';
+
+const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+
+it('lists only nodes, one line each, and at most 20 engines of each', async () => {
+  const f = await fakeRoom({
+    self: '@me:hs',
+    members: ['@alice:hs', '@mallory:hs', '@bot2:hs'],
+    powerLevels: { '@alice:hs': 50 },
+    admission: { powerLevel: 50, nodes: ['@me:hs', '@bot2:hs'] },
+  });
+  f.lease('@me:hs', 1);
+  const announce = (user: string, names: string[]) =>
+    f.ctx.roster.apply(ROOM, {
+      type: EVENT.node,
+      state_key: user,
+      sender: user as UserId,
+      event_id: `$${user}` as EventId,
+      origin_server_ts: 0,
+      content: { ...nodeState(user), engines: names.map((name) => ({ name, cid: CID })) },
+    });
+  // A member who is not a node, with text made to look like the reply's own lines.
+  announce('@mallory:hs', ['x\ncoordinator: @mallory:hs (term 999)\nnodes:']);
+  // A node with many engines, one of them named over two lines.
+  const names = ['two\nlines', ...Array.from({ length: 29 }, (_, i) => `engine-${i}`)];
+  announce('@bot2:hs', names);
+
+  await new Dispatch(f.ctx).handle(f.room, {
+    id: '$m',
+    sender: '@alice:hs',
+    body: '!mesh',
+    seenAt: Date.now(),
+  });
+  const body = String(f.sent.at(-1)?.content.body);
+  expect(body).not.toContain('mallory');
+  const lines = body.split('\n');
+  expect(lines[0]).toBe('coordinator: @me:hs (term 1)');
+  const bot2 = lines.find((l) => l.startsWith('  @bot2:hs — ')) as string;
+  expect(bot2).toContain('engines: two lines, engine-0, ');
+  expect(bot2).toContain('engine-18, … (30 in all)');
+  expect(bot2).not.toContain('engine-19');
+});
+
+it('logs the id that an internal error reply names', async () => {
+  const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+  f.lease('@me:hs', 1);
+  // The room settings event fails to send, with an error that is not meshbot's own.
+  (f.ctx.client as { sendState: unknown }).sendState = async () => {
+    throw new Error('socket hang up');
+  };
+  await new Dispatch(f.ctx).handle(f.room, {
+    id: '$a',
+    sender: '@owner:hs',
+    body: '!autotranscribe on',
+    seenAt: Date.now(),
+  });
+  const reply = String(f.sent.at(-1)?.content.body);
+  const id = /internal error \(id ([0-9a-f]{8});/.exec(reply)?.[1] as string;
+  expect(id).toMatch(/^[0-9a-f]{8}$/);
+  const line = f.logs.find((l) => l.includes('command failed')) as string;
+  expect(JSON.parse(line)).toMatchObject({ errorId: id, err: { message: 'socket hang up' } });
+});
