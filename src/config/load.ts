@@ -71,8 +71,18 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    // Where, never V8's message: it quotes the text around the error, which may be a token.
+    throw new ConfigError(`config file ${file} is not valid JSON (${jsonErrorPlace(e)})`);
   }
+}
+
+/** Where JSON.parse failed, as "line N column M" when V8 says; its text around the place is
+ * left out, as it may be a secret written without quotes. */
+function jsonErrorPlace(err: unknown): string {
+  const place = /\(line (\d+) column (\d+)\)/.exec(err instanceof Error ? err.message : '');
+  return place
+    ? `line ${place[1]} column ${place[2]}`
+    : 'a value without quotes, or a stray character';
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {

@@ -33,6 +33,20 @@ describe('the config loader', () => {
     );
   });
 
+  it('says where a file is not JSON, never quoting it (a token without quotes)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-config-'));
+    const file = join(dir, 'node.json');
+    const token = 'syt_bWVzaGJvdA_SecretPartOfTheToken';
+    await writeFile(file, `{\n  "homeserver": { "accessToken": ${token} }\n}\n`);
+    const err = await loadConfig({ file, env: {} }).catch((e) => e);
+    expect(err.message).toContain('is not valid JSON (a value without quotes');
+    for (let i = 0; i + 4 <= token.length; i++)
+      expect(err.message).not.toContain(token.slice(i, i + 4));
+    await writeFile(file, '{\n  "owner": "@a:b",\n}\n');
+    const place = await loadConfig({ file, env: {} }).catch((e) => e);
+    expect(place.message).toMatch(/is not valid JSON \(line 3 column 1\)/);
+  });
+
   it('names the path of a bad value', async () => {
     const { file } = await configFile({ ...base, owner: 'alice' });
     await expect(loadConfig({ file, env: {} })).rejects.toThrow(/owner: a Matrix user id/);
