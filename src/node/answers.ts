@@ -139,6 +139,10 @@ export class Answers {
       const v = rec.verified;
       if (v && v.of > 1) answer.text += `\nverified: ${v.agreeing} of ${v.of} nodes agreed on it`;
       else if (v) answer.text += '\nnot verified: no other node could run it';
+      else if ((task.replicas ?? 1) > 1) {
+        // The Verifier checks plain tasks; this one was split into parts (a long recording).
+        answer.text += '\nnot verified: it was split into parts, which replicas= does not reach';
+      }
       return answer;
     } catch {
       return plain(`${rec.engine} done. Result: ${rec.result}`);

@@ -191,7 +191,15 @@ export class Dispatch {
       room: room.id,
       request: req.id,
     };
-    if (asked.pipeline) task.pipeline = fixEngines(ctx, asked.pipeline, states);
+    if (asked.pipeline) {
+      // The Verifier checks plain tasks; a pipeline's are derived, and would go unchecked.
+      if (replicas !== undefined && replicas > 1) {
+        throw new BadInputError(
+          'replicas= checks a single task, not a pipeline: run its stages one by one to have them checked',
+        );
+      }
+      task.pipeline = fixEngines(ctx, asked.pipeline, states);
+    }
     if (replicas !== undefined) task.replicas = replicas;
     const cid = await putTask(ctx.store, task);
     const bytes = await ctx.store.getBlock(cid, { offline: true });

@@ -93,6 +93,9 @@ describe('a mesh with a node that returns wrong results', () => {
     expect((honest[0] ?? 0) + (honest[1] ?? 0)).toBeGreaterThanOrEqual(2); // the task and its replica
     const bad = await ask(`!run wordcount ${cid} replicas=99`);
     expect(bad.reply.body).toMatch(/replicas must be a whole number from 1 to 5/);
+    // A pipeline's tasks are derived: replicas= would check none of them, and says so.
+    const pipeline = await ask(`!run fibsum ${cid} replicas=2`);
+    expect(pipeline.reply.body).toMatch(/replicas= checks a single task, not a pipeline/);
   }, 120_000);
 
   it("lets the liar back in at its owner's word, in warm-up again", async () => {

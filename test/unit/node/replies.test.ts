@@ -1,15 +1,20 @@
 /**
  * What the node's replies show: `!mesh` lists the mesh's nodes only, each on one line (any
  * member may announce itself, as org.meshbot.node is its own state, and an announcement's
- * text is the announcer's); an internal error's reply names an id its log line carries.
+ * text is the announcer's); an internal error's reply names an id its log line carries; an
+ * answer says when replicas= did not reach the task.
  */
+import { CID } from 'multiformats/cid';
 import { expect, it } from 'vitest';
+import { taskInfo } from '../../../src/coordinator/task-block.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
+import { Answers } from '../../../src/node/answers.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
+import { putTask } from '../../../src/queue/task.ts';
 import { fakeRoom, nodeState, ROOM } from '../../support/fake-room.ts';
 
-const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+const ENGINE_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
 
 it('lists only nodes, one line each, and at most 20 engines of each', async () => {
   const f = await fakeRoom({
@@ -26,7 +31,7 @@ it('lists only nodes, one line each, and at most 20 engines of each', async () =
       sender: user as UserId,
       event_id: `$${user}` as EventId,
       origin_server_ts: 0,
-      content: { ...nodeState(user), engines: names.map((name) => ({ name, cid: CID })) },
+      content: { ...nodeState(user), engines: names.map((name) => ({ name, cid: ENGINE_CID })) },
     });
   // A member who is not a node, with text made to look like the reply's own lines.
   announce('@mallory:hs', ['x\ncoordinator: @mallory:hs (term 999)\nnodes:']);
@@ -68,4 +73,41 @@ it('logs the id that an internal error reply names', async () => {
   expect(id).toMatch(/^[0-9a-f]{8}$/);
   const line = f.logs.find((l) => l.includes('command failed')) as string;
   expect(JSON.parse(line)).toMatchObject({ errorId: id, err: { message: 'socket hang up' } });
+});
+
+it('says a split task asked with replicas= was not verified', async () => {
+  const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+  f.lease('@me:hs', 1);
+  const store = f.ctx.store;
+  const text = (s: string) => store.addBytes(new TextEncoder().encode(s));
+  const task = {
+    type: 'task' as const,
+    engine: { name: 'echo', cid: await text('engine') },
+    input: await text('a long recording'),
+    params: {},
+    submitter: '@alice:hs',
+    room: ROOM,
+    request: '$run',
+    replicas: 3,
+  };
+  const id = (await putTask(store, task)).toString();
+  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const book = f.room.book;
+  const now = Date.now();
+  book.accept(id, block, taskInfo(task), now);
+  // It ran as two parts (as a long recording does), whose outputs make its result.
+  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, now);
+  const result = (await text('the transcript')).toString();
+  book.complete('@me:hs', { task: id, attempt: 1, ok: true, result, split: true }, 3, now);
+  book.addParts(id, []);
+  book.finishSplit(id, { result }, now);
+
+  // This node coordinates (past the settle time a fresh claim waits).
+  (f.room.election as { acting: () => boolean }).acting = () => true;
+  const answers = new Answers(f.ctx);
+  answers.answerAll(f.room);
+  await answers.idle();
+  const reply = String(f.sent.at(-1)?.content.body);
+  expect(reply).toContain('the transcript');
+  expect(reply).toContain('not verified: it was split into parts, which replicas= does not reach');
 });
