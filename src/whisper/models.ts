@@ -87,7 +87,8 @@ export function createModels(opts: ModelsOptions): Models {
     const source = sourceOf(name);
     if (source) return { name, ...source, sha256: source.sha256.toLowerCase() };
     const entries = await index.entries();
-    const entry = entries[name];
+    // Own entries only: a name such as `constructor` (a room member's model=) is no model.
+    const entry = Object.hasOwn(entries, name) ? entries[name] : undefined;
     if (entry) return { name, sha256: entry.sha256 };
     const sha = name.toLowerCase();
     if (SHA256.test(sha)) {
@@ -104,7 +105,8 @@ export function createModels(opts: ModelsOptions): Models {
   const finish = async (w: Wanted, bytes: number, signal?: AbortSignal, cid?: string) => {
     const path = index.pathOf(w.sha256);
     const entries = await index.entries();
-    const previous = entries[w.name]?.sha256 === w.sha256 ? entries[w.name] : undefined;
+    const mine = Object.hasOwn(entries, w.name) ? entries[w.name] : undefined;
+    const previous = mine?.sha256 === w.sha256 ? mine : undefined;
     let known = cid ?? previous?.cid ?? sameFile(entries, w.sha256)?.cid;
     if (known && !(await holds(known, signal))) known = undefined;
     known ??= (await opts.store.addFile(path, { signal })).toString();

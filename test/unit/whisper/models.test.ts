@@ -170,6 +170,10 @@ describe('Whisper models', () => {
     const err = await models.ensure('huge').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'MODEL_UNKNOWN', known: ['tiny'] });
     expect((err as Error & { userMessage: string }).userMessage).toMatch(/"huge".*tiny/);
+    // Names of Object.prototype's members are no models either (model= comes from the room).
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      await expect(models.ensure(name)).rejects.toMatchObject({ code: 'MODEL_UNKNOWN' });
+    }
   });
 
   it('shares one download among concurrent callers; one giving up does not stop the others', async () => {
