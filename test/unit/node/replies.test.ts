@@ -12,9 +12,15 @@ import { Answers } from '../../../src/node/answers.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { putTask } from '../../../src/queue/task.ts';
-import { fakeRoom, nodeState, ROOM } from '../../support/fake-room.ts';
+import { type FakeRoom, fakeRoom, nodeState, ROOM } from '../../support/fake-room.ts';
 
 const ENGINE_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+
+/** Posts a command as `sender`; the node's reply. */
+async function ask(f: FakeRoom, sender: string, body: string): Promise<string> {
+  await new Dispatch(f.ctx).handle(f.room, { id: '$ask', sender, body, seenAt: Date.now() });
+  return String(f.sent.at(-1)?.content.body);
+}
 
 it('lists only nodes, one line each, and at most 20 engines of each', async () => {
   const f = await fakeRoom({
@@ -39,13 +45,7 @@ it('lists only nodes, one line each, and at most 20 engines of each', async () =
   const names = ['two\nlines', ...Array.from({ length: 29 }, (_, i) => `engine-${i}`)];
   announce('@bot2:hs', names);
 
-  await new Dispatch(f.ctx).handle(f.room, {
-    id: '$m',
-    sender: '@alice:hs',
-    body: '!mesh',
-    seenAt: Date.now(),
-  });
-  const body = String(f.sent.at(-1)?.content.body);
+  const body = await ask(f, '@alice:hs', '!mesh');
   expect(body).not.toContain('mallory');
   const lines = body.split('\n');
   expect(lines[0]).toBe('coordinator: @me:hs (term 1)');
@@ -62,13 +62,7 @@ it('logs the id that an internal error reply names', async () => {
   (f.ctx.client as { sendState: unknown }).sendState = async () => {
     throw new Error('socket hang up');
   };
-  await new Dispatch(f.ctx).handle(f.room, {
-    id: '$a',
-    sender: '@owner:hs',
-    body: '!autotranscribe on',
-    seenAt: Date.now(),
-  });
-  const reply = String(f.sent.at(-1)?.content.body);
+  const reply = await ask(f, '@owner:hs', '!autotranscribe on');
   const id = /internal error \(id ([0-9a-f]{8});/.exec(reply)?.[1] as string;
   expect(id).toMatch(/^[0-9a-f]{8}$/);
   const line = f.logs.find((l) => l.includes('command failed')) as string;
