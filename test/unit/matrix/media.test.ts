@@ -138,7 +138,10 @@ describe('downloadMedia', () => {
       baseDelayMs: 10,
     });
     expect(Buffer.from(bytes).toString()).toBe('after the wait');
-    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(390);
+    // 400 ms as asked: neither the 1 s default wait nor the 10 ms back-off.
+    const gap = (at[1] as number) - (at[0] as number);
+    expect(gap).toBeGreaterThanOrEqual(390);
+    expect(gap).toBeLessThan(900);
   });
 
   it('is tried again after a server error and a rate limit', async () => {
