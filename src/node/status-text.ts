@@ -1,5 +1,6 @@
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { reasons } from '../coordinator/task-record.ts';
+import { truncate } from '../engines/errors.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 
@@ -20,12 +21,6 @@ export function statusText(rec: TaskRecord, now: number): string {
 /** Engines listed per node in `!mesh`; an announcement may offer up to 500. */
 const MAX_ENGINES_SHOWN = 20;
 
-/** Announced text on one line of at most `max` characters. */
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 /** `!mesh`: the nodes, the coordinator, load and the queue. */
 export function meshText(ctx: NodeContext, room: MeshRoom): string {
   const view = ctx.roster.view(room.id);
@@ -39,12 +34,12 @@ export function meshText(ctx: NodeContext, room: MeshRoom): string {
   // Only the mesh's nodes: any member may announce itself, and its announcement is its text.
   const nodes = [...(view?.nodes ?? [])].filter(([id]) => ctx.admission.isNode(view, id));
   for (const [id, s] of nodes.sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const shown = s.engines.slice(0, MAX_ENGINES_SHOWN).map((e) => oneLine(e.name, 40));
+    const shown = s.engines.slice(0, MAX_ENGINES_SHOWN).map((e) => truncate(e.name, 40));
     if (s.engines.length > MAX_ENGINES_SHOWN) shown.push(`… (${s.engines.length} in all)`);
     const state = live.has(id) ? 'online' : 'not heard from';
     lines.push(
       `  ${id} — ${state}; ${perWorker.get(id) ?? 0}/${s.capacity} busy; ${s.cores} cores ` +
-        `${oneLine(s.arch, 20)}, ${s.memoryMb} MB${s.gpu ? ', GPU' : ''}; ` +
+        `${truncate(s.arch, 20)}, ${s.memoryMb} MB${s.gpu ? ', GPU' : ''}; ` +
         `engines: ${shown.join(', ') || 'none'}`,
     );
   }
