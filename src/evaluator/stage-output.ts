@@ -22,17 +22,10 @@ export type StageValue =
 export const MAX_STAGE_VALUE_BYTES = 16 * 1024;
 
 /**
- * JSON nested deeper than this (arrays and maps in one another) is referred to by CID: 8 KB
- * of `[[[…]]]` is 4000 levels, past what dag-json's encoder (and JSON.stringify, when a later
- * stage derives its input) can walk without running out of stack. The leaf, and with it the
- * task's `results/<task>` leaf, would be lost, and the pipeline would wait for it for good.
- */
-export const MAX_STAGE_VALUE_DEPTH = 100;
-
-/**
  * The output as a condition sees it: JSON when it parses, else its text; its CID when it is
- * large, not UTF-8, nested deeper than MAX_STAGE_VALUE_DEPTH, or JSON a leaf cannot carry as
- * it is (a map with the key "/").
+ * large, not UTF-8, or JSON a leaf cannot carry as it is (a map with the key "/", or maps and
+ * lists nested deeper than the lattice's MAX_VALUE_DEPTH: the leaf, and with it the task's
+ * `results/<task>` leaf, would be lost, and the pipeline would wait for it for good).
  */
 export function stageValue(output: Uint8Array, result: string): StageValue {
   if (output.byteLength > MAX_STAGE_VALUE_BYTES) return { cid: result };
@@ -48,21 +41,7 @@ export function stageValue(output: Uint8Array, result: string): StageValue {
   } catch {
     return text;
   }
-  if (deeperThan(value, MAX_STAGE_VALUE_DEPTH)) return { cid: result };
   return isStorable(value) ? value : { cid: result };
-}
-
-/** Whether a parsed JSON value nests arrays or maps more than `max` levels deep; a loop, not
- * recursion, as the value may be deep enough to exhaust the stack. */
-function deeperThan(value: StageValue, max: number): boolean {
-  const stack: [StageValue, number][] = [[value, 0]];
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [v, depth] = next;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 /** The stage leaf of a pipeline task (the root or a derived task); null for any other task. */

@@ -7,7 +7,7 @@ import { mapLimit, readLeaf, readRoot } from './blocks.ts';
 import { Budget, MAX_BLOCK_BYTES } from './budget.ts';
 import { leafCidString } from './fold.ts';
 import { FoldState } from './fold-state.ts';
-import { isStorable, type Leaf, leafSchema, originRootSchema } from './schema.ts';
+import { type Leaf, leafSchema, originRootSchema, storableProblem } from './schema.ts';
 import { type Ref, TrieIo } from './trie-node.ts';
 import { diff, hasLeaf, walk } from './trie-read.ts';
 import { insert, mergeTrie } from './trie-write.ts';
@@ -204,10 +204,7 @@ function toLeaf(input: LeafInput, nextClock: number): Leaf {
   const { clock, key, ...rest } = input;
   const candidate = { ...rest, clock: clock ?? nextClock, ...(key === undefined ? {} : { key }) };
   const leaf = parseWith(leafSchema, candidate, 'leaf');
-  if (!isStorable(leaf.value)) {
-    throw new BadInputError(
-      `invalid leaf at ${leaf.path}: a map in its value has the key "/", which dag-json reserves for links and bytes`,
-    );
-  }
+  const problem = storableProblem(leaf.value);
+  if (problem) throw new BadInputError(`invalid leaf at ${leaf.path}: ${problem}`);
   return leaf;
 }

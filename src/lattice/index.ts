@@ -2,5 +2,12 @@ export { Budget, type BudgetLimits, DEFAULT_BUDGET, MAX_BLOCK_BYTES } from './bu
 export { BadBlockError } from './errors.ts';
 export { compareLeaves, fold } from './fold.ts';
 export { createGoho, openGoho } from './goho.ts';
-export { isStorable, type Leaf, leafSchema, type Root, rootSchema } from './schema.ts';
+export {
+  isStorable,
+  type Leaf,
+  leafSchema,
+  MAX_VALUE_DEPTH,
+  type Root,
+  rootSchema,
+} from './schema.ts';
 export type { Goho, GohoValue, HeadDelta, LeafInput, MergeOpts } from './types.ts';

@@ -21,25 +21,37 @@ export const leafSchema = z.strictObject({
 });
 
 /**
+ * Maps and lists nested deeper than this cannot be a leaf's value: 8 KB of `[[[…]]]` is 4000
+ * levels, past what dag-json's encoder (and a reader's decoder) can walk without running out
+ * of stack.
+ */
+export const MAX_VALUE_DEPTH = 100;
+
+/**
  * Whether every node reads a value back as it was written. dag-json reads a map with the
  * key "/" as a link or as bytes, or cannot read it at all, so no plain object in a value may
- * have that key (CIDs and bytes are written in that form by the encoder itself). A leaf
- * that broke this would be refused by every peer, with every later head of its writer.
+ * have that key (CIDs and bytes are written in that form by the encoder itself); and a value
+ * nested deeper than MAX_VALUE_DEPTH is not encoded at all. A leaf that broke this would be
+ * refused by every peer, with every later head of its writer.
  */
 export function isStorable(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
+  return storableProblem(value) === undefined;
+}
+
+/** What keeps a value from being a leaf's, or undefined when nothing does. */
+export function storableProblem(value: unknown): string | undefined {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
     if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue;
-    if (Array.isArray(v)) {
-      for (const item of v) stack.push(item);
-      continue;
-    }
     if (CID.asCID(v) !== null) continue;
-    if (Object.hasOwn(v, '/')) return false;
-    for (const item of Object.values(v)) stack.push(item);
+    if (depth >= MAX_VALUE_DEPTH) return `it nests maps or lists more than ${MAX_VALUE_DEPTH} deep`;
+    if (!Array.isArray(v) && Object.hasOwn(v, '/')) {
+      return 'a map in it has the key "/", which dag-json reserves for links and bytes';
+    }
+    for (const item of Object.values(v)) stack.push([item, depth + 1]);
   }
-  return true;
+  return undefined;
 }
 
 /** A change record; the GOHO's value is the fold of its leaves. */

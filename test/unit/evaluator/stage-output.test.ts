@@ -1,12 +1,8 @@
 /** What a pipeline's conditions see of a task's output. */
 import { describe, expect, it } from 'vitest';
 import { stagePath } from '../../../src/evaluator/results-view.ts';
-import {
-  MAX_STAGE_VALUE_BYTES,
-  MAX_STAGE_VALUE_DEPTH,
-  stageValue,
-} from '../../../src/evaluator/stage-output.ts';
-import { createGoho } from '../../../src/lattice/index.ts';
+import { MAX_STAGE_VALUE_BYTES, stageValue } from '../../../src/evaluator/stage-output.ts';
+import { createGoho, MAX_VALUE_DEPTH } from '../../../src/lattice/index.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 
 const RESULT = 'bafkreiresult';
@@ -33,13 +29,13 @@ describe('stageValue', () => {
     const nest = (depth: number, open = '[', close = ']') =>
       `${open.repeat(depth)}1${close.repeat(depth)}`;
     // 4000 levels (8 KB) ran dag-json's encoder out of stack: the leaf was lost.
-    for (const deep of [nest(MAX_STAGE_VALUE_DEPTH + 1), nest(4000), nest(8000)]) {
+    for (const deep of [nest(MAX_VALUE_DEPTH + 1), nest(4000), nest(8000)]) {
       expect(stageValue(bytes(deep), RESULT)).toEqual({ cid: RESULT });
     }
-    const maps = `${'{"a":'.repeat(MAX_STAGE_VALUE_DEPTH + 1)}1${'}'.repeat(MAX_STAGE_VALUE_DEPTH + 1)}`;
+    const maps = `${'{"a":'.repeat(MAX_VALUE_DEPTH + 1)}1${'}'.repeat(MAX_VALUE_DEPTH + 1)}`;
     expect(stageValue(bytes(maps), RESULT)).toEqual({ cid: RESULT });
-    const kept = stageValue(bytes(nest(MAX_STAGE_VALUE_DEPTH)), RESULT);
-    expect(JSON.stringify(kept)).toBe(nest(MAX_STAGE_VALUE_DEPTH));
+    const kept = stageValue(bytes(nest(MAX_VALUE_DEPTH)), RESULT);
+    expect(JSON.stringify(kept)).toBe(nest(MAX_VALUE_DEPTH));
     // What it keeps, a leaf carries: the Results GOHO takes it.
     const goho = await createGoho(createMemoryStore(), { name: 'results' });
     await goho.append({

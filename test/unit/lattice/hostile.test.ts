@@ -150,6 +150,8 @@ describe('writing a value dag-json would read back otherwise', () => {
     ['a link-shaped map', { '/': 'x' }],
     ['a bytes-shaped map', { '/': { bytes: 'AA' } }],
     ['a nested one', { rows: [1, { deep: { '/': 1, other: 2 } }] }],
+    // 4000 levels ran dag-json's encoder out of stack (a RangeError, not a refusal).
+    ['lists nested past the limit', JSON.parse(`${'['.repeat(4000)}1${']'.repeat(4000)}`)],
   ])('refuses %s, and the GOHO keeps its head', async (_name, value) => {
     const { g, head } = await setup();
     await expect(g.append({ ...leaf(0), value })).rejects.toMatchObject({ code: 'BAD_INPUT' });
