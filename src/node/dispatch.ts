@@ -112,11 +112,8 @@ export class Dispatch {
    */
   async #release(room: MeshRoom, req: PendingRequest, node: string): Promise<void> {
     const ctx = this.#ctx;
-    const view = ctx.roster.view(room.id);
-    const refusal = ctx.admission.refusal(view, req.sender as UserId);
-    if (refusal)
-      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing changed` });
-    const owner = view?.nodes.get(node as UserId)?.owner;
+    this.#mustSubmit(room, req, 'nothing changed');
+    const owner = ctx.roster.view(room.id)?.nodes.get(node as UserId)?.owner;
     if (req.sender !== owner && req.sender !== ctx.config.owner) {
       throw new NotAdmittedError(`${req.sender} may not release ${node}`, {
         userMessage: `only ${node}'s owner${owner ? ` (${owner})` : ''} or ${ctx.config.owner} may release it`,
@@ -135,9 +132,7 @@ export class Dispatch {
 
   async #autoTranscribe(room: MeshRoom, req: PendingRequest, on: boolean): Promise<void> {
     const ctx = this.#ctx;
-    const refusal = ctx.admission.refusal(ctx.roster.view(room.id), req.sender as UserId);
-    if (refusal)
-      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing changed` });
+    this.#mustSubmit(room, req, 'nothing changed');
     const settings = { ...room.settings, autoTranscribe: on };
     try {
       await ctx.client.sendState(room.id, MESH_EVENT.settings, '', settings);
@@ -174,9 +169,7 @@ export class Dispatch {
   ): Promise<Accepted> {
     const ctx = this.#ctx;
     const sender = req.sender as UserId;
-    const refusal = ctx.admission.refusal(ctx.roster.view(room.id), sender);
-    if (refusal)
-      throw new NotAdmittedError(refusal, { userMessage: `${refusal}; nothing was run` });
+    this.#mustSubmit(room, req, 'nothing was run');
     const states = this.#liveStates(room);
     const asked = await pipelineRequest(ctx, cmd.engine, cmd.params);
     const { cid: engineCid } = resolveEngine(ctx, asked.engine, states);
@@ -217,6 +210,13 @@ export class Dispatch {
     );
     room.changed();
     return { task: cid.toString(), request: req.id };
+  }
+
+  /** Throws NotAdmittedError, saying `consequence`, when the sender may not run work here. */
+  #mustSubmit(room: MeshRoom, req: PendingRequest, consequence: string): void {
+    const ctx = this.#ctx;
+    const refusal = ctx.admission.refusal(ctx.roster.view(room.id), req.sender as UserId);
+    if (refusal) throw new NotAdmittedError(refusal, { userMessage: `${refusal}; ${consequence}` });
   }
 
   /** A task withdrawn, by its submitter or the owner of any node of the mesh now. */
