@@ -36,8 +36,7 @@
     'SuspendError',
   ];
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
-  const { isExtensible, isFrozen, setPrototypeOf } = Object;
-  const { hasOwn, is: sameValue } = Object;
+  const { hasOwn, is: sameValue, isExtensible, isFrozen, setPrototypeOf } = Object;
   const { ownKeys } = Reflect;
   // V8 makes the global `gc` non-configurable: it stays, frozen; an engine that calls it pays
   // for the collection in its own CPU time.
