@@ -2,7 +2,9 @@
  * The value of a room's Results GOHO, kept up to date incrementally: each update reads only the
  * leaves added since the last head it saw (`Goho.since`), never the whole set, so conditions
  * can be evaluated at every head change. Pipelines' stage outputs sit under
- * `pipelines/<root task>/`; `pipeline(root)` gives one pipeline's with that prefix cut off.
+ * `pipelines/<root task>/`; `stageOutput` gives one of them as written by one worker for one
+ * result, whichever leaf wins the path: a stage reads the output the book accepted, not
+ * whatever reached the path (a second run of the task, or another node's leaf).
  */
 import type { CID } from 'multiformats/cid';
 import { compareLeaves } from '../lattice/fold.ts';
@@ -12,9 +14,14 @@ import type { Store } from '../store/types.ts';
 
 export const PIPELINES_PREFIX = 'pipelines';
 
+/** A stage output's path within its pipeline: the stage, and the element of a `map` stage. */
+export function stageKey(stage: string, index?: number): string {
+  return index === undefined ? stage : `${stage}/${index}`;
+}
+
 /** The path of a stage's output in the Results GOHO. */
 export function stagePath(root: string, stage: string, index?: number): string {
-  return [PIPELINES_PREFIX, root, stage, ...(index === undefined ? [] : [String(index)])].join('/');
+  return `${PIPELINES_PREFIX}/${root}/${stageKey(stage, index)}`;
 }
 
 export class ResultsView {
@@ -23,8 +30,9 @@ export class ResultsView {
   #head: CID;
   readonly #winners = new Map<string, Leaf>();
   readonly #values = new Map<string, unknown>();
-  /** Per pipeline root: its paths, prefix cut off. */
-  readonly #pipelines = new Map<string, Map<string, unknown>>();
+  /** Per pipeline root: its stage leaves, by `outputKey` (path with the prefix cut off,
+   * author, result). */
+  readonly #pipelines = new Map<string, Map<string, Leaf>>();
 
   constructor(goho: Goho, store: Store) {
     this.#goho = goho;
@@ -37,8 +45,12 @@ export class ResultsView {
     return this.#values;
   }
 
-  pipeline(root: string): ReadonlyMap<string, unknown> {
-    return this.#pipelines.get(root) ?? new Map();
+  /**
+   * The output of a pipeline's task at `path` (`stageKey`): the value of the leaf that
+   * `author` wrote for `result` (the leaf's key), if one is in; undefined otherwise.
+   */
+  stageOutput(root: string, path: string, author: string, result: string): unknown {
+    return this.#pipelines.get(root)?.get(outputKey(path, author, result))?.value;
   }
 
   /** Forgets a finished pipeline's outputs (the GOHO keeps them). */
@@ -61,16 +73,23 @@ export class ResultsView {
 
   #take(leaf: Leaf): void {
     const known = this.#winners.get(leaf.path);
-    if (known && compareLeaves(known, leaf) >= 0) return;
-    this.#winners.set(leaf.path, leaf);
-    this.#values.set(leaf.path, leaf.value);
+    if (!known || compareLeaves(known, leaf) < 0) {
+      this.#winners.set(leaf.path, leaf);
+      this.#values.set(leaf.path, leaf.value);
+    }
     const [top, root, ...rest] = leaf.path.split('/');
     if (top !== PIPELINES_PREFIX || root === undefined || rest.length === 0) return;
+    if (leaf.action !== 'set' || leaf.key === undefined) return;
     let p = this.#pipelines.get(root);
     if (!p) {
       p = new Map();
       this.#pipelines.set(root, p);
     }
-    p.set(rest.join('/'), leaf.value);
+    const key = outputKey(rest.join('/'), leaf.author, leaf.key);
+    const same = p.get(key);
+    if (!same || compareLeaves(same, leaf) < 0) p.set(key, leaf);
   }
 }
+
+const outputKey = (path: string, author: string, result: string) =>
+  JSON.stringify([path, author, result]);

@@ -44,17 +44,22 @@ export function stageValue(output: Uint8Array, result: string): StageValue {
   return isStorable(value) ? value : { cid: result };
 }
 
-/** The stage leaf of a pipeline task (the root or a derived task); null for any other task. */
+/**
+ * The stage leaf of a pipeline task (the root or a derived task); null for any other task. Its
+ * key is the output's CID (`result`): with its author, it tells the output the book accepted
+ * from another run of the same task, which writes the same path (results-view.ts).
+ */
 export function stageLeaf(
   task: Task,
   taskId: string,
   value: StageValue,
   author: string,
+  result: string,
 ): LeafInput | null {
   if (task.pipeline) {
-    return { path: stagePath(taskId, START), action: 'set', value, author };
+    return { path: stagePath(taskId, START), action: 'set', value, author, key: result };
   }
   if (!task.stage || !task.parent) return null;
   const path = stagePath(task.parent.toString(), task.stage.name, task.stage.index);
-  return { path, action: 'set', value, author };
+  return { path, action: 'set', value, author, key: result };
 }

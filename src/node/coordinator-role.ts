@@ -103,7 +103,10 @@ export class CoordinatorRole {
     this.poke(room);
   }
 
-  /** The room's Results GOHO has a new head: every node evaluates the pipelines' conditions. */
+  /**
+   * The room's Results GOHO has a new head, or a task finished: every node evaluates the
+   * pipelines' conditions.
+   */
   onResults(room: MeshRoom): void {
     void this.#pipelines.run(room, () => this.poke(room));
   }

@@ -191,6 +191,8 @@ export class MeshNode {
       if (parsed.success) this.#worker.onAssign(room, parsed.data);
     }
     if (event.type === MESH_EVENT.lease) void room.election.tick();
+    // A finished task may be the output a pipeline's next stage waits for, on every node.
+    if (event.type === EVENT.complete) this.#coordinator.onResults(room);
     this.#coordinator.poke(room);
   }
 

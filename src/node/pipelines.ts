@@ -1,9 +1,12 @@
 /**
- * The Evaluator on every node: at each new head of the room's Results GOHO (and whenever the
- * coordinator looks at the room), the conditions of every running pipeline are evaluated
- * over its results so far. A stage whose condition holds derives its tasks — the same CIDs
- * on every node — into the book; the acting coordinator also enqueues them in the Queue GOHO,
- * and finishes the pipeline with its result stage's output, or with the reason it failed.
+ * The Evaluator on every node: at each new head of the room's Results GOHO, each task
+ * completion (and whenever the coordinator looks at the room), the conditions of every
+ * running pipeline are evaluated over its results so far. A result counts once the book
+ * holds it: the output its worker wrote for the result the book accepted, even when another
+ * run of the task wrote the same path. A stage whose condition holds derives its tasks — the
+ * same CIDs on every node — into the book; the acting coordinator also enqueues them in the
+ * Queue GOHO, and finishes the pipeline with its result stage's output, or with the reason it
+ * failed.
  */
 import { CID } from 'multiformats/cid';
 import { taskInfo } from '../coordinator/task-block.ts';
@@ -12,7 +15,7 @@ import { toMeshError } from '../errors/index.ts';
 import { deriveTasks, stageElements } from '../evaluator/derive.ts';
 import { type CheckedStage, checkPipeline, START } from '../evaluator/pipeline.ts';
 import { pipelineScope } from '../evaluator/reads.ts';
-import { ResultsView } from '../evaluator/results-view.ts';
+import { ResultsView, stageKey } from '../evaluator/results-view.ts';
 import type { RoomId } from '../ids.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
@@ -25,6 +28,8 @@ interface Running {
   stages: CheckedStage[];
   /** Stages fired so far, with their tasks: a stage fires once. */
   fired: Map<string, string[]>;
+  /** The tasks fired so far, by the path of their output (`stageKey`). */
+  paths: Map<string, string>;
 }
 
 export class PipelineJobs {
@@ -100,23 +105,27 @@ export class PipelineJobs {
 
   /** One pipeline: fires the stages whose conditions hold, then finishes it if it can. */
   async #step(room: MeshRoom, rec: TaskRecord, view: ResultsView): Promise<boolean> {
-    const local = view.pipeline(rec.id);
     // The root's completion can reach this node before the Results head that carries its
     // output, the stage `start`. Until then every stage would read an empty pipeline, where
     // a condition such as len('fib') == len('start') holds at 0 == 0 and derives tasks from
     // nothing, which no other node derives.
-    if (!local.has(START)) return false;
+    if (accepted(view, rec, START, rec) === undefined) return false;
     const p = await this.#pipeline(room.id, rec);
     const results = view.all;
-    const scope = pipelineScope(
-      {
-        local: new Map(local),
-        byOrigin: (o) => (o === this.#resultsOrigin(room) ? results : undefined),
-      },
-      { task: rec.id },
-    );
+    const origin = this.#resultsOrigin(room);
+    // Read again after a stage fires: a later stage may read the outputs of its tasks.
+    const scopeNow = () =>
+      pipelineScope(
+        {
+          local: this.#outputs(room, rec, p, view),
+          byOrigin: (o) => (o === origin ? results : undefined),
+        },
+        { task: rec.id },
+      );
+    let scope = scopeNow();
     let changed = false;
     for (const stage of p.stages) {
+      if (changed) scope = scopeNow();
       if (p.fired.has(stage.stage) || !stage.whenCondition.holds(scope)) continue;
       const value = stage.inputCondition.evaluate(scope);
       const elements = stageElements(stage, value, this.#ctx.config.evaluator.maxFanOut);
@@ -136,6 +145,9 @@ export class PipelineJobs {
       const ids = derived.map((d) => d.id);
       room.book.addParts(rec.id, ids);
       p.fired.set(stage.stage, ids);
+      for (const d of derived) {
+        if (d.task.stage) p.paths.set(stageKey(d.task.stage.name, d.task.stage.index), d.id);
+      }
       changed = true;
       this.#ctx.log.info('pipeline stage fired', {
         task: rec.id,
@@ -200,6 +212,19 @@ export class PipelineJobs {
     room.changed();
   }
 
+  /** The pipeline's outputs so far, by path: the root's and its finished tasks'. */
+  #outputs(room: MeshRoom, rec: TaskRecord, p: Running, view: ResultsView): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    const start = accepted(view, rec, START, rec);
+    if (start !== undefined) out.set(START, start);
+    for (const [path, id] of p.paths) {
+      const task = room.book.get(id);
+      const value = task?.state === 'done' ? accepted(view, rec, path, task) : undefined;
+      if (value !== undefined) out.set(path, value);
+    }
+    return out;
+  }
+
   #stageOf(p: Running, task: string): string {
     for (const [stage, ids] of p.fired) if (ids.includes(task)) return stage;
     return 'unknown';
@@ -223,8 +248,15 @@ export class PipelineJobs {
     if (known) return known;
     const task = await recordTask(this.#ctx, rec);
     if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
-    const running: Running = { task, stages: checkPipeline(task.pipeline), fired: new Map() };
+    const stages = checkPipeline(task.pipeline);
+    const running: Running = { task, stages, fired: new Map(), paths: new Map() };
     this.#runningIn(room).set(rec.id, running);
     return running;
   }
+}
+
+/** The output at `path` of the pipeline `root`, as the book accepted it from `task`. */
+function accepted(view: ResultsView, root: TaskRecord, path: string, task: TaskRecord): unknown {
+  if (!task.worker || !task.result) return undefined;
+  return view.stageOutput(root.id, path, task.worker, task.result);
 }

@@ -1,8 +1,13 @@
 /** What a pipeline's conditions see of a task's output. */
 import { describe, expect, it } from 'vitest';
 import { stagePath } from '../../../src/evaluator/results-view.ts';
-import { MAX_STAGE_VALUE_BYTES, stageValue } from '../../../src/evaluator/stage-output.ts';
+import {
+  MAX_STAGE_VALUE_BYTES,
+  stageLeaf,
+  stageValue,
+} from '../../../src/evaluator/stage-output.ts';
 import { createGoho, MAX_VALUE_DEPTH } from '../../../src/lattice/index.ts';
+import type { Task } from '../../../src/queue/task.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 
 const RESULT = 'bafkreiresult';
@@ -44,5 +49,31 @@ describe('stageValue', () => {
       value: kept,
       author: 'w',
     });
+  });
+});
+
+describe('stageLeaf', () => {
+  const ROOT = 'bafyroot';
+  // stageLeaf reads only what makes a task a pipeline's: its pipeline, or its stage and parent.
+  const task = (fields: object) => fields as unknown as Task;
+  const parent = { toString: () => ROOT };
+
+  it("keys a pipeline task's output by its CID, so that readers take the accepted one", () => {
+    expect(stageLeaf(task({ pipeline: {} }), ROOT, [1], '@w:x', RESULT)).toEqual({
+      path: stagePath(ROOT, 'start'),
+      action: 'set',
+      value: [1],
+      author: '@w:x',
+      key: RESULT,
+    });
+    const mapped = task({ stage: { name: 'fib', index: 2 }, parent });
+    expect(stageLeaf(mapped, 'bafytask', 5, '@w:x', RESULT)).toMatchObject({
+      path: stagePath(ROOT, 'fib', 2),
+      key: RESULT,
+    });
+  });
+
+  it('gives no leaf for a task outside a pipeline', () => {
+    expect(stageLeaf(task({}), 'bafytask', 5, '@w:x', RESULT)).toBeNull();
   });
 });
