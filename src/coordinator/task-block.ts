@@ -22,6 +22,7 @@ export function taskInfo(task: Task): TaskInfo {
     submitter: task.submitter,
     engine: task.engine.name,
   };
+  if (task.thread) info.thread = task.thread;
   if (task.parent) info.parent = task.parent.toString();
   if (task.pipeline) info.pipeline = true;
   return info;

@@ -48,6 +48,20 @@ export class TaskBook {
     return this.#tasks.get(id);
   }
 
+  /**
+   * The task a message in the thread `root` is about: the one whose request is the root (its
+   * replies started the thread), else the newest one asked for in that thread.
+   */
+  inThread(root: string): TaskRecord | undefined {
+    const started = this.byRequest(root);
+    if (started) return started;
+    let newest: TaskRecord | undefined;
+    for (const r of this.#tasks.values()) {
+      if (r.thread === root && !r.parent && (!newest || r.seq > newest.seq)) newest = r;
+    }
+    return newest;
+  }
+
   byRequest(request: string): TaskRecord | undefined {
     const id = this.#byRequest.get(request);
     return id === undefined ? undefined : this.#tasks.get(id);
@@ -76,6 +90,7 @@ export class TaskBook {
       acceptedAt: now,
       seq: ++this.#seq,
     };
+    if (info.thread === undefined) delete rec.thread;
     if (info.parent === undefined) delete rec.parent;
     if (info.pipeline === undefined) delete rec.pipeline;
     const why = this.#withdrawn.get(id);

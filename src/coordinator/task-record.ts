@@ -20,6 +20,8 @@ export interface TaskRecord {
   block?: string;
   /** The `!run` event, its sender and the engine asked for. */
   request: string;
+  /** The thread the `!run` was posted in (its root event id), if it was. */
+  thread?: string;
   submitter: string;
   engine: string;
   state: TaskState;
@@ -58,6 +60,8 @@ export interface TaskRecord {
 /** What a task block says about itself (decoded and checked by the caller). */
 export interface TaskInfo {
   request: string;
+  /** The thread the request was posted in (its root event id), if it was. */
+  thread?: string;
   submitter: string;
   engine: string;
   /** The split task or pipeline this one is a part of. */

@@ -1,21 +1,39 @@
 import type { RoomEvent } from './types.ts';
 
+/** An event replied to: its id, and its `m.relates_to` (which says whether it is in a thread). */
+export interface ReplyTarget {
+  id: string;
+  relatesTo?: unknown;
+}
+
+/** The root of the thread an event with this `m.relates_to` is in; undefined outside threads. */
+export function threadOf(relatesTo: unknown): string | undefined {
+  const rel = relatesTo as { rel_type?: unknown; event_id?: unknown } | undefined;
+  return rel?.rel_type === 'm.thread' && typeof rel.event_id === 'string' && rel.event_id !== ''
+    ? rel.event_id
+    : undefined;
+}
+
 /**
- * Content of a threaded reply to `to`: in its thread if it is in one, else starting a thread
- * on it. `m.in_reply_to` makes clients without thread support show it as a reply.
+ * The `m.relates_to` of a reply to `to`: in its thread if it is in one, else starting a thread
+ * on it (a homeserver refuses a thread rooted on an event that is itself in one).
+ * `m.in_reply_to` makes clients without thread support show it as a reply.
  */
+export function replyRelation(to: ReplyTarget): Record<string, unknown> {
+  return {
+    rel_type: 'm.thread',
+    event_id: threadOf(to.relatesTo) ?? to.id,
+    is_falling_back: true,
+    'm.in_reply_to': { event_id: to.id },
+  };
+}
+
+/** Content of a threaded reply to `to` (see `replyRelation`). */
 export function threadedReply(to: RoomEvent, text: string, html?: string): Record<string, unknown> {
-  const rel = to.content['m.relates_to'] as { rel_type?: string; event_id?: string } | undefined;
-  const root = rel?.rel_type === 'm.thread' && rel.event_id ? rel.event_id : to.event_id;
   return {
     msgtype: 'm.notice',
     body: text,
     ...(html ? { format: 'org.matrix.custom.html', formatted_body: html } : {}),
-    'm.relates_to': {
-      rel_type: 'm.thread',
-      event_id: root,
-      is_falling_back: true,
-      'm.in_reply_to': { event_id: to.event_id },
-    },
+    'm.relates_to': replyRelation({ id: to.event_id, relatesTo: to.content['m.relates_to'] }),
   };
 }

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { reasons } from '../coordinator/task-record.ts';
-import { threadedReply } from '../matrix/reply.ts';
+import { type ReplyTarget, replyRelation, threadedReply } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';
 import { getTask } from '../queue/task.ts';
@@ -14,6 +14,12 @@ import { Serial } from './serial.ts';
 /** Emoji reactions that show a request's state. */
 export const ACK = { accepted: '👀', done: '✅', failed: '❌' } as const;
 
+/** Where the replies about a task go: to its request, in the thread it was posted in. */
+export function requestOf(task: { request: string; thread?: string }): ReplyTarget {
+  const relatesTo = task.thread ? { rel_type: 'm.thread', event_id: task.thread } : undefined;
+  return { id: task.request, relatesTo };
+}
+
 /**
  * Sends a tagged threaded reply: every node that sees it marks the request handled (and the
  * task answered), so no later coordinator answers it again.
@@ -21,7 +27,7 @@ export const ACK = { accepted: '👀', done: '✅', failed: '❌' } as const;
 export async function sendReply(
   ctx: NodeContext,
   room: MeshRoom,
-  to: { id: string; relatesTo?: unknown },
+  to: ReplyTarget,
   text: string,
   tag: ReplyTag = {},
 ): Promise<void> {
@@ -45,7 +51,7 @@ export async function sendNotice(ctx: NodeContext, room: MeshRoom, text: string)
 export async function sendFiles(
   ctx: NodeContext,
   room: MeshRoom,
-  request: string,
+  request: ReplyTarget,
   files: ReplyFile[],
 ): Promise<void> {
   for (const f of files) {
@@ -57,12 +63,7 @@ export async function sendFiles(
         filename: f.name,
         url,
         info: { mimetype: f.mimetype, size: f.bytes.byteLength },
-        'm.relates_to': {
-          rel_type: 'm.thread',
-          event_id: request,
-          is_falling_back: true,
-          'm.in_reply_to': { event_id: request },
-        },
+        'm.relates_to': replyRelation(request),
       };
       await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
     } catch (err) {
@@ -112,10 +113,10 @@ export class Answers {
       state,
       ...(rec.result && state === 'done' ? { result: rec.result } : {}),
     } as const;
-    await sendReply(ctx, room, { id: rec.request }, text, tag);
+    await sendReply(ctx, room, requestOf(rec), text, tag);
     room.book.answered(rec.id, state, Date.now());
     room.changed();
-    void sendFiles(ctx, room, rec.request, files);
+    void sendFiles(ctx, room, requestOf(rec), files);
   }
 
   async #text(rec: TaskRecord): Promise<Answer> {

@@ -4,6 +4,7 @@ import { parseCommand } from '../commands/parse.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
+import { threadOf } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
@@ -94,9 +95,7 @@ export class CoordinatorRole {
       id: event.event_id,
       sender: event.sender,
       body: auto ? '!run whisper' : event.content.body,
-      relatesTo: auto
-        ? { 'm.in_reply_to': { event_id: event.event_id } }
-        : event.content['m.relates_to'],
+      relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
       seenAt: Date.now(),
     });
     room.changed();
@@ -301,4 +300,14 @@ export class CoordinatorRole {
         });
     }
   }
+}
+
+/**
+ * What a voice message taken as `!run whisper` relates to: a reply to itself (the input), in
+ * the thread it was posted in, if any (its answer goes there).
+ */
+function autoRelation(voice: RoomEvent): Record<string, unknown> {
+  const thread = threadOf(voice.content['m.relates_to']);
+  const reply = { 'm.in_reply_to': { event_id: voice.event_id } };
+  return thread === undefined ? reply : { rel_type: 'm.thread', event_id: thread, ...reply };
 }

@@ -4,6 +4,7 @@ import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
 import type { UserId } from '../ids.ts';
+import { threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { putTask, type Task } from '../queue/task.ts';
@@ -46,8 +47,7 @@ export class Dispatch {
   async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
     room.book.requests.handled(req.id);
     room.changed();
-    const rel = req.relatesTo as { rel_type?: string; event_id?: string } | undefined;
-    const thread = rel?.rel_type === 'm.thread' ? rel.event_id : undefined;
+    const thread = threadOf(req.relatesTo);
     const parsed = parseCommand(
       req.body,
       thread !== undefined,
@@ -85,7 +85,7 @@ export class Dispatch {
         return null;
       case 'status':
       case 'cancel': {
-        const rec = cmd.task ? room.book.get(cmd.task) : room.book.byRequest(thread ?? '');
+        const rec = cmd.task ? room.book.get(cmd.task) : room.book.inThread(thread ?? '');
         if (!rec) throw new BadInputError(`no task ${cmd.task ?? 'in this thread'} in this mesh`);
         if (cmd.name === 'status') {
           await this.#reply(room, req, statusText(rec, Date.now()));
@@ -184,6 +184,8 @@ export class Dispatch {
       room: room.id,
       request: req.id,
     };
+    const thread = threadOf(req.relatesTo);
+    if (thread !== undefined) task.thread = thread;
     if (asked.pipeline) {
       // The Verifier checks plain tasks; a pipeline's are derived, and would go unchecked.
       if (replicas !== undefined && replicas > 1) {

@@ -5,13 +5,15 @@
  * `mesh.progressEveryMs`, and each is best effort: under a rate limit work goes first.
  */
 import type { EventId, RoomId } from '../ids.ts';
+import { type ReplyTarget, threadOf } from '../matrix/reply.ts';
 import { PROGRESS_TAG } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
 
 export class ProgressNote {
   readonly #ctx: NodeContext;
   readonly #room: RoomId;
-  readonly #request: string;
+  /** The thread the note goes in: the request's, or one on the request. */
+  readonly #thread: string;
   readonly #task: string;
   readonly #started = Date.now();
   #text: string | undefined;
@@ -22,10 +24,10 @@ export class ProgressNote {
   #timer: NodeJS.Timeout | undefined;
   #ended = false;
 
-  constructor(ctx: NodeContext, room: RoomId, request: string, task: string) {
+  constructor(ctx: NodeContext, room: RoomId, request: ReplyTarget, task: string) {
     this.#ctx = ctx;
     this.#room = room;
-    this.#request = request;
+    this.#thread = threadOf(request.relatesTo) ?? request.id;
     this.#task = task;
   }
 
@@ -89,7 +91,7 @@ export class ProgressNote {
     const content = {
       msgtype: 'm.notice',
       body: text,
-      'm.relates_to': { rel_type: 'm.thread', event_id: this.#request },
+      'm.relates_to': { rel_type: 'm.thread', event_id: this.#thread },
       [PROGRESS_TAG]: { task: this.#task },
     };
     return this.#ctx.client.sendCosmetic

@@ -14,7 +14,7 @@ import {
 } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
-import { sendFiles, sendReply } from './answers.ts';
+import { requestOf, sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -183,7 +183,7 @@ export class WorkerRole {
   /** Progress of a request's own task, in its thread (parts and replicas have none). */
   #progressNote(roomId: RoomId, id: string, task: Task): ProgressNote | undefined {
     return task.parent === undefined
-      ? new ProgressNote(this.#ctx, roomId, task.request, id)
+      ? new ProgressNote(this.#ctx, roomId, requestOf(task), id)
       : undefined;
   }
 
@@ -241,9 +241,9 @@ export class WorkerRole {
     const state = c.ok ? 'done' : 'failed';
     const error = c.error ? { code: c.error.code, message: c.error.message } : undefined;
     const tag = { task: c.task, state, attempt: c.attempt, result: c.result, error } as const;
-    await sendReply(ctx, room, { id: task.request }, text, tag);
+    await sendReply(ctx, room, requestOf(task), text, tag);
     room.book.answered(c.task, state, Date.now(), { result: c.result, error, worker: ctx.self });
-    void sendFiles(ctx, room, task.request, files);
+    void sendFiles(ctx, room, requestOf(task), files);
     if (error) {
       // A final failure goes into the Queue's completed set too (a result already did).
       const outcome = { worker: ctx.self, ok: false as const, error };

@@ -20,6 +20,8 @@ export const taskSchema = z.strictObject({
   room: short,
   /** The Matrix event id of the `!run` that asked for it. */
   request: short,
+  /** The thread the `!run` was posted in (its root event id): the replies go there too. */
+  thread: short.optional(),
   /** Set on the parts of a split task (a long recording): the task they are part of. */
   parent: cidSchema.optional(),
   /** How many nodes must run it, this one included, and agree on its result (`replicas=k`). */

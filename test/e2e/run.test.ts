@@ -94,6 +94,38 @@ describe('a person runs work in a mesh of two bots', () => {
     expect((last.content['m.relates_to'] as { rel_type?: string }).rel_type).toBe('m.replace');
   });
 
+  it('answers a `!run` posted in a thread in that thread', async () => {
+    // Synapse refuses a thread rooted on an event that has a relation: an answer that
+    // started its own thread on the `!run` would never go out.
+    const cid = await addText('one thread\n');
+    const { person, roomId } = mesh;
+    const root = await person.send(roomId, 'counting words here');
+    const { event_id: request } = await person.client.sendEvent(
+      roomId,
+      'm.room.message' as never,
+      {
+        msgtype: 'm.text',
+        body: `!run wordcount ${cid}`,
+        'm.relates_to': {
+          rel_type: 'm.thread',
+          event_id: root,
+          is_falling_back: true,
+          'm.in_reply_to': { event_id: root },
+        },
+      } as never,
+    );
+    const reply = await person.waitFor(
+      (m) => m.inReplyTo === request && m.type === 'm.room.message' && !isProgressNote(m),
+      REPLY_MS,
+    );
+    expect(reply.threadRoot).toBe(root);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+      lines: 1,
+      words: 2,
+      chars: 11,
+    });
+  });
+
   it('answers an unknown engine with the engines the mesh has', async () => {
     const { reply } = await ask(`!run nosuchengine ${mesh.sampleCid}`);
     expect(reply.body).toContain('no node in this mesh runs the engine "nosuchengine"');

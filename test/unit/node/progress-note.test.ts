@@ -40,7 +40,8 @@ async function until(done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
-const note = (ctx: NodeContext) => new ProgressNote(ctx, '!r:x' as RoomId, '$request', 'bafytask');
+const note = (ctx: NodeContext) =>
+  new ProgressNote(ctx, '!r:x' as RoomId, { id: '$request' }, 'bafytask');
 
 describe('progress notices', () => {
   it('shows nothing for work that ends before it is due', async () => {

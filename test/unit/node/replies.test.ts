@@ -2,7 +2,8 @@
  * What the node's replies show: `!mesh` lists the mesh's nodes only, each on one line (any
  * member may announce itself, as org.meshbot.node is its own state, and an announcement's
  * text is the announcer's); an internal error's reply names an id its log line carries; an
- * answer says when replicas= did not reach the task.
+ * answer says when replicas= did not reach the task; the answer to a `!run` posted in a thread
+ * goes to that thread.
  */
 import { CID } from 'multiformats/cid';
 import { expect, it } from 'vitest';
@@ -104,4 +105,42 @@ it('says a split task asked with replicas= was not verified', async () => {
   const reply = String(f.sent.at(-1)?.content.body);
   expect(reply).toContain('the transcript');
   expect(reply).toContain('not verified: it was split into parts, which replicas= does not reach');
+});
+
+it('answers a task asked for in a thread in that thread', async () => {
+  const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+  f.lease('@me:hs', 1);
+  const store = f.ctx.store;
+  const task = {
+    type: 'task' as const,
+    engine: { name: 'echo', cid: CID.parse(ENGINE_CID) },
+    input: await store.addBytes(new TextEncoder().encode('input')),
+    params: {},
+    submitter: '@alice:hs',
+    room: ROOM,
+    request: '$run',
+    thread: '$root',
+  };
+  const id = (await putTask(store, task)).toString();
+  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const book = f.room.book;
+  const now = Date.now();
+  book.accept(id, block, taskInfo(task), now);
+  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, now);
+  const error = { code: 'ENGINE_FAILED', message: 'it broke' };
+  book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, now);
+  // `!status` in the thread finds it, though the thread was not started on its request.
+  expect(book.inThread('$root')?.id).toBe(id);
+
+  (f.room.election as { acting: () => boolean }).acting = () => true;
+  const answers = new Answers(f.ctx);
+  answers.answerAll(f.room);
+  await answers.idle();
+  // A homeserver refuses a thread rooted on the `!run`, which is itself in a thread.
+  expect(f.sent.at(-1)?.content['m.relates_to']).toEqual({
+    rel_type: 'm.thread',
+    event_id: '$root',
+    is_falling_back: true,
+    'm.in_reply_to': { event_id: '$run' },
+  });
 });
