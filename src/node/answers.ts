@@ -11,6 +11,9 @@ import { type Answer, formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { Serial } from './serial.ts';
 
+/** The longest wait before an answer the homeserver refused is tried again. */
+const MAX_ANSWER_WAIT_MS = 5 * 60_000;
+
 /** Emoji reactions that show a request's state. */
 export const ACK = { accepted: '👀', done: '✅', failed: '❌' } as const;
 
@@ -83,22 +86,61 @@ export class Answers {
   readonly #ctx: NodeContext;
   readonly #inFlight = new Set<string>();
   readonly #queue: Serial;
+  readonly #now: () => number;
+  /** Answers that failed to go out: when to try again, and how many times they failed. */
+  readonly #later = new Map<string, { at: number; failures: number; room: string }>();
 
-  constructor(ctx: NodeContext) {
+  constructor(ctx: NodeContext, opts: { now?: () => number } = {}) {
     this.#ctx = ctx;
     this.#queue = new Serial(ctx.log, 'answer');
+    this.#now = opts.now ?? Date.now;
   }
 
   idle(): Promise<void> {
     return this.#queue.idle();
   }
 
+  /**
+   * Answers every final task nobody answered yet. An answer the homeserver refused is tried
+   * again at the coordinator's next look at the room after a wait that doubles with each
+   * failure, from 1 s up to 5 minutes: the coordinator looks at a busy room many times a
+   * second, and would repeat a refused send as often.
+   */
   answerAll(room: MeshRoom): void {
-    for (const rec of room.book.unanswered()) {
-      if (this.#inFlight.has(rec.id)) continue;
+    const now = this.#now();
+    const unanswered = room.book.unanswered();
+    // Answered meanwhile (by another node) or gone: nothing to try again.
+    const open = new Set(unanswered.map((r) => r.id));
+    for (const [id, l] of this.#later)
+      if (l.room === room.id && !open.has(id)) this.#later.delete(id);
+    for (const rec of unanswered) {
+      if (this.#inFlight.has(rec.id) || (this.#later.get(rec.id)?.at ?? 0) > now) continue;
       this.#inFlight.add(rec.id);
-      this.#queue.push(() => this.#answer(room, rec).finally(() => this.#inFlight.delete(rec.id)));
+      this.#queue.push(async () => {
+        try {
+          await this.#answer(room, rec);
+          this.#later.delete(rec.id);
+        } catch (err) {
+          this.#failed(room, rec, err);
+        } finally {
+          this.#inFlight.delete(rec.id);
+        }
+      });
     }
+  }
+
+  #failed(room: MeshRoom, rec: TaskRecord, err: unknown): void {
+    const failures = (this.#later.get(rec.id)?.failures ?? 0) + 1;
+    const waitMs = Math.min(MAX_ANSWER_WAIT_MS, 1000 * 2 ** (failures - 1));
+    this.#later.set(rec.id, { at: this.#now() + waitMs, failures, room: room.id });
+    if (this.#ctx.signal.aborted) return;
+    this.#ctx.log.warn('could not answer; trying again later', {
+      task: rec.id,
+      request: rec.request,
+      failures,
+      waitMs,
+      err,
+    });
   }
 
   async #answer(room: MeshRoom, rec: TaskRecord): Promise<void> {

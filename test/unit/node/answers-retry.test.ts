@@ -1,0 +1,71 @@
+/**
+ * An answer the homeserver refuses is tried again after a wait that doubles, not at each of
+ * the coordinator's looks at the room (many a second in a busy room): a refused answer was
+ * sent again and again, each refusal an error line.
+ */
+import { CID } from 'multiformats/cid';
+import { expect, it } from 'vitest';
+import { taskInfo } from '../../../src/coordinator/task-block.ts';
+import { Answers } from '../../../src/node/answers.ts';
+import { putTask } from '../../../src/queue/task.ts';
+import { fakeRoom, ROOM } from '../../support/fake-room.ts';
+
+it('tries a refused answer again after 1 s, then 2 s, and stops once it went out', async () => {
+  const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+  f.lease('@me:hs', 1);
+  (f.room.election as { acting: () => boolean }).acting = () => true;
+  const store = f.ctx.store;
+  const task = {
+    type: 'task' as const,
+    engine: { name: 'echo', cid: await store.addBytes(new TextEncoder().encode('engine')) },
+    input: await store.addBytes(new TextEncoder().encode('input')),
+    params: {},
+    submitter: '@alice:hs',
+    room: ROOM,
+    request: '$run',
+  };
+  const id = (await putTask(store, task)).toString();
+  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const book = f.room.book;
+  book.accept(id, block, taskInfo(task), Date.now());
+  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, Date.now());
+  const error = { code: 'ENGINE_FAILED', message: 'it broke' };
+  book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, Date.now());
+
+  // The homeserver refuses the answer until told otherwise.
+  let refuse = true;
+  let tries = 0;
+  const client = f.ctx.client as { send: (...a: unknown[]) => Promise<unknown> };
+  const send = client.send;
+  client.send = async (...args: unknown[]) => {
+    tries++;
+    if (refuse) throw new Error('M_UNKNOWN: Cannot start threads from an event with a relation');
+    return send(...args);
+  };
+  let now = 1_000_000;
+  const answers = new Answers(f.ctx, { now: () => now });
+  const look = async (times: number) => {
+    for (let i = 0; i < times; i++) {
+      answers.answerAll(f.room);
+      await answers.idle();
+    }
+  };
+
+  await look(10);
+  expect(tries).toBe(1);
+  now += 999;
+  await look(5);
+  expect(tries).toBe(1);
+  now += 1;
+  await look(5);
+  expect(tries).toBe(2);
+  now += 1999;
+  await look(5);
+  expect(tries).toBe(2);
+  now += 1;
+  refuse = false;
+  await look(5);
+  expect(tries).toBe(3);
+  expect(book.get(id)?.answered).toBe(true);
+  expect(f.logs.filter((l) => l.includes('could not answer; trying again later'))).toHaveLength(2);
+});
