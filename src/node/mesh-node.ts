@@ -10,6 +10,7 @@ import type { NodeContext } from './context.ts';
 import { CoordinatorRole } from './coordinator-role.ts';
 import { MeshRoom } from './mesh-room.ts';
 import { ensureMeshPowerLevels } from './power-levels.ts';
+import { applyRedaction } from './redactions.ts';
 import { WorkerRole } from './worker-role.ts';
 
 export const VERSION = '0.2.0';
@@ -166,6 +167,12 @@ export class MeshNode {
 
   async #onTimeline(roomId: RoomId, event: RoomEvent): Promise<void> {
     const ctx = this.#ctx;
+    // Every handler reads `content` (a redacted event keeps an empty one).
+    if (typeof event.content !== 'object' || event.content === null) {
+      const fields = { room: roomId, type: event.type, sender: event.sender };
+      ctx.log.info('event without content dropped', fields);
+      return;
+    }
     ctx.roster.apply(roomId, event);
     const room = this.#rooms.get(roomId);
     if (!room || !ctx.roster.view(roomId)) return;
@@ -175,6 +182,10 @@ export class MeshNode {
     if (event.type === MESH_EVENT.settings) {
       if (!room.applySettings(event))
         ctx.log.warn('room settings ignored', { sender: event.sender });
+      return;
+    }
+    if (event.type === 'm.room.redaction') {
+      if (applyRedaction(ctx, room, event)) this.#coordinator.poke(room);
       return;
     }
     if (event.type === 'm.room.message') {

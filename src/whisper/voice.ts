@@ -41,6 +41,9 @@ export async function audioFromMessage(
     throw new BadInputError(`cannot read the message ${eventId}`, { cause: err });
   }
   const content = event.content ?? {};
+  if (event.unsigned?.redacted_because !== undefined) {
+    throw new BadInputError('the message this replies to was deleted');
+  }
   if (event.type !== 'm.room.message' || !isAudioMessage(content)) {
     throw new BadInputError('the message this replies to is not a voice or audio message');
   }

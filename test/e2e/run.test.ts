@@ -126,6 +126,20 @@ describe('a person runs work in a mesh of two bots', () => {
     });
   });
 
+  it('withdraws a running task whose `!run` its sender deleted, and says so', async () => {
+    const { person, roomId } = mesh;
+    const request = await person.send(roomId, `!run sleep ${mesh.sampleCid} ms=4000`);
+    await person.waitFor(
+      (m) =>
+        m.type === 'm.reaction' &&
+        (m.content['m.relates_to'] as { event_id?: string })?.event_id === request,
+      REPLY_MS,
+    );
+    await person.client.redactEvent(roomId, request);
+    const reply = await person.waitForReply(request, REPLY_MS);
+    expect(reply.body).toBe(`sleep: its request was deleted by ${person.userId}`);
+  });
+
   it('answers an unknown engine with the engines the mesh has', async () => {
     const { reply } = await ask(`!run nosuchengine ${mesh.sampleCid}`);
     expect(reply.body).toContain('no node in this mesh runs the engine "nosuchengine"');

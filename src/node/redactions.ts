@@ -1,0 +1,50 @@
+/**
+ * A message deleted in a mesh room: when it was a request (a `!run`, or a voice message taken
+ * as one), the mesh stops what it asked for.
+ * - A request no node took yet is dropped, on every node.
+ * - A task it asked for that has not finished is withdrawn: by the acting coordinator with the
+ *   room's cancel event (so a node that took the task in meanwhile learns it too), by any
+ *   other node in its own book at once. Its answer says why.
+ *
+ * Only the request's own sender's deletion counts. A homeserver accepts a redaction from
+ * anyone on the original sender's server and applies it only if its sender may redact; a node
+ * cannot tell the two apart from the redaction event alone.
+ */
+import { FINAL } from '../coordinator/task-record.ts';
+import type { RoomEvent } from '../matrix/types.ts';
+import type { NodeContext } from './context.ts';
+import type { MeshRoom } from './mesh-room.ts';
+import { withdraw } from './withdraw.ts';
+
+/** Applies an `m.room.redaction`; returns whether the room's book changed. */
+export function applyRedaction(ctx: NodeContext, room: MeshRoom, event: RoomEvent): boolean {
+  const request = redactedId(event);
+  if (request === undefined) return false;
+  const fields = { room: room.id, request, sender: event.sender };
+  let changed = false;
+  const pending = room.book.requests.pending().find((r) => r.id === request);
+  if (pending?.sender === event.sender) {
+    room.book.requests.handled(request);
+    ctx.log.info('a request was deleted before any node took it: it will not run', fields);
+    changed = true;
+  }
+  const rec = room.book.byRequest(request);
+  if (rec && rec.submitter === event.sender && !FINAL.has(rec.state)) {
+    const why = `its request was deleted by ${event.sender}`;
+    ctx.log.info('a request was deleted: its task is withdrawn', { ...fields, task: rec.id });
+    if (room.election.acting()) {
+      void withdraw(ctx, room, [rec.id], why).catch((err: unknown) =>
+        ctx.log.warn('could not withdraw the task of a deleted request', { ...fields, err }),
+      );
+    } else room.book.cancel(rec.id, why, Date.now());
+    changed = true;
+  }
+  if (changed) room.changed();
+  return changed;
+}
+
+/** The event a redaction removes: `content.redacts` from room version 11, `redacts` before. */
+function redactedId(event: RoomEvent): string | undefined {
+  const id = event.content.redacts ?? (event as { redacts?: unknown }).redacts;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}

@@ -1,0 +1,129 @@
+/**
+ * A request deleted by its sender: dropped when no node took it yet, withdrawn when its task
+ * has not finished (by the coordinator's cancel event, or in another node's own book), left
+ * alone when it has. A deletion by anyone else does not count: the homeserver accepts a
+ * redaction it will not apply from anyone on the sender's server.
+ */
+import { CID } from 'multiformats/cid';
+import { describe, expect, it } from 'vitest';
+import { taskInfo } from '../../../src/coordinator/task-block.ts';
+import type { EventId, UserId } from '../../../src/ids.ts';
+import type { RoomEvent } from '../../../src/matrix/types.ts';
+import { applyRedaction } from '../../../src/node/redactions.ts';
+import { MESH_EVENT } from '../../../src/protocol/manager.ts';
+import { putTask } from '../../../src/queue/task.ts';
+import { audioFromMessage } from '../../../src/whisper/voice.ts';
+import { type FakeRoom, fakeRoom, ROOM } from '../../support/fake-room.ts';
+
+const ALICE = '@alice:hs';
+const MALLORY = '@mallory:hs';
+
+/** A redaction of `id` by `sender`, in the shape of room version 11 or of the earlier ones. */
+const redaction = (sender: string, id: string, v11 = true): RoomEvent =>
+  ({
+    type: 'm.room.redaction',
+    event_id: `$redaction-${Math.random()}` as EventId,
+    sender: sender as UserId,
+    origin_server_ts: Date.now(),
+    content: v11 ? { redacts: id } : {},
+    ...(v11 ? {} : { redacts: id }),
+  }) as RoomEvent;
+
+async function room(acting: boolean): Promise<FakeRoom> {
+  const f = await fakeRoom({ self: '@me:hs', members: [ALICE, MALLORY] });
+  f.lease('@me:hs', 1);
+  (f.room.election as { acting: () => boolean }).acting = () => acting;
+  return f;
+}
+
+/** A task Alice asked for with the request `$run`, assigned and running. */
+async function running(f: FakeRoom): Promise<string> {
+  const store = f.ctx.store;
+  const task = {
+    type: 'task' as const,
+    engine: { name: 'echo', cid: await store.addBytes(new TextEncoder().encode('engine')) },
+    input: await store.addBytes(new TextEncoder().encode('input')),
+    params: {},
+    submitter: ALICE,
+    room: ROOM,
+    request: '$run',
+  };
+  const id = (await putTask(store, task)).toString();
+  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  f.room.book.accept(id, block, taskInfo(task), Date.now());
+  f.room.book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, Date.now());
+  return id;
+}
+
+describe('a deleted request', () => {
+  it('is not run when no node took it yet, in either shape of redaction', async () => {
+    const f = await room(false);
+    const requests = f.room.book.requests;
+    requests.seen({ id: '$a', sender: ALICE, body: '!run echo x', seenAt: Date.now() });
+    requests.seen({ id: '$b', sender: ALICE, body: '!run echo y', seenAt: Date.now() });
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$a'))).toBe(true);
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$b', false))).toBe(true);
+    expect(requests.pending()).toEqual([]);
+    expect(f.logs.some((l) => l.includes('deleted before any node took it'))).toBe(true);
+  });
+
+  it('counts only when its own sender deleted it', async () => {
+    const f = await room(true);
+    const requests = f.room.book.requests;
+    requests.seen({ id: '$a', sender: ALICE, body: '!run echo x', seenAt: Date.now() });
+    const id = await running(f);
+    expect(applyRedaction(f.ctx, f.room, redaction(MALLORY, '$a'))).toBe(false);
+    expect(applyRedaction(f.ctx, f.room, redaction(MALLORY, '$run'))).toBe(false);
+    expect(requests.pending().map((r) => r.id)).toEqual(['$a']);
+    expect(f.room.book.get(id)?.state).toBe('assigned');
+    expect(f.sent).toEqual([]);
+  });
+
+  it('withdraws its running task: the coordinator tells the room why', async () => {
+    const f = await room(true);
+    const id = await running(f);
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(true);
+    expect(f.room.book.get(id)?.state).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(f.sent).toEqual([
+      {
+        type: MESH_EVENT.cancel,
+        content: { term: 1, tasks: [id], reason: `its request was deleted by ${ALICE}` },
+      },
+    ]);
+  });
+
+  it('withdraws its running task in the book of a node that does not coordinate', async () => {
+    const f = await room(false);
+    const id = await running(f);
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(true);
+    expect(f.room.book.get(id)?.error?.message).toBe(`its request was deleted by ${ALICE}`);
+    expect(f.sent).toEqual([]);
+  });
+
+  it('leaves a finished task as it is', async () => {
+    const f = await room(true);
+    const id = await running(f);
+    const result = (await f.ctx.store.addBytes(new TextEncoder().encode('out'))).toString();
+    f.room.book.complete('@me:hs', { task: id, attempt: 1, ok: true, result }, 3, Date.now());
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(false);
+    expect(f.room.book.get(id)?.state).toBe('done');
+  });
+
+  it('answers `!run whisper` in reply to a deleted voice message with what happened', async () => {
+    const client = {
+      getEvent: async () => ({
+        type: 'm.room.message',
+        event_id: '$voice',
+        sender: ALICE,
+        origin_server_ts: 0,
+        content: {},
+        unsigned: { redacted_because: { type: 'm.room.redaction' } },
+      }),
+    };
+    const deps = { client, store: { addBytes: async () => CID.parse('bafkqaaa') } };
+    await expect(
+      audioFromMessage(deps as never, ROOM, '$voice' as EventId, { maxBytes: 1000 }),
+    ).rejects.toThrow('the message this replies to was deleted');
+  });
+});
