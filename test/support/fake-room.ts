@@ -5,8 +5,10 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CID } from 'multiformats/cid';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { taskInfo } from '../../src/coordinator/task-block.ts';
 import type { EventId, RoomId, UserId } from '../../src/ids.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { MeshClient, RoomEvent } from '../../src/matrix/types.ts';
@@ -15,6 +17,7 @@ import { Roster } from '../../src/mesh/roster.ts';
 import type { NodeContext } from '../../src/node/context.ts';
 import { MeshRoom } from '../../src/node/mesh-room.ts';
 import { EVENT, type NodeState } from '../../src/protocol/events.ts';
+import { putTask, type Task } from '../../src/queue/task.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 
 export const ROOM = '!mesh:hs' as RoomId;
@@ -126,4 +129,29 @@ export async function fakeRoom(opts: FakeRoomOptions): Promise<FakeRoom> {
   const lease = (holder: string, term: number) =>
     room.election.clock.observe({ holder, term, leaseMs: 30_000, renewal: 1 }, Date.now());
   return { ctx, room, sent, logs, event: (s, t, c) => event(s, t, c), lease };
+}
+
+/**
+ * A task that `@alice:hs` asked for with the request `$run`, in the room's book and assigned
+ * to this node (attempt 1, term 1); `fields` change the task. Returns its id.
+ */
+export async function runningTask(f: FakeRoom, fields: Partial<Task> = {}): Promise<string> {
+  const store = f.ctx.store;
+  const text = (s: string) => store.addBytes(new TextEncoder().encode(s));
+  const task: Task = {
+    type: 'task',
+    engine: { name: 'echo', cid: await text('engine') },
+    input: await text('input'),
+    params: {},
+    submitter: '@alice:hs',
+    room: ROOM,
+    request: '$run',
+    ...fields,
+  };
+  const id = (await putTask(store, task)).toString();
+  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const now = Date.now();
+  f.room.book.accept(id, block, taskInfo(task), now);
+  f.room.book.assign(id, { worker: f.ctx.self, attempt: 1, term: 1 }, 60_000, now);
+  return id;
 }

@@ -3,32 +3,16 @@
  * the coordinator's looks at the room (many a second in a busy room): a refused answer was
  * sent again and again, each refusal an error line.
  */
-import { CID } from 'multiformats/cid';
 import { expect, it } from 'vitest';
-import { taskInfo } from '../../../src/coordinator/task-block.ts';
 import { Answers } from '../../../src/node/answers.ts';
-import { putTask } from '../../../src/queue/task.ts';
-import { fakeRoom, ROOM } from '../../support/fake-room.ts';
+import { fakeRoom, runningTask } from '../../support/fake-room.ts';
 
 it('tries a refused answer again after 1 s, then 2 s, and stops once it went out', async () => {
   const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
   f.lease('@me:hs', 1);
   (f.room.election as { acting: () => boolean }).acting = () => true;
-  const store = f.ctx.store;
-  const task = {
-    type: 'task' as const,
-    engine: { name: 'echo', cid: await store.addBytes(new TextEncoder().encode('engine')) },
-    input: await store.addBytes(new TextEncoder().encode('input')),
-    params: {},
-    submitter: '@alice:hs',
-    room: ROOM,
-    request: '$run',
-  };
-  const id = (await putTask(store, task)).toString();
-  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const id = await runningTask(f);
   const book = f.room.book;
-  book.accept(id, block, taskInfo(task), Date.now());
-  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, Date.now());
   const error = { code: 'ENGINE_FAILED', message: 'it broke' };
   book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, Date.now());
 

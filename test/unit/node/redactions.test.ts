@@ -6,14 +6,12 @@
  */
 import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
-import { taskInfo } from '../../../src/coordinator/task-block.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
 import { applyRedaction } from '../../../src/node/redactions.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
-import { putTask } from '../../../src/queue/task.ts';
 import { audioFromMessage } from '../../../src/whisper/voice.ts';
-import { type FakeRoom, fakeRoom, ROOM } from '../../support/fake-room.ts';
+import { type FakeRoom, fakeRoom, ROOM, runningTask } from '../../support/fake-room.ts';
 
 const ALICE = '@alice:hs';
 const MALLORY = '@mallory:hs';
@@ -36,25 +34,6 @@ async function room(acting: boolean): Promise<FakeRoom> {
   return f;
 }
 
-/** A task Alice asked for with the request `$run`, assigned and running. */
-async function running(f: FakeRoom): Promise<string> {
-  const store = f.ctx.store;
-  const task = {
-    type: 'task' as const,
-    engine: { name: 'echo', cid: await store.addBytes(new TextEncoder().encode('engine')) },
-    input: await store.addBytes(new TextEncoder().encode('input')),
-    params: {},
-    submitter: ALICE,
-    room: ROOM,
-    request: '$run',
-  };
-  const id = (await putTask(store, task)).toString();
-  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
-  f.room.book.accept(id, block, taskInfo(task), Date.now());
-  f.room.book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, Date.now());
-  return id;
-}
-
 describe('a deleted request', () => {
   it('is not run when no node took it yet, in either shape of redaction', async () => {
     const f = await room(false);
@@ -71,7 +50,7 @@ describe('a deleted request', () => {
     const f = await room(true);
     const requests = f.room.book.requests;
     requests.seen({ id: '$a', sender: ALICE, body: '!run echo x', seenAt: Date.now() });
-    const id = await running(f);
+    const id = await runningTask(f);
     expect(applyRedaction(f.ctx, f.room, redaction(MALLORY, '$a'))).toBe(false);
     expect(applyRedaction(f.ctx, f.room, redaction(MALLORY, '$run'))).toBe(false);
     expect(requests.pending().map((r) => r.id)).toEqual(['$a']);
@@ -81,7 +60,7 @@ describe('a deleted request', () => {
 
   it('withdraws its running task: the coordinator tells the room why', async () => {
     const f = await room(true);
-    const id = await running(f);
+    const id = await runningTask(f);
     expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(true);
     expect(f.room.book.get(id)?.state).toBe('cancelled');
     await new Promise((r) => setTimeout(r, 0));
@@ -95,7 +74,7 @@ describe('a deleted request', () => {
 
   it('withdraws its running task in the book of a node that does not coordinate', async () => {
     const f = await room(false);
-    const id = await running(f);
+    const id = await runningTask(f);
     expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(true);
     expect(f.room.book.get(id)?.error?.message).toBe(`its request was deleted by ${ALICE}`);
     expect(f.sent).toEqual([]);
@@ -103,7 +82,7 @@ describe('a deleted request', () => {
 
   it('leaves a finished task as it is', async () => {
     const f = await room(true);
-    const id = await running(f);
+    const id = await runningTask(f);
     const result = (await f.ctx.store.addBytes(new TextEncoder().encode('out'))).toString();
     f.room.book.complete('@me:hs', { task: id, attempt: 1, ok: true, result }, 3, Date.now());
     expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(false);

@@ -5,15 +5,12 @@
  * answer says when replicas= did not reach the task; the answer to a `!run` posted in a thread
  * goes to that thread.
  */
-import { CID } from 'multiformats/cid';
 import { expect, it } from 'vitest';
-import { taskInfo } from '../../../src/coordinator/task-block.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import { Answers } from '../../../src/node/answers.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
-import { putTask } from '../../../src/queue/task.ts';
-import { type FakeRoom, fakeRoom, nodeState, ROOM } from '../../support/fake-room.ts';
+import { type FakeRoom, fakeRoom, nodeState, ROOM, runningTask } from '../../support/fake-room.ts';
 
 const ENGINE_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
 
@@ -73,26 +70,13 @@ it('logs the id that an internal error reply names', async () => {
 it('says a split task asked with replicas= was not verified', async () => {
   const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
   f.lease('@me:hs', 1);
-  const store = f.ctx.store;
-  const text = (s: string) => store.addBytes(new TextEncoder().encode(s));
-  const task = {
-    type: 'task' as const,
-    engine: { name: 'echo', cid: await text('engine') },
-    input: await text('a long recording'),
-    params: {},
-    submitter: '@alice:hs',
-    room: ROOM,
-    request: '$run',
-    replicas: 3,
-  };
-  const id = (await putTask(store, task)).toString();
-  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const id = await runningTask(f, { replicas: 3 });
   const book = f.room.book;
   const now = Date.now();
-  book.accept(id, block, taskInfo(task), now);
   // It ran as two parts (as a long recording does), whose outputs make its result.
-  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, now);
-  const result = (await text('the transcript')).toString();
+  const result = (
+    await f.ctx.store.addBytes(new TextEncoder().encode('the transcript'))
+  ).toString();
   book.complete('@me:hs', { task: id, attempt: 1, ok: true, result, split: true }, 3, now);
   book.addParts(id, []);
   book.finishSplit(id, { result }, now);
@@ -110,23 +94,9 @@ it('says a split task asked with replicas= was not verified', async () => {
 it('answers a task asked for in a thread in that thread', async () => {
   const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
   f.lease('@me:hs', 1);
-  const store = f.ctx.store;
-  const task = {
-    type: 'task' as const,
-    engine: { name: 'echo', cid: CID.parse(ENGINE_CID) },
-    input: await store.addBytes(new TextEncoder().encode('input')),
-    params: {},
-    submitter: '@alice:hs',
-    room: ROOM,
-    request: '$run',
-    thread: '$root',
-  };
-  const id = (await putTask(store, task)).toString();
-  const block = Buffer.from(await store.getBlock(CID.parse(id))).toString('base64');
+  const id = await runningTask(f, { thread: '$root' });
   const book = f.room.book;
   const now = Date.now();
-  book.accept(id, block, taskInfo(task), now);
-  book.assign(id, { worker: '@me:hs', attempt: 1, term: 1 }, 60_000, now);
   const error = { code: 'ENGINE_FAILED', message: 'it broke' };
   book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, now);
   // `!status` in the thread finds it, though the thread was not started on its request.
