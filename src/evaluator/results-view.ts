@@ -47,10 +47,15 @@ export class ResultsView {
 
   /**
    * The output of a pipeline's task at `path` (`stageKey`): the value of the leaf that
-   * `author` wrote for `result` (the leaf's key), if one is in; undefined otherwise.
+   * `author` wrote for `result` (the leaf's key), if one is in; undefined otherwise. A leaf of
+   * a version before keys were written (2026-12-06) counts as its author's, whatever run it
+   * came from.
    */
   stageOutput(root: string, path: string, author: string, result: string): unknown {
-    return this.#pipelines.get(root)?.get(outputKey(path, author, result))?.value;
+    const leaves = this.#pipelines.get(root);
+    const leaf =
+      leaves?.get(outputKey(path, author, result)) ?? leaves?.get(outputKey(path, author));
+    return leaf?.value;
   }
 
   /** Forgets a finished pipeline's outputs (the GOHO keeps them). */
@@ -79,7 +84,7 @@ export class ResultsView {
     }
     const [top, root, ...rest] = leaf.path.split('/');
     if (top !== PIPELINES_PREFIX || root === undefined || rest.length === 0) return;
-    if (leaf.action !== 'set' || leaf.key === undefined) return;
+    if (leaf.action !== 'set') return;
     let p = this.#pipelines.get(root);
     if (!p) {
       p = new Map();
@@ -91,5 +96,5 @@ export class ResultsView {
   }
 }
 
-const outputKey = (path: string, author: string, result: string) =>
-  JSON.stringify([path, author, result]);
+const outputKey = (path: string, author: string, result?: string) =>
+  JSON.stringify([path, author, result ?? null]);

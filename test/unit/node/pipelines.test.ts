@@ -212,6 +212,21 @@ describe('the Evaluator on a node', () => {
     expect(await reduceInput()).toBe('[1,1,2]');
   });
 
+  it("counts a leaf of an older version, without a key, as its author's", async () => {
+    const { write, results, root, complete, evaluate, reduceInput } = await setup();
+    await write('start', [1, 2, 3]);
+    await evaluate();
+    for (const [i, value] of [1, 1, 2].entries()) {
+      const path = `pipelines/${root.id}/fib/${i}`;
+      await results.append({ path, action: 'set', value, author: WORKER });
+      // Another node's leaf does not count, keyed or not.
+      await results.append({ path, action: 'set', value: 99, author: OTHER });
+      complete(`fib/${i}`, `bafkreiolder${i}`);
+    }
+    expect(await evaluate()).toBe(true);
+    expect(await reduceInput()).toBe('[1,1,2]');
+  });
+
   it("keeps each room's fired stages when it evaluates another room", async () => {
     // One node in two mesh rooms, a pipeline running in each.
     const shared = node();
