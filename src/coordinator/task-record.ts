@@ -83,6 +83,8 @@ export interface PendingRequest {
   /** The request's `m.relates_to`, so a reply lands in the right thread. */
   relatesTo?: unknown;
   seenAt: number;
+  /** The message this one edits into a command: nothing runs, its sender is told so. */
+  edits?: string;
 }
 
 /** Every failure of a task, one line each, for the final answer. */

@@ -82,8 +82,23 @@ export class CoordinatorRole {
   onMessage(room: MeshRoom, event: RoomEvent): void {
     const ctx = this.#ctx;
     if (event.sender === ctx.self || typeof event.content.body !== 'string') return;
-    if (event.content['m.new_content'] !== undefined) return; // an edit never runs anything again
     if (ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
+    // An edit never runs anything (again); one that makes a command is answered once, saying so.
+    if (event.content['m.new_content'] !== undefined) {
+      const edits = editedCommand(event);
+      if (edits === undefined) return;
+      const seenAt = Date.now();
+      room.book.requests.seen({
+        id: event.event_id,
+        sender: event.sender,
+        body: '',
+        seenAt,
+        edits,
+      });
+      room.changed();
+      this.poke(room);
+      return;
+    }
     // A voice message where the room asked for it is taken as `!run whisper` in reply to it.
     // Only from those who may submit work: others' voice messages get no refusal each time.
     const auto =
@@ -300,6 +315,15 @@ export class CoordinatorRole {
         });
     }
   }
+}
+
+/** The message an edit changes, when the edit makes it a command. */
+function editedCommand(event: RoomEvent): string | undefined {
+  const rel = event.content['m.relates_to'] as { rel_type?: unknown; event_id?: unknown };
+  const next = event.content['m.new_content'] as { body?: unknown } | undefined;
+  if (rel?.rel_type !== 'm.replace' || typeof rel.event_id !== 'string') return undefined;
+  if (typeof next?.body !== 'string') return undefined;
+  return parseCommand(next.body, true, true).kind === 'none' ? undefined : rel.event_id;
 }
 
 /**

@@ -3,7 +3,7 @@ import { type Command, parseCommand } from '../commands/parse.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
-import type { UserId } from '../ids.ts';
+import type { EventId, UserId } from '../ids.ts';
 import { threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
@@ -29,6 +29,9 @@ export interface Accepted {
   request: string;
 }
 
+/** The answer to an edit that makes a message a command. */
+const EDIT_NOT_RUN = 'an edited message is not run: post the command as a new message';
+
 /**
  * The acting coordinator's answer to one command. Every command gets exactly one reply,
  * threaded to it; a `!run` that is accepted gets its reply when the task is final.
@@ -47,6 +50,10 @@ export class Dispatch {
   async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
     room.book.requests.handled(req.id);
     room.changed();
+    if (req.edits !== undefined) {
+      await this.#reply(room, await this.#edited(room, req, req.edits), EDIT_NOT_RUN);
+      return null;
+    }
     const thread = threadOf(req.relatesTo);
     const parsed = parseCommand(
       req.body,
@@ -274,6 +281,17 @@ export class Dispatch {
       engines.push({ name, description: `a pipeline: ${steps}` });
     }
     return engines.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * An edit's reply goes to the message it edits (a thread cannot start on an edit), in that
+   * message's thread if it is in one.
+   */
+  async #edited(room: MeshRoom, req: PendingRequest, original: string): Promise<PendingRequest> {
+    const event = await this.#ctx.client
+      .getEvent?.(room.id, original as EventId)
+      .catch(() => undefined);
+    return { ...req, id: original, relatesTo: event?.content['m.relates_to'] };
   }
 
   /** The reply to a command; one a minute for a sender who may not run work here. */

@@ -78,6 +78,34 @@ describe('asking the mesh', () => {
     expect(answers).toHaveLength(1);
   });
 
+  it('answers an edit into a command once, where the edited message is, and runs nothing', async () => {
+    const { person, roomId } = mesh;
+    const from = person.seen.length;
+    const root = await person.send(roomId, 'counting words');
+    const original = await inThread(root, 'let me count these');
+    const body = `!run wordcount ${cid}`;
+    const { event_id: edit } = await person.client.sendEvent(
+      roomId,
+      'm.room.message' as never,
+      {
+        msgtype: 'm.text',
+        body: `* ${body}`,
+        'm.new_content': { msgtype: 'm.text', body },
+        'm.relates_to': { rel_type: 'm.replace', event_id: original },
+      } as never,
+    );
+    const reply = await replyTo(original);
+    expect(reply.body).toBe('an edited message is not run: post the command as a new message');
+    expect(reply.threadRoot).toBe(root);
+    // Nothing ran, and nothing answered the edit itself.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const replies = person.seen.filter(
+      (m) => bots().has(m.sender) && (m.inReplyTo === original || m.inReplyTo === edit),
+    );
+    expect(replies).toHaveLength(1);
+    expect(person.seen.slice(from).some((m) => m.body.startsWith('{"lines"'))).toBe(false);
+  });
+
   it('`!help` lists every command; `!status` without a task outside a thread gets the usage', async () => {
     const help = await replyTo(await mesh.person.send(mesh.roomId, '!help'));
     for (const c of ['!run', '!status', '!cancel', '!mesh', '!help'])

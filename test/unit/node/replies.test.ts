@@ -3,7 +3,7 @@
  * member may announce itself, as org.meshbot.node is its own state, and an announcement's
  * text is the announcer's); an internal error's reply names an id its log line carries; an
  * answer says when replicas= did not reach the task; the answer to a `!run` posted in a thread
- * goes to that thread.
+ * goes to that thread, and an edit into a command is answered at the message it edits.
  */
 import { expect, it } from 'vitest';
 import type { EventId, UserId } from '../../../src/ids.ts';
@@ -113,4 +113,24 @@ it('answers a task asked for in a thread in that thread', async () => {
     is_falling_back: true,
     'm.in_reply_to': { event_id: '$run' },
   });
+});
+
+it('answers an edit into a command at the message it edits, and runs nothing', async () => {
+  const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+  f.lease('@me:hs', 1);
+  // The edited message is in a thread: the reply goes there, not onto the edit.
+  (f.ctx.client as { getEvent: unknown }).getEvent = async () => ({
+    content: { 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } },
+  });
+  const req = { id: '$edit', sender: '@alice:hs', body: '', seenAt: Date.now(), edits: '$orig' };
+  expect(await new Dispatch(f.ctx).handle(f.room, req)).toBeNull();
+  expect(f.sent).toHaveLength(1);
+  expect(f.sent[0]?.content.body).toBe(
+    'an edited message is not run: post the command as a new message',
+  );
+  expect(f.sent[0]?.content['m.relates_to']).toMatchObject({
+    event_id: '$root',
+    'm.in_reply_to': { event_id: '$orig' },
+  });
+  expect(f.room.book.all()).toEqual([]);
 });
