@@ -4,7 +4,6 @@ import { parseCommand } from '../commands/parse.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
-import { threadOf } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
@@ -12,6 +11,7 @@ import { AssignOutbox } from './assign-outbox.ts';
 import type { NodeContext } from './context.ts';
 import { type Accepted, Dispatch } from './dispatch.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { autoRelation, editedCommand } from './message-requests.ts';
 import { needsOf } from './needs.ts';
 import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
@@ -315,23 +315,4 @@ export class CoordinatorRole {
         });
     }
   }
-}
-
-/** The message an edit changes, when the edit makes it a command. */
-function editedCommand(event: RoomEvent): string | undefined {
-  const rel = event.content['m.relates_to'] as { rel_type?: unknown; event_id?: unknown };
-  const next = event.content['m.new_content'] as { body?: unknown } | undefined;
-  if (rel?.rel_type !== 'm.replace' || typeof rel.event_id !== 'string') return undefined;
-  if (typeof next?.body !== 'string') return undefined;
-  return parseCommand(next.body, true, true).kind === 'none' ? undefined : rel.event_id;
-}
-
-/**
- * What a voice message taken as `!run whisper` relates to: a reply to itself (the input), in
- * the thread it was posted in, if any (its answer goes there).
- */
-function autoRelation(voice: RoomEvent): Record<string, unknown> {
-  const thread = threadOf(voice.content['m.relates_to']);
-  const reply = { 'm.in_reply_to': { event_id: voice.event_id } };
-  return thread === undefined ? reply : { rel_type: 'm.thread', event_id: thread, ...reply };
 }

@@ -1,0 +1,44 @@
+/** An edit into a command is told apart from other edits; a voice message's request keeps its thread. */
+import { describe, expect, it } from 'vitest';
+import type { EventId, UserId } from '../../../src/ids.ts';
+import { threadOf } from '../../../src/matrix/reply.ts';
+import type { RoomEvent } from '../../../src/matrix/types.ts';
+import { autoRelation, editedCommand } from '../../../src/node/message-requests.ts';
+import { repliedTo } from '../../../src/whisper/voice.ts';
+
+const message = (content: Record<string, unknown>): RoomEvent => ({
+  type: 'm.room.message',
+  event_id: '$e' as EventId,
+  sender: '@alice:hs' as UserId,
+  origin_server_ts: 0,
+  content,
+});
+const edit = (body: unknown, rel: unknown = { rel_type: 'm.replace', event_id: '$orig' }) =>
+  message({ body: `* ${body}`, 'm.new_content': { body }, 'm.relates_to': rel });
+
+describe('editedCommand', () => {
+  it('names the message an edit makes a command', () => {
+    expect(editedCommand(edit('!run wordcount bafy'))).toBe('$orig');
+    expect(editedCommand(edit('!run'))).toBe('$orig');
+  });
+
+  it('is undefined for an edit into chat, or one that is not a valid edit', () => {
+    expect(editedCommand(edit('just chat'))).toBeUndefined();
+    expect(editedCommand(edit(42))).toBeUndefined();
+    expect(editedCommand(edit('!run x', { rel_type: 'm.thread', event_id: '$t' }))).toBeUndefined();
+    expect(editedCommand(edit('!run x', { rel_type: 'm.replace' }))).toBeUndefined();
+  });
+});
+
+describe('autoRelation', () => {
+  it('replies to the voice message, in its thread when it is in one', () => {
+    const plain = autoRelation(message({ msgtype: 'm.audio' }));
+    expect(threadOf(plain)).toBeUndefined();
+    expect(repliedTo(plain)).toBe('$e');
+    const inThread = autoRelation(
+      message({ msgtype: 'm.audio', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } }),
+    );
+    expect(threadOf(inThread)).toBe('$root');
+    expect(repliedTo(inThread)).toBe('$e');
+  });
+});
