@@ -1,10 +1,9 @@
 /**
  * The value of a room's Results GOHO, kept up to date incrementally: each update reads only the
  * leaves added since the last head it saw (`Goho.since`), never the whole set, so conditions
- * can be evaluated at every head change. Pipelines' stage outputs sit under
- * `pipelines/<root task>/`; `stageOutput` gives one of them as written by one worker for one
- * result, whichever leaf wins the path: a stage reads the output the book accepted, not
- * whatever reached the path (a second run of the task, or another node's leaf).
+ * can be evaluated at every head change (conditions may read the GOHO by its origin). Stage
+ * outputs sit under `pipelines/<root task>/`; the Evaluator reads its own pipeline's from the
+ * results the book accepted instead (stage-output.ts), whatever leaves their paths hold.
  */
 import type { CID } from 'multiformats/cid';
 import { compareLeaves } from '../lattice/fold.ts';
@@ -30,9 +29,6 @@ export class ResultsView {
   #head: CID;
   readonly #winners = new Map<string, Leaf>();
   readonly #values = new Map<string, unknown>();
-  /** Per pipeline root: its stage leaves, by `outputKey` (path with the prefix cut off,
-   * author, result). */
-  readonly #pipelines = new Map<string, Map<string, Leaf>>();
 
   constructor(goho: Goho, store: Store) {
     this.#goho = goho;
@@ -43,24 +39,6 @@ export class ResultsView {
   /** The whole GOHO value (for `hpcp()`); do not change it. */
   get all(): ReadonlyMap<string, unknown> {
     return this.#values;
-  }
-
-  /**
-   * The output of a pipeline's task at `path` (`stageKey`): the value of the leaf that
-   * `author` wrote for `result` (the leaf's key), if one is in; undefined otherwise. A leaf of
-   * a version before keys were written (2026-12-06) counts as its author's, whatever run it
-   * came from.
-   */
-  stageOutput(root: string, path: string, author: string, result: string): unknown {
-    const leaves = this.#pipelines.get(root);
-    const leaf =
-      leaves?.get(outputKey(path, author, result)) ?? leaves?.get(outputKey(path, author));
-    return leaf?.value;
-  }
-
-  /** Forgets a finished pipeline's outputs (the GOHO keeps them). */
-  forget(root: string): void {
-    this.#pipelines.delete(root);
   }
 
   /** Reads the leaves added since the last update; returns whether any were. */
@@ -78,23 +56,8 @@ export class ResultsView {
 
   #take(leaf: Leaf): void {
     const known = this.#winners.get(leaf.path);
-    if (!known || compareLeaves(known, leaf) < 0) {
-      this.#winners.set(leaf.path, leaf);
-      this.#values.set(leaf.path, leaf.value);
-    }
-    const [top, root, ...rest] = leaf.path.split('/');
-    if (top !== PIPELINES_PREFIX || root === undefined || rest.length === 0) return;
-    if (leaf.action !== 'set') return;
-    let p = this.#pipelines.get(root);
-    if (!p) {
-      p = new Map();
-      this.#pipelines.set(root, p);
-    }
-    const key = outputKey(rest.join('/'), leaf.author, leaf.key);
-    const same = p.get(key);
-    if (!same || compareLeaves(same, leaf) < 0) p.set(key, leaf);
+    if (known && compareLeaves(known, leaf) >= 0) return;
+    this.#winners.set(leaf.path, leaf);
+    this.#values.set(leaf.path, leaf.value);
   }
 }
-
-const outputKey = (path: string, author: string, result?: string) =>
-  JSON.stringify([path, author, result ?? null]);

@@ -1,11 +1,15 @@
 /**
- * What a pipeline's task writes into the Results GOHO besides its `results/<task>` leaf: its
- * output, parsed, at its stage's path, so that the pipeline's conditions can read it. The
- * task that carries the pipeline writes the stage `start`.
+ * A pipeline task's output as its pipeline's conditions see it. The Evaluator works it out
+ * from the result the book accepted (`readStageValue`); the worker also writes it into the
+ * Results GOHO at its stage's path, besides its `results/<task>` leaf, for anyone who reads
+ * the GOHO. The task that carries the pipeline writes the stage `start`.
  */
+import { CID } from 'multiformats/cid';
 import { isStorable } from '../lattice/index.ts';
 import type { LeafInput } from '../lattice/types.ts';
 import type { Task } from '../queue/task.ts';
+import { TooLargeError } from '../store/errors.ts';
+import type { Store } from '../store/types.ts';
 import { START } from './pipeline.ts';
 import { stagePath } from './results-view.ts';
 
@@ -45,21 +49,34 @@ export function stageValue(output: Uint8Array, result: string): StageValue {
 }
 
 /**
- * The stage leaf of a pipeline task (the root or a derived task); null for any other task. Its
- * key is the output's CID (`result`): with its author, it tells the output the book accepted
- * from another run of the same task, which writes the same path (results-view.ts).
+ * `stageValue` of the output whose CID is `result`, read from the store (which fetches what
+ * this node lacks): only its first MAX_STAGE_VALUE_BYTES are ever read.
  */
+export async function readStageValue(
+  store: Pick<Store, 'cat'>,
+  result: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<StageValue> {
+  try {
+    const output = await store.cat(CID.parse(result), { ...opts, maxBytes: MAX_STAGE_VALUE_BYTES });
+    return stageValue(output, result);
+  } catch (err) {
+    if (err instanceof TooLargeError) return { cid: result };
+    throw err;
+  }
+}
+
+/** The stage leaf of a pipeline task (the root or a derived task); null for any other task. */
 export function stageLeaf(
   task: Task,
   taskId: string,
   value: StageValue,
   author: string,
-  result: string,
 ): LeafInput | null {
   if (task.pipeline) {
-    return { path: stagePath(taskId, START), action: 'set', value, author, key: result };
+    return { path: stagePath(taskId, START), action: 'set', value, author };
   }
   if (!task.stage || !task.parent) return null;
   const path = stagePath(task.parent.toString(), task.stage.name, task.stage.index);
-  return { path, action: 'set', value, author, key: result };
+  return { path, action: 'set', value, author };
 }

@@ -1,12 +1,13 @@
 /**
  * The Evaluator on every node: at each new head of the room's Results GOHO, each task
  * completion (and whenever the coordinator looks at the room), the conditions of every
- * running pipeline are evaluated over its results so far. A result counts once the book
- * holds it: the output its worker wrote for the result the book accepted, even when another
- * run of the task wrote the same path. A stage whose condition holds derives its tasks — the
- * same CIDs on every node — into the book; the acting coordinator also enqueues them in the
- * Queue GOHO, and finishes the pipeline with its result stage's output, or with the reason it
- * failed.
+ * running pipeline are evaluated over its results so far. A task's output counts once the
+ * book holds its completion, and is read from the result the book accepted (by its CID, which
+ * no node can forge), not from the leaves at its path in the Results GOHO: a task that ran
+ * twice writes its path twice, and a leaf's author is the word of whoever wrote it. A stage
+ * whose condition holds derives its tasks — the same CIDs on every node — into the book; the
+ * acting coordinator also enqueues them in the Queue GOHO, and finishes the pipeline with its
+ * result stage's output, or with the reason it failed.
  */
 import { CID } from 'multiformats/cid';
 import { taskInfo } from '../coordinator/task-block.ts';
@@ -16,6 +17,7 @@ import { deriveTasks, stageElements } from '../evaluator/derive.ts';
 import { type CheckedStage, checkPipeline, START } from '../evaluator/pipeline.ts';
 import { pipelineScope } from '../evaluator/reads.ts';
 import { ResultsView, stageKey } from '../evaluator/results-view.ts';
+import { readStageValue, type StageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
@@ -30,6 +32,8 @@ interface Running {
   fired: Map<string, string[]>;
   /** The tasks fired so far, by the path of their output (`stageKey`). */
   paths: Map<string, string>;
+  /** Outputs read so far, by path, with the result they were read from. */
+  outputs: Map<string, { result: string; value: StageValue }>;
 }
 
 export class PipelineJobs {
@@ -86,10 +90,7 @@ export class PipelineJobs {
     const running = this.#runningIn(room.id);
     for (const [id] of running) {
       const rec = room.book.get(id);
-      if (!rec || FINAL.has(rec.state)) {
-        running.delete(id);
-        view.forget(id);
-      }
+      if (!rec || FINAL.has(rec.state)) running.delete(id);
     }
     return changed;
   }
@@ -105,27 +106,23 @@ export class PipelineJobs {
 
   /** One pipeline: fires the stages whose conditions hold, then finishes it if it can. */
   async #step(room: MeshRoom, rec: TaskRecord, view: ResultsView): Promise<boolean> {
-    // The root's completion can reach this node before the Results head that carries its
-    // output, the stage `start`. Until then every stage would read an empty pipeline, where
-    // a condition such as len('fib') == len('start') holds at 0 == 0 and derives tasks from
-    // nothing, which no other node derives.
-    if (accepted(view, rec, START, rec) === undefined) return false;
     const p = await this.#pipeline(room.id, rec);
     const results = view.all;
     const origin = this.#resultsOrigin(room);
     // Read again after a stage fires: a later stage may read the outputs of its tasks.
-    const scopeNow = () =>
-      pipelineScope(
-        {
-          local: this.#outputs(room, rec, p, view),
-          byOrigin: (o) => (o === origin ? results : undefined),
-        },
-        { task: rec.id },
-      );
-    let scope = scopeNow();
+    const scopeNow = async () => {
+      const local = await this.#outputs(room, rec, p);
+      const byOrigin = (o: string) => (o === origin ? results : undefined);
+      return { local, scope: pipelineScope({ local, byOrigin }, { task: rec.id }) };
+    };
+    let { local, scope } = await scopeNow();
+    // Until the root's own output (the stage `start`) can be read, every stage would read an
+    // empty pipeline, where a condition such as len('fib') == len('start') holds at 0 == 0
+    // and derives tasks from nothing, which no other node derives.
+    if (!local.has(START)) return false;
     let changed = false;
     for (const stage of p.stages) {
-      if (changed) scope = scopeNow();
+      if (changed) ({ local, scope } = await scopeNow());
       if (p.fired.has(stage.stage) || !stage.whenCondition.holds(scope)) continue;
       const value = stage.inputCondition.evaluate(scope);
       const elements = stageElements(stage, value, this.#ctx.config.evaluator.maxFanOut);
@@ -212,15 +209,34 @@ export class PipelineJobs {
     room.changed();
   }
 
-  /** The pipeline's outputs so far, by path: the root's and its finished tasks'. */
-  #outputs(room: MeshRoom, rec: TaskRecord, p: Running, view: ResultsView): Map<string, unknown> {
+  /**
+   * The pipeline's outputs so far, by path: the root's (`start`) and its finished tasks', each
+   * read from the result the book accepted. One whose blocks cannot be had yet is left out
+   * until a later evaluation.
+   */
+  async #outputs(room: MeshRoom, rec: TaskRecord, p: Running): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
-    const start = accepted(view, rec, START, rec);
-    if (start !== undefined) out.set(START, start);
+    const take = async (path: string, result: string | undefined) => {
+      if (result === undefined) return;
+      const known = p.outputs.get(path);
+      if (known?.result === result) {
+        out.set(path, known.value);
+        return;
+      }
+      const timeout = AbortSignal.timeout(this.#ctx.config.limits.fetchTimeoutMs);
+      try {
+        const signal = AbortSignal.any([this.#ctx.signal, timeout]);
+        const value = await readStageValue(this.#ctx.store, result, { signal });
+        p.outputs.set(path, { result, value });
+        out.set(path, value);
+      } catch (err) {
+        this.#ctx.log.debug('a stage output cannot be read yet', { task: rec.id, path, err });
+      }
+    };
+    await take(START, rec.result);
     for (const [path, id] of p.paths) {
       const task = room.book.get(id);
-      const value = task?.state === 'done' ? accepted(view, rec, path, task) : undefined;
-      if (value !== undefined) out.set(path, value);
+      if (task?.state === 'done') await take(path, task.result);
     }
     return out;
   }
@@ -249,14 +265,14 @@ export class PipelineJobs {
     const task = await recordTask(this.#ctx, rec);
     if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
     const stages = checkPipeline(task.pipeline);
-    const running: Running = { task, stages, fired: new Map(), paths: new Map() };
+    const running: Running = {
+      task,
+      stages,
+      fired: new Map(),
+      paths: new Map(),
+      outputs: new Map(),
+    };
     this.#runningIn(room).set(rec.id, running);
     return running;
   }
-}
-
-/** The output at `path` of the pipeline `root`, as the book accepted it from `task`. */
-function accepted(view: ResultsView, root: TaskRecord, path: string, task: TaskRecord): unknown {
-  if (!task.worker || !task.result) return undefined;
-  return view.stageOutput(root.id, path, task.worker, task.result);
 }

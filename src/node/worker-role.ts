@@ -260,9 +260,8 @@ export class WorkerRole {
   async #record(roomId: RoomId, id: string, task: Task, outcome: TaskOutcome): Promise<void> {
     const ctx = this.#ctx;
     const ledger = ctx.ledgers.get(roomId);
-    const result = outcome.result.toString();
     const leaf = outcome.output
-      ? stageLeaf(task, id, stageValue(outcome.output, result), ctx.self, result)
+      ? stageLeaf(task, id, stageValue(outcome.output, outcome.result.toString()), ctx.self)
       : null;
     if (task.pipeline) {
       if (leaf) await ledger.append(ledger.resultsGoho, [leaf]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stagePath } from '../../../src/evaluator/results-view.ts';
 import {
   MAX_STAGE_VALUE_BYTES,
+  readStageValue,
   stageLeaf,
   stageValue,
 } from '../../../src/evaluator/stage-output.ts';
@@ -58,22 +59,35 @@ describe('stageLeaf', () => {
   const task = (fields: object) => fields as unknown as Task;
   const parent = { toString: () => ROOT };
 
-  it("keys a pipeline task's output by its CID, so that readers take the accepted one", () => {
-    expect(stageLeaf(task({ pipeline: {} }), ROOT, [1], '@w:x', RESULT)).toEqual({
+  it("puts a pipeline task's output at its stage's path", () => {
+    expect(stageLeaf(task({ pipeline: {} }), ROOT, [1], '@w:x')).toEqual({
       path: stagePath(ROOT, 'start'),
       action: 'set',
       value: [1],
       author: '@w:x',
-      key: RESULT,
     });
     const mapped = task({ stage: { name: 'fib', index: 2 }, parent });
-    expect(stageLeaf(mapped, 'bafytask', 5, '@w:x', RESULT)).toMatchObject({
-      path: stagePath(ROOT, 'fib', 2),
-      key: RESULT,
-    });
+    expect(stageLeaf(mapped, 'bafytask', 5, '@w:x')?.path).toBe(stagePath(ROOT, 'fib', 2));
   });
 
   it('gives no leaf for a task outside a pipeline', () => {
-    expect(stageLeaf(task({}), 'bafytask', 5, '@w:x', RESULT)).toBeNull();
+    expect(stageLeaf(task({}), 'bafytask', 5, '@w:x')).toBeNull();
+  });
+});
+
+describe('readStageValue', () => {
+  it('is stageValue of the output the result names, read from the store', async () => {
+    const store = createMemoryStore();
+    const small = (await store.addBytes(bytes('[1,2]'))).toString();
+    expect(await readStageValue(store, small)).toEqual([1, 2]);
+    const large = new Uint8Array(4 * MAX_STAGE_VALUE_BYTES).fill(0x31);
+    const big = (await store.addBytes(large)).toString();
+    expect(await readStageValue(store, big)).toEqual({ cid: big });
+  });
+
+  it('fails when the output cannot be had (it is read again later)', async () => {
+    const missing = (await createMemoryStore().addBytes(bytes('elsewhere'))).toString();
+    const signal = AbortSignal.timeout(1000);
+    await expect(readStageValue(createMemoryStore(), missing, { signal })).rejects.toThrow();
   });
 });

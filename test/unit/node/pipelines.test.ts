@@ -1,12 +1,13 @@
 /**
  * The Evaluator on a node:
- * - it heard the pipeline root's completion before the Results head that carries its output:
- *   it must not fire a stage until it sees the stage `start`. The shipped fibsum pipeline's
- *   `sum` condition, len('fib') == len('start'), holds at 0 == 0 on an empty view; firing it
- *   then answered the sum of nothing (a full run of the e2e pipeline tests caught it once, as
- *   the reply `0`);
- * - a stage reads the output the book accepted: not an output whose completion the book has
- *   not taken, nor another run's leaf that wins the same path.
+ * - it heard the pipeline root's completion before it has the root's output (the stage
+ *   `start`): it must not fire a stage until it can read it. The shipped fibsum pipeline's
+ *   `sum` condition, len('fib') == len('start'), holds at 0 == 0 on an empty pipeline; firing
+ *   it then answered the sum of nothing (a full run of the e2e pipeline tests caught it once,
+ *   as the reply `0`);
+ * - a stage reads the output of the result the book accepted: not an output whose completion
+ *   the book has not taken, nor the leaves at its path in the Results GOHO (another run's, or
+ *   one a hostile node wrote in the worker's name), and it needs no leaf at all.
  * A real Results GOHO on a memory store; the room and the node context are the parts of them
  * the Evaluator reads.
  */
@@ -32,6 +33,7 @@ const OTHER = '@other:localhost';
 const FIBSUM = JSON.parse(
   readFileSync(new URL('../../../engines/fibsum/pipeline.json', import.meta.url), 'utf8'),
 );
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 /** A node's store and Evaluator, with a Results GOHO per room. */
 function node() {
@@ -40,7 +42,7 @@ function node() {
   const ctx = {
     store,
     ledgers: { get: (room: RoomId) => ({ resultsGoho: gohos.get(room) }) },
-    config: { evaluator: { maxFanOut: 100 } },
+    config: { evaluator: { maxFanOut: 100 }, limits: { fetchTimeoutMs: 300 } },
     signal: new AbortController().signal,
     log: silentLogger,
     self: SELF,
@@ -48,8 +50,11 @@ function node() {
   return { store, gohos, jobs: new PipelineJobs(ctx) };
 }
 
-/** A room on `on` (a new node by default) whose fibsum pipeline's root ran and split. */
-async function setup(on = node(), roomId = ROOM) {
+/**
+ * A room on `on` (a new node by default) whose fibsum pipeline's root ran and split, its output
+ * `[1,2,3]` in the node's store unless `rootOutputHere` is false.
+ */
+async function setup(on = node(), roomId = ROOM, rootOutputHere = true) {
   const { store, jobs } = on;
   const results = await createGoho(store, { name: `results of ${roomId}` });
   on.gohos.set(roomId, results);
@@ -65,15 +70,22 @@ async function setup(on = node(), roomId = ROOM) {
     request: '$run',
     pipeline: parsePipeline({ ...FIBSUM, engines }),
   });
-  // The root ran and split: its completion is in the book, its output maybe not in the view.
+  // The root ran and split: its completion is in the book, its output maybe not in the store.
   const book = new TaskBook();
   const now = Date.now();
   book.accept(root.id, Buffer.from(root.block).toString('base64'), taskInfo(root.task), now);
   book.assign(root.id, { worker: WORKER, attempt: 1, term: 1 }, 60_000, now);
-  const output = (await store.addBytes(new TextEncoder().encode('[1,2,3]'))).toString();
+  const elsewhere = createMemoryStore();
+  const rootOutput = (
+    await (rootOutputHere ? store : elsewhere).addBytes(json([1, 2, 3]))
+  ).toString();
+  const rootOutputArrives = async () => {
+    const cid = CID.parse(rootOutput);
+    await store.putBlock(cid, await elsewhere.getBlock(cid));
+  };
   book.complete(
     WORKER,
-    { task: root.id, attempt: 1, ok: true, result: output, split: true },
+    { task: root.id, attempt: 1, ok: true, result: rootOutput, split: true },
     3,
     now,
   );
@@ -98,21 +110,17 @@ async function setup(on = node(), roomId = ROOM) {
       .all()
       .filter((r) => r.parent === root.id)
       .map((r) => r.engine);
-  /** `author`'s leaf at a stage path: `value`, for the output that is its JSON. */
-  const write = async (path: string, value: unknown, author = WORKER, clock?: number) => {
-    const bytes = new TextEncoder().encode(JSON.stringify(value));
-    const result = (await store.addBytes(bytes)).toString();
-    const key = path === 'start' ? output : result;
-    await results.append({
+  /** `author`'s leaf at a stage path: `value` (a worker writes its output's; anyone may). */
+  const write = (path: string, value: unknown, author = WORKER, clock?: number) =>
+    results.append({
       path: `pipelines/${root.id}/${path}`,
       action: 'set',
       value: value as number,
       author,
-      key,
       ...(clock === undefined ? {} : { clock }),
     });
-    return key;
-  };
+  /** An output in the node's store; its CID, the result a completion names. */
+  const output = async (value: unknown) => (await store.addBytes(json(value))).toString();
   /** The derived task whose output goes to `path`. */
   const taskAt = (path: string) => {
     const [name, index] = path.split('/');
@@ -130,8 +138,11 @@ async function setup(on = node(), roomId = ROOM) {
     book.assign(id, { worker, attempt, term: 1 }, 60_000, Date.now());
     book.complete(worker, { task: id, attempt, ok: true, result }, 3, Date.now());
   };
-  /** A run of the task at `path` that the book accepts. */
-  const finish = async (path: string, value: unknown) => complete(path, await write(path, value));
+  /** A run of the task at `path` that the book accepts, its leaf written as a worker does. */
+  const finish = async (path: string, value: unknown) => {
+    await write(path, value);
+    complete(path, await output(value));
+  };
   /** The input of the pipeline's reduce task, once it fired. */
   const reduceInput = async () => {
     const reduce = book.all().filter((r) => r.parent === root.id && r.engine === 'fibsum-reduce');
@@ -139,19 +150,24 @@ async function setup(on = node(), roomId = ROOM) {
     const task = readTaskBlock(reduce[0]?.id as string, reduce[0]?.block as string);
     return new TextDecoder().decode(await store.cat(task.input));
   };
-  return { root, results, book, evaluate, stages, write, taskAt, complete, finish, reduceInput };
+  return {
+    ...{ root, results, book, evaluate, stages, write, output, taskAt, complete, finish },
+    ...{ reduceInput, rootOutputArrives },
+  };
 }
 
 describe('the Evaluator on a node', () => {
-  it('fires no stage before the root output is in its Results view', async () => {
-    const { evaluate, stages } = await setup();
+  it('fires no stage before it can read the root output', async () => {
+    const { evaluate, stages, rootOutputArrives } = await setup(node(), ROOM, false);
     expect(await evaluate()).toBe(false);
     expect(stages()).toEqual([]);
+    await rootOutputArrives();
+    expect(await evaluate()).toBe(true);
+    expect(stages()).toEqual(['fibsum-map', 'fibsum-map', 'fibsum-map']);
   });
 
-  it('fires the map stage once the root output arrives, and the reduce only after every part', async () => {
-    const { write, finish, evaluate, stages, reduceInput } = await setup();
-    await write('start', [1, 2, 3]);
+  it('fires the map stage at once, and the reduce only after every part', async () => {
+    const { finish, evaluate, stages, reduceInput } = await setup();
     expect(await evaluate()).toBe(true);
     expect(stages()).toEqual(['fibsum-map', 'fibsum-map', 'fibsum-map']);
 
@@ -165,19 +181,12 @@ describe('the Evaluator on a node', () => {
     expect(await reduceInput()).toBe('[1,1,2]');
   });
 
-  it('reads no start that the root did not give: another node wrote it', async () => {
-    const { write, evaluate, stages } = await setup();
-    await write('start', [1, 2, 3], OTHER);
-    expect(await evaluate()).toBe(false);
-    expect(stages()).toEqual([]);
-  });
-
   it('counts an output only once the book holds its completion', async () => {
-    const { write, complete, evaluate, reduceInput } = await setup();
-    await write('start', [1, 2, 3]);
+    const { write, output, complete, evaluate, reduceInput } = await setup();
     await evaluate();
-    const results = [await write('fib/0', 1), await write('fib/1', 1), await write('fib/2', 2)];
-    // All three leaves are in, but no completion: the reduce waits.
+    for (const [i, v] of [1, 1, 2].entries()) await write(`fib/${i}`, v);
+    // All three leaves are in, and the outputs in the store, but no completion: the reduce waits.
+    const results = [await output(1), await output(1), await output(2)];
     expect(await evaluate()).toBe(false);
     complete('fib/0', results[0] as string);
     complete('fib/1', results[1] as string);
@@ -187,42 +196,48 @@ describe('the Evaluator on a node', () => {
     expect(await reduceInput()).toBe('[1,1,2]');
   });
 
-  it("reads the output the book accepted, not another run's leaf that wins the path", async () => {
-    const { write, taskAt, book, finish, evaluate, results, root, reduceInput } = await setup();
-    await write('start', [1, 2, 3]);
+  it("reads the result the book accepted, not another run's leaf that wins the path", async () => {
+    const { write, output, taskAt, book, finish, evaluate, results, root, reduceInput } =
+      await setup();
     await evaluate();
     await finish('fib/0', 1);
     await finish('fib/1', 1);
     // fib/2 ran twice: the lease of its first worker ran out, and a second node ran it too.
     // The book took the first worker's completion; the second node's leaf has a higher clock
-    // and wins the path in the Results GOHO. So does a leaf of the first worker for another
-    // result (an engine that is not deterministic, run again).
+    // and wins the path in the Results GOHO.
     const id = taskAt('fib/2');
     const now = Date.now();
     book.assign(id, { worker: WORKER, attempt: 1, term: 1 }, 60_000, now);
     book.assign(id, { worker: OTHER, attempt: 2, term: 1 }, 60_000, now);
-    const accepted = await write('fib/2', 2, WORKER, 10);
-    const other = await write('fib/2', 99, OTHER, 20);
-    await write('fib/2', 98, WORKER, 30);
+    await write('fib/2', 2, WORKER, 10);
+    await write('fib/2', 99, OTHER, 20);
+    const accepted = await output(2);
     book.complete(WORKER, { task: id, attempt: 1, ok: true, result: accepted }, 3, now);
-    book.complete(OTHER, { task: id, attempt: 2, ok: true, result: other }, 3, now);
+    book.complete(OTHER, { task: id, attempt: 2, ok: true, result: await output(99) }, 3, now);
     expect(book.get(id)?.result).toBe(accepted);
-    expect((await results.value()).get(`pipelines/${root.id}/fib/2`)).toBe(98);
+    expect((await results.value()).get(`pipelines/${root.id}/fib/2`)).toBe(99);
     expect(await evaluate()).toBe(true);
     expect(await reduceInput()).toBe('[1,1,2]');
   });
 
-  it("counts a leaf of an older version, without a key, as its author's", async () => {
-    const { write, results, root, complete, evaluate, reduceInput } = await setup();
-    await write('start', [1, 2, 3]);
-    await evaluate();
-    for (const [i, value] of [1, 1, 2].entries()) {
-      const path = `pipelines/${root.id}/fib/${i}`;
-      await results.append({ path, action: 'set', value, author: WORKER });
-      // Another node's leaf does not count, keyed or not.
-      await results.append({ path, action: 'set', value: 99, author: OTHER });
-      complete(`fib/${i}`, `bafkreiolder${i}`);
+  it("ignores leaves a hostile node writes in the worker's name, at any path", async () => {
+    const { write, output, complete, evaluate, stages, reduceInput } = await setup();
+    // A forged `start` would change every task the pipeline derives.
+    await write('start', [7, 7, 7, 7], WORKER, 1e9);
+    expect(await evaluate()).toBe(true);
+    expect(stages()).toHaveLength(3);
+    for (const [i, v] of [1, 1, 2].entries()) {
+      complete(`fib/${i}`, await output(v));
+      await write(`fib/${i}`, 666, WORKER, 1e9);
     }
+    expect(await evaluate()).toBe(true);
+    expect(await reduceInput()).toBe('[1,1,2]');
+  });
+
+  it("reads an accepted output whose worker's leaf never came (it crashed after reporting)", async () => {
+    const { output, complete, evaluate, reduceInput } = await setup();
+    await evaluate();
+    for (const [i, v] of [1, 1, 2].entries()) complete(`fib/${i}`, await output(v));
     expect(await evaluate()).toBe(true);
     expect(await reduceInput()).toBe('[1,1,2]');
   });
@@ -232,7 +247,6 @@ describe('the Evaluator on a node', () => {
     const shared = node();
     const a = await setup(shared, '!a:localhost' as RoomId);
     const b = await setup(shared, '!b:localhost' as RoomId);
-    for (const r of [a, b]) await r.write('start', [1, 2, 3]);
     expect(await b.evaluate()).toBe(true);
     expect(await a.evaluate()).toBe(true);
     // Nothing new in either room: no stage fires again (b's fired stages were dropped when a
