@@ -19,15 +19,11 @@ export class BookFile {
     try {
       const parsed = JSON.parse(await readFile(this.#file, 'utf8')) as BookSnapshot;
       if (!Array.isArray(parsed?.tasks) || !Array.isArray(parsed.requests)) return undefined;
-      const pairs = Array.isArray(parsed.withdrawn) ? parsed.withdrawn : [];
-      const withdrawn = pairs.filter(
-        (p): p is [string, string] =>
-          Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string',
-      );
       return {
         ...parsed,
         handled: Array.isArray(parsed.handled) ? parsed.handled : [],
-        withdrawn,
+        withdrawn: stringPairs(parsed.withdrawn),
+        deletedRequests: stringPairs(parsed.deletedRequests),
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -42,4 +38,13 @@ export class BookFile {
     await writeFile(tmp, JSON.stringify(snapshot));
     await rename(tmp, this.#file);
   }
+}
+
+/** The [string, string] pairs of a list read back from disk; anything else is dropped. */
+function stringPairs(list: unknown): [string, string][] {
+  const pairs = Array.isArray(list) ? list : [];
+  return pairs.filter(
+    (p): p is [string, string] =>
+      Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'string',
+  );
 }

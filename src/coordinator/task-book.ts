@@ -16,6 +16,8 @@ export interface BookSnapshot {
   handled: string[];
   /** Tasks withdrawn before this book knew them: [id, why]. */
   withdrawn?: [string, string][];
+  /** Requests their senders deleted: [request, sender]. */
+  deletedRequests?: [string, string][];
   /** The Verifier's trust records (checked when read back). */
   trust?: unknown;
   /** Who held the lease terms this node remembers: [term, holder] (checked when read back). */
@@ -23,6 +25,11 @@ export interface BookSnapshot {
 }
 
 const KEEP_FINISHED = 2_000;
+
+const deletion = (request: string, sender: string) => JSON.stringify([request, sender]);
+
+/** Why the task of a deleted request ended. */
+export const deletedBy = (sender: string) => `its request was deleted by ${sender}`;
 const KEEP_WITHDRAWN = 5_000;
 
 /**
@@ -42,6 +49,12 @@ export class TaskBook {
    * must then arrive cancelled, not be run or assigned again.
    */
   readonly #withdrawn = new Map<string, string>();
+  /**
+   * Requests deleted, with who deleted them (`deletion` keys; only the request's own sender's
+   * deletion counts, and anyone may send one). A coordinator may be turning one into a task
+   * while its deletion arrives; the task must then arrive cancelled.
+   */
+  readonly #deletedRequests = new Set<string>();
   #seq = 0;
 
   get(id: string): TaskRecord | undefined {
@@ -97,6 +110,8 @@ export class TaskBook {
     if (why !== undefined) {
       this.#withdrawn.delete(id);
       this.#cancelled(rec, why, now);
+    } else if (!info.parent && this.isDeleted(info.request, info.submitter)) {
+      this.#cancelled(rec, deletedBy(info.submitter), now);
     }
     this.#tasks.set(id, rec);
     // Parts share their parent's request; the request names the parent.
@@ -352,6 +367,17 @@ export class TaskBook {
     return { perWorker, perSubmitter };
   }
 
+  /** A request deleted by `sender`: a task later made of it (if `sender` asked for it) arrives cancelled. */
+  requestDeleted(request: string, sender: string): void {
+    this.#deletedRequests.add(deletion(request, sender));
+    trim(this.#deletedRequests, KEEP_WITHDRAWN);
+  }
+
+  /** Whether `submitter` deleted the request `request`. */
+  isDeleted(request: string, submitter: string): boolean {
+    return this.#deletedRequests.has(deletion(request, submitter));
+  }
+
   snapshot(): BookSnapshot {
     return {
       seq: this.#seq,
@@ -359,6 +385,7 @@ export class TaskBook {
       requests: this.requests.pending(),
       handled: this.requests.handledIds(),
       withdrawn: [...this.#withdrawn],
+      deletedRequests: [...this.#deletedRequests].map((k) => JSON.parse(k) as [string, string]),
     };
   }
 
@@ -370,6 +397,9 @@ export class TaskBook {
     }
     for (const [id, why] of s.withdrawn ?? []) {
       if (!this.#tasks.has(id)) this.#withdrawn.set(id, why);
+    }
+    for (const [request, sender] of s.deletedRequests ?? []) {
+      this.#deletedRequests.add(deletion(request, sender));
     }
     this.requests.restore(s.requests, s.handled);
   }

@@ -173,7 +173,7 @@ export class Dispatch {
     room: MeshRoom,
     req: PendingRequest,
     cmd: Extract<Command, { name: 'run' }>,
-  ): Promise<Accepted> {
+  ): Promise<Accepted | null> {
     const ctx = this.#ctx;
     const sender = req.sender as UserId;
     this.#mustSubmit(room, req, 'nothing was run');
@@ -210,6 +210,14 @@ export class Dispatch {
       throw new BadInputError(
         `the task is ${bytes.byteLength} bytes; at most ${MAX_TASK_BYTES} can be handed out`,
       );
+    }
+    // Deleted by its sender while it was being made into a task (the awaits above): not run.
+    if (room.book.isDeleted(req.id, sender)) {
+      ctx.log.info('a request was deleted while it was taken: it will not run', {
+        room: room.id,
+        request: req.id,
+      });
+      return null;
     }
     room.book.accept(
       cid.toString(),

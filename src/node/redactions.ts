@@ -10,37 +10,44 @@
  * anyone on the original sender's server and applies it only if its sender may redact; a node
  * cannot tell the two apart from the redaction event alone.
  */
+import { deletedBy } from '../coordinator/task-book.ts';
 import { FINAL } from '../coordinator/task-record.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { withdraw } from './withdraw.ts';
 
-/** Applies an `m.room.redaction`; returns whether the room's book changed. */
+/**
+ * Applies an `m.room.redaction`; returns whether it dropped a request or withdrew a task (the
+ * coordinator has something to look at).
+ */
 export function applyRedaction(ctx: NodeContext, room: MeshRoom, event: RoomEvent): boolean {
   const request = redactedId(event);
   if (request === undefined) return false;
   const fields = { room: room.id, request, sender: event.sender };
-  let changed = false;
+  // Kept even when nothing is known of the request yet: a coordinator may be turning it into
+  // a task right now, and every node's book then takes that task as cancelled.
+  room.book.requestDeleted(request, event.sender);
+  room.changed();
+  let acted = false;
   const pending = room.book.requests.pending().find((r) => r.id === request);
   if (pending?.sender === event.sender) {
     room.book.requests.handled(request);
     ctx.log.info('a request was deleted before any node took it: it will not run', fields);
-    changed = true;
+    acted = true;
   }
   const rec = room.book.byRequest(request);
   if (rec && rec.submitter === event.sender && !FINAL.has(rec.state)) {
-    const why = `its request was deleted by ${event.sender}`;
+    const why = deletedBy(event.sender);
     ctx.log.info('a request was deleted: its task is withdrawn', { ...fields, task: rec.id });
     if (room.election.acting()) {
       void withdraw(ctx, room, [rec.id], why).catch((err: unknown) =>
         ctx.log.warn('could not withdraw the task of a deleted request', { ...fields, err }),
       );
     } else room.book.cancel(rec.id, why, Date.now());
-    changed = true;
+    acted = true;
   }
-  if (changed) room.changed();
-  return changed;
+  return acted;
 }
 
 /** The event a redaction removes: `content.redacts` from room version 11, `redacts` before. */

@@ -6,8 +6,10 @@
  */
 import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
+import { TaskBook } from '../../../src/coordinator/task-book.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
+import { Dispatch } from '../../../src/node/dispatch.ts';
 import { applyRedaction } from '../../../src/node/redactions.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { audioFromMessage } from '../../../src/whisper/voice.ts';
@@ -78,6 +80,52 @@ describe('a deleted request', () => {
     expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'))).toBe(true);
     expect(f.room.book.get(id)?.error?.message).toBe(`its request was deleted by ${ALICE}`);
     expect(f.sent).toEqual([]);
+  });
+
+  it('is not run when deleted while the coordinator makes it into a task', async () => {
+    const f = await room(true);
+    const engine = (await f.ctx.store.addBytes(new TextEncoder().encode('engine'))).toString();
+    const input = (await f.ctx.store.addBytes(new TextEncoder().encode('input'))).toString();
+    const me = f.ctx.roster.view(ROOM)?.nodes.get('@me:hs' as UserId);
+    (me as { engines: unknown[] }).engines = [
+      { name: 'echo', cid: engine, runtime: 'isolated-vm' },
+    ];
+    // The store is slow to take the task block (a busy disk, a voice message downloading).
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const store = f.ctx.store as unknown as { putDag: (...a: unknown[]) => Promise<unknown> };
+    const putDag = store.putDag.bind(store);
+    store.putDag = async (...a: unknown[]) => {
+      await gate;
+      return putDag(...a);
+    };
+    const req = { id: '$run', sender: ALICE, body: `!run echo ${input}`, seenAt: Date.now() };
+    f.room.book.requests.seen(req);
+    const dispatching = new Dispatch(f.ctx).handle(f.room, req);
+    await new Promise((r) => setTimeout(r, 10));
+    applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'));
+    release();
+    expect(await dispatching).toBeNull();
+    expect(f.room.book.byRequest('$run')).toBeUndefined();
+    expect(f.sent).toEqual([]);
+  });
+
+  it('makes a task of it that another node accepts later arrive cancelled', async () => {
+    const f = await room(false);
+    // Anyone may send a redaction; a later one by someone else takes nothing back.
+    applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'));
+    applyRedaction(f.ctx, f.room, redaction(MALLORY, '$run'));
+    // The coordinator, which had not seen the deletion, accepted Alice's task meanwhile.
+    const id = await runningTask(f);
+    expect(f.room.book.get(id)?.state).toBe('cancelled');
+    expect(f.room.book.get(id)?.error?.message).toBe(`its request was deleted by ${ALICE}`);
+    // The deletion outlives a restart.
+    const restored = new TaskBook();
+    restored.restore(f.room.book.snapshot());
+    expect(restored.isDeleted('$run', ALICE)).toBe(true);
+    expect(restored.isDeleted('$other', ALICE)).toBe(false);
   });
 
   it('leaves a finished task as it is', async () => {
