@@ -62,17 +62,21 @@ export class TaskBook {
   }
 
   /**
-   * The task a message in the thread `root` is about: the one whose request is the root (its
-   * replies started the thread), else the newest one asked for in that thread.
+   * The task a message of `sender` in the thread `root` is about: the one whose request is the
+   * root (its replies started the thread), else the newest one `sender` asked for in that
+   * thread, else the newest one anybody did.
    */
-  inThread(root: string): TaskRecord | undefined {
+  inThread(root: string, sender: string): TaskRecord | undefined {
     const started = this.byRequest(root);
     if (started) return started;
     let newest: TaskRecord | undefined;
+    let own: TaskRecord | undefined;
     for (const r of this.#tasks.values()) {
-      if (r.thread === root && !r.parent && (!newest || r.seq > newest.seq)) newest = r;
+      if (r.thread !== root || r.parent) continue;
+      if (!newest || r.seq > newest.seq) newest = r;
+      if (r.submitter === sender && (!own || r.seq > own.seq)) own = r;
     }
-    return newest;
+    return own ?? newest;
   }
 
   byRequest(request: string): TaskRecord | undefined {

@@ -92,7 +92,9 @@ export class Dispatch {
         return null;
       case 'status':
       case 'cancel': {
-        const rec = cmd.task ? room.book.get(cmd.task) : room.book.inThread(thread ?? '');
+        const rec = cmd.task
+          ? room.book.get(cmd.task)
+          : room.book.inThread(thread ?? '', req.sender);
         if (!rec) throw new BadInputError(`no task ${cmd.task ?? 'in this thread'} in this mesh`);
         if (cmd.name === 'status') {
           await this.#reply(room, req, statusText(rec, Date.now()));

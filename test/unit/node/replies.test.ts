@@ -100,7 +100,12 @@ it('answers a task asked for in a thread in that thread', async () => {
   const error = { code: 'ENGINE_FAILED', message: 'it broke' };
   book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, now);
   // `!status` in the thread finds it, though the thread was not started on its request.
-  expect(book.inThread('$root')?.id).toBe(id);
+  expect(book.inThread('$root', '@alice:hs')?.id).toBe(id);
+  // Of several tasks in the thread, a sender's message is about the newest of their own.
+  const bobs = await runningTask(f, { thread: '$root', submitter: '@bob:hs', request: '$run2' });
+  expect(book.inThread('$root', '@alice:hs')?.id).toBe(id);
+  expect(book.inThread('$root', '@bob:hs')?.id).toBe(bobs);
+  expect(book.inThread('$root', '@carol:hs')?.id).toBe(bobs);
 
   (f.room.election as { acting: () => boolean }).acting = () => true;
   const answers = new Answers(f.ctx);
