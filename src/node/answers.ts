@@ -39,7 +39,19 @@ export async function sendReply(
     content: { 'm.relates_to': to.relatesTo },
   } as unknown as RoomEvent;
   const content = { ...threadedReply(event, text), [REPLY_TAG]: tag };
-  await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
+  try {
+    await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
+  } catch (err) {
+    // A thread the homeserver will not have: one rooted on a message that relates to another
+    // (a request of a task made before tasks kept their thread). A plain reply, then.
+    if ((err as { statusCode?: unknown })?.statusCode !== 400) throw err;
+    ctx.log.warn('a threaded reply was refused; replying outside the thread', {
+      request: to.id,
+      err,
+    });
+    const plain = { ...content, 'm.relates_to': { 'm.in_reply_to': { event_id: to.id } } };
+    await ctx.client.send(room.id, 'm.room.message', plain, ctx.signal);
+  }
 }
 
 /** A notice to the whole room (not a reply): something every member should know. */

@@ -18,10 +18,22 @@ export function isAudioMessage(content: Record<string, unknown>): boolean {
   );
 }
 
-/** The event a message replies to, if it is a reply. */
+/**
+ * The event a message replies to, if it is a reply. In a thread, an `m.in_reply_to` marked
+ * `is_falling_back` only names the thread's latest message (for clients without threads):
+ * the message is about the thread's root then (a `!run whisper` in a voice message's thread).
+ */
 export function repliedTo(relatesTo: unknown): EventId | undefined {
-  const rel = relatesTo as { 'm.in_reply_to'?: { event_id?: unknown } } | undefined;
-  const id = rel?.['m.in_reply_to']?.event_id;
+  const rel = relatesTo as
+    | {
+        rel_type?: unknown;
+        event_id?: unknown;
+        is_falling_back?: unknown;
+        'm.in_reply_to'?: { event_id?: unknown };
+      }
+    | undefined;
+  const fallback = rel?.rel_type === 'm.thread' && rel.is_falling_back === true;
+  const id = fallback ? rel?.event_id : rel?.['m.in_reply_to']?.event_id;
   return typeof id === 'string' && id.startsWith('$') ? (id as EventId) : undefined;
 }
 

@@ -1,4 +1,7 @@
-/** An edit into a command is told apart from other edits; a voice message's request keeps its thread. */
+/**
+ * An edit into a command is told apart from other edits; a voice message's request keeps its
+ * thread; what a message in a thread replies to.
+ */
 import { describe, expect, it } from 'vitest';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import { threadOf } from '../../../src/matrix/reply.ts';
@@ -40,5 +43,18 @@ describe('autoRelation', () => {
     );
     expect(threadOf(inThread)).toBe('$root');
     expect(repliedTo(inThread)).toBe('$e');
+  });
+});
+
+describe('repliedTo', () => {
+  it("takes a thread's fallback reply as one to the thread's root", () => {
+    const thread = { rel_type: 'm.thread', event_id: '$voice' };
+    const fallback = { ...thread, is_falling_back: true, 'm.in_reply_to': { event_id: '$latest' } };
+    expect(repliedTo(fallback)).toBe('$voice');
+    // A real reply in the thread, and a reply outside threads, name what they reply to.
+    const real = { ...thread, is_falling_back: false, 'm.in_reply_to': { event_id: '$other' } };
+    expect(repliedTo(real)).toBe('$other');
+    expect(repliedTo({ 'm.in_reply_to': { event_id: '$x' } })).toBe('$x');
+    expect(repliedTo(thread)).toBeUndefined();
   });
 });
