@@ -163,10 +163,12 @@ export class TaskBook {
       // Only a top-level task may split (a part's plan would nest without end).
       if (rec.parent) return;
       Object.assign(rec, { state: 'split', result: c.result, worker });
+      if (c.bytes !== undefined) rec.resultBytes = c.bytes;
       return;
     }
     if (c.ok && c.result) {
       Object.assign(rec, { state: 'done', result: c.result, worker, finishedAt: now });
+      if (c.bytes !== undefined) rec.resultBytes = c.bytes;
       return;
     }
     const error = c.error ?? { code: 'ERROR', message: 'unknown error' };
@@ -273,6 +275,7 @@ export class TaskBook {
     }
     const { result, worker, verified } = outcome;
     const finishedAt = held ? now : (rec.finishedAt ?? now);
+    if (result !== rec.result) delete rec.resultBytes;
     Object.assign(rec, { state: 'done', result, worker, verified, finishedAt });
   }
 

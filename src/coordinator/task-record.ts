@@ -35,6 +35,8 @@ export interface TaskRecord {
   leaseUntil?: number;
   failures: Failure[];
   result?: string;
+  /** The size of the output `result` names, as its worker reported it. */
+  resultBytes?: number;
   error?: { code: string; message: string };
   /** A node replied with the final state, so nobody answers again. */
   answered: boolean;

@@ -55,7 +55,7 @@ export function stageValue(output: Uint8Array, result: string): StageValue {
 export async function readStageValue(
   store: Pick<Store, 'cat'>,
   result: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; offline?: boolean } = {},
 ): Promise<StageValue> {
   try {
     const output = await store.cat(CID.parse(result), { ...opts, maxBytes: MAX_STAGE_VALUE_BYTES });

@@ -17,12 +17,13 @@ import { deriveTasks, stageElements } from '../evaluator/derive.ts';
 import { type CheckedStage, checkPipeline, START } from '../evaluator/pipeline.ts';
 import { pipelineScope } from '../evaluator/reads.ts';
 import { ResultsView, stageKey } from '../evaluator/results-view.ts';
-import { readStageValue, type StageValue } from '../evaluator/stage-output.ts';
+import type { StageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { recordTask } from './record-task.ts';
+import { StageOutputs } from './stage-outputs.ts';
 import { withdraw } from './withdraw.ts';
 
 interface Running {
@@ -44,9 +45,18 @@ export class PipelineJobs {
   /** Per room, the evaluation running (with its coalesced re-run). */
   readonly #busy = new Map<RoomId, Promise<void>>();
   readonly #again = new Set<RoomId>();
+  /** Per room, the room and what its last evaluation was to tell: an output's arrival reruns it. */
+  readonly #rooms = new Map<RoomId, MeshRoom>();
+  readonly #pokes = new Map<RoomId, () => void>();
+  readonly #outputsRead: StageOutputs;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
+    this.#outputsRead = new StageOutputs(ctx, (roomId) => {
+      const poke = this.#pokes.get(roomId);
+      const room = this.#rooms.get(roomId);
+      if (poke && room) void this.run(room, poke);
+    });
   }
 
   /**
@@ -56,6 +66,8 @@ export class PipelineJobs {
    */
   run(room: MeshRoom, poke: () => void): Promise<void> {
     if (room.book.pipelines().length === 0) return Promise.resolve();
+    this.#rooms.set(room.id, room);
+    this.#pokes.set(room.id, poke);
     const running = this.#busy.get(room.id);
     if (running) {
       this.#again.add(room.id);
@@ -211,32 +223,28 @@ export class PipelineJobs {
 
   /**
    * The pipeline's outputs so far, by path: the root's (`start`) and its finished tasks', each
-   * read from the result the book accepted. One whose blocks cannot be had yet is left out
-   * until a later evaluation.
+   * read from the result the book accepted (stage-outputs.ts). One that is not here yet is left
+   * out until it is; one that cannot be had at all ends the pipeline (it throws).
    */
   async #outputs(room: MeshRoom, rec: TaskRecord, p: Running): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
-    const take = async (path: string, result: string | undefined) => {
+    const take = async (path: string, task: TaskRecord | undefined) => {
+      const result = task?.result;
       if (result === undefined) return;
       const known = p.outputs.get(path);
       if (known?.result === result) {
         out.set(path, known.value);
         return;
       }
-      const timeout = AbortSignal.timeout(this.#ctx.config.limits.fetchTimeoutMs);
-      try {
-        const signal = AbortSignal.any([this.#ctx.signal, timeout]);
-        const value = await readStageValue(this.#ctx.store, result, { signal });
-        p.outputs.set(path, { result, value });
-        out.set(path, value);
-      } catch (err) {
-        this.#ctx.log.debug('a stage output cannot be read yet', { task: rec.id, path, err });
-      }
+      const value = await this.#outputsRead.read(room.id, result, task?.resultBytes);
+      if (value === undefined) return;
+      p.outputs.set(path, { result, value });
+      out.set(path, value);
     };
-    await take(START, rec.result);
+    await take(START, rec);
     for (const [path, id] of p.paths) {
       const task = room.book.get(id);
-      if (task?.state === 'done') await take(path, task.result);
+      if (task?.state === 'done') await take(path, task);
     }
     return out;
   }

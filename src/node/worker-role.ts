@@ -164,6 +164,7 @@ export class WorkerRole {
         cpuMs: Math.round(outcome.cpuMs),
       };
       if (split) completion.split = true;
+      if (outcome.output) completion.bytes = outcome.output.byteLength;
       return { completion, blocks, answerable: answerable && !split };
     } catch (err) {
       const e: MeshError = toMeshError(err);

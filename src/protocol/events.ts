@@ -105,6 +105,8 @@ export const completionSchema = z.object({
   cpuMs: z.number().int().nonnegative().optional(),
   /** The run split the task into parts instead: `result` is the split plan's block. */
   split: z.boolean().optional(),
+  /** The size of the output `result` names, in bytes (a pipeline's stage reads it by CID). */
+  bytes: z.number().int().nonnegative().optional(),
 });
 
 export const completeSchema = z.object({
