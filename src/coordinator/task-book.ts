@@ -62,21 +62,20 @@ export class TaskBook {
   }
 
   /**
-   * The task a message of `sender` in the thread `root` is about: the one whose request is the
-   * root (its replies started the thread), else the newest one `sender` asked for in that
-   * thread, else the newest one anybody did.
+   * The task a message of `sender` in the thread `root` is about: the newest one `sender` asked
+   * for there (the thread's own, or one posted in it), else the thread's own (its replies
+   * started the thread), else the newest one anybody asked for in it.
    */
   inThread(root: string, sender: string): TaskRecord | undefined {
     const started = this.byRequest(root);
-    if (started) return started;
     let newest: TaskRecord | undefined;
-    let own: TaskRecord | undefined;
+    let own = started?.submitter === sender ? started : undefined;
     for (const r of this.#tasks.values()) {
       if (r.thread !== root || r.parent) continue;
       if (!newest || r.seq > newest.seq) newest = r;
       if (r.submitter === sender && (!own || r.seq > own.seq)) own = r;
     }
-    return own ?? newest;
+    return own ?? started ?? newest;
   }
 
   byRequest(request: string): TaskRecord | undefined {

@@ -190,6 +190,7 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
   }
   room.heard(event.sender);
   room.book.requests.handled(request);
+  if (parsed.data.request !== undefined) room.book.requests.handled(parsed.data.request);
   if (task) room.book.answered(task, state, Date.now(), { result, error, worker });
   room.changed();
 }

@@ -6,7 +6,7 @@ import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '.
 import type { EventId, UserId } from '../ids.ts';
 import { threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
-import { MESH_EVENT } from '../protocol/manager.ts';
+import { MESH_EVENT, type ReplyTag } from '../protocol/manager.ts';
 import { putTask, type Task } from '../queue/task.ts';
 import { cidFromString } from '../store/index.ts';
 import { audioFromMessage, repliedTo } from '../whisper/voice.ts';
@@ -51,7 +51,8 @@ export class Dispatch {
     room.book.requests.handled(req.id);
     room.changed();
     if (req.edits !== undefined) {
-      await this.#reply(room, await this.#edited(room, req, req.edits), EDIT_NOT_RUN);
+      const to = await this.#edited(room, req, req.edits);
+      if (to) await this.#reply(room, to, EDIT_NOT_RUN, { request: req.id });
       return null;
     }
     const thread = threadOf(req.relatesTo);
@@ -295,17 +296,28 @@ export class Dispatch {
 
   /**
    * An edit's reply goes to the message it edits (a thread cannot start on an edit), in that
-   * message's thread if it is in one.
+   * message's thread if it is in one; none when that message is someone else's (clients
+   * ignore such an edit).
    */
-  async #edited(room: MeshRoom, req: PendingRequest, original: string): Promise<PendingRequest> {
+  async #edited(
+    room: MeshRoom,
+    req: PendingRequest,
+    original: string,
+  ): Promise<PendingRequest | undefined> {
     const event = await this.#ctx.client
       .getEvent?.(room.id, original as EventId)
       .catch(() => undefined);
+    if (event && event.sender !== req.sender) return undefined;
     return { ...req, id: original, relatesTo: event?.content['m.relates_to'] };
   }
 
   /** The reply to a command; one a minute for a sender who may not run work here. */
-  async #reply(room: MeshRoom, req: PendingRequest, text: string): Promise<void> {
+  async #reply(
+    room: MeshRoom,
+    req: PendingRequest,
+    text: string,
+    tag: ReplyTag = {},
+  ): Promise<void> {
     const ctx = this.#ctx;
     const sender = req.sender as UserId;
     const submits = ctx.admission.maySubmit(ctx.roster.view(room.id), sender);
@@ -317,6 +329,6 @@ export class Dispatch {
       });
       return;
     }
-    await sendReply(ctx, room, req, text);
+    await sendReply(ctx, room, req, text, tag);
   }
 }

@@ -25,18 +25,20 @@ export function applyRedaction(ctx: NodeContext, room: MeshRoom, event: RoomEven
   const request = redactedId(event);
   if (request === undefined) return false;
   const fields = { room: room.id, request, sender: event.sender };
-  // Kept even when nothing is known of the request yet: a coordinator may be turning it into
-  // a task right now, and every node's book then takes that task as cancelled.
+  const pending = room.book.requests.pending().find((r) => r.id === request);
+  const rec = room.book.byRequest(request);
+  // Only a request this node knows of (a member's deletions of chat would push real ones out).
+  if (!pending && !rec && !room.book.requests.isHandled(request)) return false;
+  // Kept even when the task is not known yet: the coordinator may be turning the request into
+  // one right now, and every node's book then takes that task as cancelled.
   room.book.requestDeleted(request, event.sender);
   room.changed();
   let acted = false;
-  const pending = room.book.requests.pending().find((r) => r.id === request);
   if (pending?.sender === event.sender) {
     room.book.requests.handled(request);
     ctx.log.info('a request was deleted before any node took it: it will not run', fields);
     acted = true;
   }
-  const rec = room.book.byRequest(request);
   if (rec && rec.submitter === event.sender && !FINAL.has(rec.state)) {
     const why = deletedBy(event.sender);
     ctx.log.info('a request was deleted: its task is withdrawn', { ...fields, task: rec.id });

@@ -79,6 +79,8 @@ export const replyTagSchema = z.object({
   attempt: z.number().int().positive().optional(),
   result: cid.optional(),
   error: z.object({ code: z.string().max(64), message: z.string().max(2_000) }).optional(),
+  /** The request answered, when the reply is to another event (an edit's, to the message). */
+  request: z.string().max(255).optional(),
 });
 
 export const settingsSchema = z.object({

@@ -114,6 +114,7 @@ describe('a deleted request', () => {
 
   it('makes a task of it that another node accepts later arrive cancelled', async () => {
     const f = await room(false);
+    f.room.book.requests.seen({ id: '$run', sender: ALICE, body: '!run echo x', seenAt: 0 });
     // Anyone may send a redaction; a later one by someone else takes nothing back.
     applyRedaction(f.ctx, f.room, redaction(ALICE, '$run'));
     applyRedaction(f.ctx, f.room, redaction(MALLORY, '$run'));
@@ -126,6 +127,12 @@ describe('a deleted request', () => {
     restored.restore(f.room.book.snapshot());
     expect(restored.isDeleted('$run', ALICE)).toBe(true);
     expect(restored.isDeleted('$other', ALICE)).toBe(false);
+  });
+
+  it('keeps no deletion of a message that is not a request', async () => {
+    const f = await room(false);
+    expect(applyRedaction(f.ctx, f.room, redaction(ALICE, '$chat'))).toBe(false);
+    expect(f.room.book.snapshot().deletedRequests).toEqual([]);
   });
 
   it('leaves a finished task as it is', async () => {

@@ -8,6 +8,7 @@
 import { expect, it } from 'vitest';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import { Answers } from '../../../src/node/answers.ts';
+import { applyReply } from '../../../src/node/book-events.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { type FakeRoom, fakeRoom, nodeState, ROOM, runningTask } from '../../support/fake-room.ts';
@@ -106,6 +107,10 @@ it('answers a task asked for in a thread in that thread', async () => {
   expect(book.inThread('$root', '@alice:hs')?.id).toBe(id);
   expect(book.inThread('$root', '@bob:hs')?.id).toBe(bobs);
   expect(book.inThread('$root', '@carol:hs')?.id).toBe(bobs);
+  // In a thread started on Alice's `!run`, Bob's message is about his own task there first.
+  const bobsToo = await runningTask(f, { thread: '$run', submitter: '@bob:hs', request: '$run3' });
+  expect(book.inThread('$run', '@bob:hs')?.id).toBe(bobsToo);
+  expect(book.inThread('$run', '@carol:hs')?.id).toBe(id);
 
   (f.room.election as { acting: () => boolean }).acting = () => true;
   const answers = new Answers(f.ctx);
@@ -124,7 +129,9 @@ it('answers an edit into a command at the message it edits, and runs nothing', a
   const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
   f.lease('@me:hs', 1);
   // The edited message is in a thread: the reply goes there, not onto the edit.
+  let author = '@alice:hs';
   (f.ctx.client as { getEvent: unknown }).getEvent = async () => ({
+    sender: author,
     content: { 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } },
   });
   const req = { id: '$edit', sender: '@alice:hs', body: '', seenAt: Date.now(), edits: '$orig' };
@@ -138,4 +145,20 @@ it('answers an edit into a command at the message it edits, and runs nothing', a
     'm.in_reply_to': { event_id: '$orig' },
   });
   expect(f.room.book.all()).toEqual([]);
+
+  // Another node marks the edit handled from the reply: its next coordinator says nothing.
+  const g = await fakeRoom({
+    self: '@bot2:hs',
+    members: ['@alice:hs'],
+    nodes: { '@me:hs': { owner: '@owner:hs' } },
+  });
+  g.lease('@me:hs', 1);
+  g.room.book.requests.seen(req);
+  applyReply(g.ctx, g.room, { ...g.event('@me:hs', 'm.room.message', f.sent[0]?.content ?? {}) });
+  expect(g.room.book.requests.pending()).toEqual([]);
+
+  // An "edit" of someone else's message (clients ignore it) gets no reply.
+  author = '@bob:hs';
+  await new Dispatch(f.ctx).handle(f.room, { ...req, id: '$edit2' });
+  expect(f.sent).toHaveLength(1);
 });
