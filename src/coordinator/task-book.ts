@@ -26,8 +26,6 @@ export interface BookSnapshot {
 
 const KEEP_FINISHED = 2_000;
 
-const deletion = (request: string, sender: string) => JSON.stringify([request, sender]);
-
 /** Why the task of a deleted request ended. */
 export const deletedBy = (sender: string) => `its request was deleted by ${sender}`;
 const KEEP_WITHDRAWN = 5_000;
@@ -49,12 +47,6 @@ export class TaskBook {
    * must then arrive cancelled, not be run or assigned again.
    */
   readonly #withdrawn = new Map<string, string>();
-  /**
-   * Requests deleted, with who deleted them (`deletion` keys; only the request's own sender's
-   * deletion counts, and anyone may send one). A coordinator may be turning one into a task
-   * while its deletion arrives; the task must then arrive cancelled.
-   */
-  readonly #deletedRequests = new Set<string>();
   #seq = 0;
 
   get(id: string): TaskRecord | undefined {
@@ -113,7 +105,7 @@ export class TaskBook {
     if (why !== undefined) {
       this.#withdrawn.delete(id);
       this.#cancelled(rec, why, now);
-    } else if (!info.parent && this.isDeleted(info.request, info.submitter)) {
+    } else if (!info.parent && this.requests.isDeleted(info.request, info.submitter)) {
       this.#cancelled(rec, deletedBy(info.submitter), now);
     }
     this.#tasks.set(id, rec);
@@ -373,17 +365,6 @@ export class TaskBook {
     return { perWorker, perSubmitter };
   }
 
-  /** A request deleted by `sender`: a task later made of it (if `sender` asked for it) arrives cancelled. */
-  requestDeleted(request: string, sender: string): void {
-    this.#deletedRequests.add(deletion(request, sender));
-    trim(this.#deletedRequests, KEEP_WITHDRAWN);
-  }
-
-  /** Whether `submitter` deleted the request `request`. */
-  isDeleted(request: string, submitter: string): boolean {
-    return this.#deletedRequests.has(deletion(request, submitter));
-  }
-
   snapshot(): BookSnapshot {
     return {
       seq: this.#seq,
@@ -391,7 +372,7 @@ export class TaskBook {
       requests: this.requests.pending(),
       handled: this.requests.handledIds(),
       withdrawn: [...this.#withdrawn],
-      deletedRequests: [...this.#deletedRequests].map((k) => JSON.parse(k) as [string, string]),
+      deletedRequests: this.requests.deletions(),
     };
   }
 
@@ -404,10 +385,7 @@ export class TaskBook {
     for (const [id, why] of s.withdrawn ?? []) {
       if (!this.#tasks.has(id)) this.#withdrawn.set(id, why);
     }
-    for (const [request, sender] of s.deletedRequests ?? []) {
-      this.#deletedRequests.add(deletion(request, sender));
-    }
-    this.requests.restore(s.requests, s.handled);
+    this.requests.restore(s.requests, s.handled, s.deletedRequests);
   }
 
   #fail(rec: TaskRecord, f: TaskRecord['failures'][number]): void {

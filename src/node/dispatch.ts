@@ -215,7 +215,7 @@ export class Dispatch {
       );
     }
     // Deleted by its sender while it was being made into a task (the awaits above): not run.
-    if (room.book.isDeleted(req.id, sender)) {
+    if (room.book.requests.isDeleted(req.id, sender)) {
       ctx.log.info('a request was deleted while it was taken: it will not run', {
         room: room.id,
         request: req.id,

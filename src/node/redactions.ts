@@ -31,7 +31,7 @@ export function applyRedaction(ctx: NodeContext, room: MeshRoom, event: RoomEven
   if (!pending && !rec && !room.book.requests.isHandled(request)) return false;
   // Kept even when the task is not known yet: the coordinator may be turning the request into
   // one right now, and every node's book then takes that task as cancelled.
-  room.book.requestDeleted(request, event.sender);
+  room.book.requests.deleted(request, event.sender);
   room.changed();
   let acted = false;
   if (pending?.sender === event.sender) {

@@ -125,8 +125,8 @@ describe('a deleted request', () => {
     // The deletion outlives a restart.
     const restored = new TaskBook();
     restored.restore(f.room.book.snapshot());
-    expect(restored.isDeleted('$run', ALICE)).toBe(true);
-    expect(restored.isDeleted('$other', ALICE)).toBe(false);
+    expect(restored.requests.isDeleted('$run', ALICE)).toBe(true);
+    expect(restored.requests.isDeleted('$other', ALICE)).toBe(false);
   });
 
   it('keeps no deletion of a message that is not a request', async () => {
