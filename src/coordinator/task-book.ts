@@ -25,10 +25,10 @@ export interface BookSnapshot {
 }
 
 const KEEP_FINISHED = 2_000;
+const KEEP_WITHDRAWN = 5_000;
 
 /** Why the task of a deleted request ended. */
 export const deletedBy = (sender: string) => `its request was deleted by ${sender}`;
-const KEEP_WITHDRAWN = 5_000;
 
 /**
  * The Manager's view of one room: tasks with their attempts, leases and outcomes, and the
