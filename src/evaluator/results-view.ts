@@ -11,7 +11,7 @@ import { type Leaf, leafSchema } from '../lattice/schema.ts';
 import type { Goho } from '../lattice/types.ts';
 import type { Store } from '../store/types.ts';
 
-export const PIPELINES_PREFIX = 'pipelines';
+const PIPELINES_PREFIX = 'pipelines';
 
 /** A stage output's path within its pipeline: the stage, and the element of a `map` stage. */
 export function stageKey(stage: string, index?: number): string {

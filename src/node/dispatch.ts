@@ -112,7 +112,7 @@ export class Dispatch {
         await this.#autoTranscribe(room, req, cmd.on);
         return null;
       case 'run':
-        return this.#accept(room, req, cmd);
+        return this.#accept(room, req, cmd, thread);
     }
   }
 
@@ -176,6 +176,7 @@ export class Dispatch {
     room: MeshRoom,
     req: PendingRequest,
     cmd: Extract<Command, { name: 'run' }>,
+    thread: string | undefined,
   ): Promise<Accepted | null> {
     const ctx = this.#ctx;
     const sender = req.sender as UserId;
@@ -194,7 +195,6 @@ export class Dispatch {
       room: room.id,
       request: req.id,
     };
-    const thread = threadOf(req.relatesTo);
     if (thread !== undefined) task.thread = thread;
     if (asked.pipeline) {
       // The Verifier checks plain tasks; a pipeline's are derived, and would go unchecked.

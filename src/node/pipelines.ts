@@ -46,16 +46,14 @@ export class PipelineJobs {
   readonly #busy = new Map<RoomId, Promise<void>>();
   readonly #again = new Set<RoomId>();
   /** Per room, the room and what its last evaluation was to tell: an output's arrival reruns it. */
-  readonly #rooms = new Map<RoomId, MeshRoom>();
-  readonly #pokes = new Map<RoomId, () => void>();
+  readonly #last = new Map<RoomId, { room: MeshRoom; poke: () => void }>();
   readonly #outputsRead: StageOutputs;
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
     this.#outputsRead = new StageOutputs(ctx, (roomId) => {
-      const poke = this.#pokes.get(roomId);
-      const room = this.#rooms.get(roomId);
-      if (poke && room) void this.run(room, poke);
+      const last = this.#last.get(roomId);
+      if (last) void this.run(last.room, last.poke);
     });
   }
 
@@ -66,8 +64,7 @@ export class PipelineJobs {
    */
   run(room: MeshRoom, poke: () => void): Promise<void> {
     if (room.book.pipelines().length === 0) return Promise.resolve();
-    this.#rooms.set(room.id, room);
-    this.#pokes.set(room.id, poke);
+    this.#last.set(room.id, { room, poke });
     const running = this.#busy.get(room.id);
     if (running) {
       this.#again.add(room.id);
