@@ -53,23 +53,6 @@ export class TaskBook {
     return this.#tasks.get(id);
   }
 
-  /**
-   * The task a message of `sender` in the thread `root` is about: the newest one `sender` asked
-   * for there (the thread's own, or one posted in it), else the thread's own (its replies
-   * started the thread), else the newest one anybody asked for in it.
-   */
-  inThread(root: string, sender: string): TaskRecord | undefined {
-    const started = this.byRequest(root);
-    let newest: TaskRecord | undefined;
-    let own = started?.submitter === sender ? started : undefined;
-    for (const r of this.#tasks.values()) {
-      if (r.thread !== root || r.parent) continue;
-      if (!newest || r.seq > newest.seq) newest = r;
-      if (r.submitter === sender && (!own || r.seq > own.seq)) own = r;
-    }
-    return own ?? started ?? newest;
-  }
-
   byRequest(request: string): TaskRecord | undefined {
     const id = this.#byRequest.get(request);
     return id === undefined ? undefined : this.#tasks.get(id);
@@ -351,18 +334,6 @@ export class TaskBook {
   /** Final tasks nobody has answered yet (parts are answered with their parent). */
   unanswered(): TaskRecord[] {
     return this.all().filter((r) => FINAL.has(r.state) && !r.answered && !r.parent);
-  }
-
-  /** Assignments held per worker, and tasks running per submitter. */
-  load(): { perWorker: Map<string, number>; perSubmitter: Map<string, number> } {
-    const perWorker = new Map<string, number>();
-    const perSubmitter = new Map<string, number>();
-    for (const r of this.#tasks.values()) {
-      if (r.state !== 'assigned' || !r.worker) continue;
-      perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + 1);
-      perSubmitter.set(r.submitter, (perSubmitter.get(r.submitter) ?? 0) + 1);
-    }
-    return { perWorker, perSubmitter };
   }
 
   snapshot(): BookSnapshot {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
 import { parseCommand } from '../commands/parse.ts';
+import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
@@ -206,7 +207,7 @@ export class CoordinatorRole {
     const sent = new Map<string, Promise<boolean>>();
     const queued = room.book.queued();
     if (queued.length === 0) return sent;
-    const { perWorker, perSubmitter } = room.book.load();
+    const { perWorker, perSubmitter } = bookLoad(room.book);
     const view = ctx.roster.view(room.id);
     const candidates: Candidate[] = room.liveNodes().flatMap((id) => {
       // A node caught with a wrong result gets no new work.

@@ -1,5 +1,6 @@
 import { helpText } from '../commands/commands.ts';
 import { type Command, parseCommand } from '../commands/parse.ts';
+import { taskInThread } from '../coordinator/book-views.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
@@ -95,7 +96,7 @@ export class Dispatch {
       case 'cancel': {
         const rec = cmd.task
           ? room.book.get(cmd.task)
-          : room.book.inThread(thread ?? '', req.sender);
+          : taskInThread(room.book, thread ?? '', req.sender);
         if (!rec) throw new BadInputError(`no task ${cmd.task ?? 'in this thread'} in this mesh`);
         if (cmd.name === 'status') {
           await this.#reply(room, req, statusText(rec, Date.now()));

@@ -1,3 +1,4 @@
+import { bookLoad } from '../coordinator/book-views.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { reasons } from '../coordinator/task-record.ts';
 import { truncate } from '../engines/errors.ts';
@@ -25,7 +26,7 @@ const MAX_ENGINES_SHOWN = 20;
 export function meshText(ctx: NodeContext, room: MeshRoom): string {
   const view = ctx.roster.view(room.id);
   const live = new Set(room.liveNodes());
-  const { perWorker } = room.book.load();
+  const { perWorker } = bookLoad(room.book);
   const lease = room.election.clock.current;
   const lines = [
     `coordinator: ${lease ? `${lease.holder} (term ${lease.term})` : 'none yet'}`,

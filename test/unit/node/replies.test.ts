@@ -6,6 +6,7 @@
  * goes to that thread, and an edit into a command is answered at the message it edits.
  */
 import { expect, it } from 'vitest';
+import { taskInThread } from '../../../src/coordinator/book-views.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import { Answers } from '../../../src/node/answers.ts';
 import { applyReply } from '../../../src/node/book-events.ts';
@@ -101,16 +102,16 @@ it('answers a task asked for in a thread in that thread', async () => {
   const error = { code: 'ENGINE_FAILED', message: 'it broke' };
   book.complete('@me:hs', { task: id, attempt: 1, ok: false, error }, 3, now);
   // `!status` in the thread finds it, though the thread was not started on its request.
-  expect(book.inThread('$root', '@alice:hs')?.id).toBe(id);
+  expect(taskInThread(book, '$root', '@alice:hs')?.id).toBe(id);
   // Of several tasks in the thread, a sender's message is about the newest of their own.
   const bobs = await runningTask(f, { thread: '$root', submitter: '@bob:hs', request: '$run2' });
-  expect(book.inThread('$root', '@alice:hs')?.id).toBe(id);
-  expect(book.inThread('$root', '@bob:hs')?.id).toBe(bobs);
-  expect(book.inThread('$root', '@carol:hs')?.id).toBe(bobs);
+  expect(taskInThread(book, '$root', '@alice:hs')?.id).toBe(id);
+  expect(taskInThread(book, '$root', '@bob:hs')?.id).toBe(bobs);
+  expect(taskInThread(book, '$root', '@carol:hs')?.id).toBe(bobs);
   // In a thread started on Alice's `!run`, Bob's message is about his own task there first.
   const bobsToo = await runningTask(f, { thread: '$run', submitter: '@bob:hs', request: '$run3' });
-  expect(book.inThread('$run', '@bob:hs')?.id).toBe(bobsToo);
-  expect(book.inThread('$run', '@carol:hs')?.id).toBe(id);
+  expect(taskInThread(book, '$run', '@bob:hs')?.id).toBe(bobsToo);
+  expect(taskInThread(book, '$run', '@carol:hs')?.id).toBe(id);
 
   (f.room.election as { acting: () => boolean }).acting = () => true;
   const answers = new Answers(f.ctx);
