@@ -63,6 +63,19 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
     fn();
   };
 
+  // The task goes out first: the sandbox wakes up and runs it while this side gets ready for
+  // the answer, which cannot come before this function returns.
+  child.send({
+    type: 'run',
+    id,
+    engine: name,
+    cid: req.engine.cid,
+    code: req.engine.code,
+    inputKind: req.engine.manifest.input,
+    input: req.input,
+    params: { ...req.params },
+    limits,
+  });
   return new Promise<void>((free) => {
     let cancelTimer: NodeJS.Timeout | undefined;
     let offExit = () => {};
@@ -123,17 +136,6 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
     };
 
     job.onAbort = onAbort;
-    child.send({
-      type: 'run',
-      id,
-      engine: name,
-      cid: req.engine.cid,
-      code: req.engine.code,
-      inputKind: req.engine.manifest.input,
-      input: req.input,
-      params: { ...req.params },
-      limits,
-    });
     // Last, because it fires at once when the child is already dead.
     offExit = child.onExit((info) => {
       const how = info.signal ? `signal ${info.signal}` : `exit code ${info.code}`;

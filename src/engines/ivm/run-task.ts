@@ -5,20 +5,25 @@
  * by a timer that disposes the isolate, which also ends a promise that never settles
  * (there are no timers or I/O inside, so nothing could settle it later). A realm that met
  * a limit is disposed, never reused.
+ *
+ * A short task in a warm realm runs from start to answer without a wait (see `QUICK_TASK_MAX_MS`):
+ * `runTask` then answers synchronously, and the sandbox process sends the answer from the
+ * handler of the message that brought the task. Anything else takes the asynchronous path.
  */
-import { createLogSink } from './log-sink.ts';
+import { createLogSink, type LogSink } from './log-sink.ts';
 import type { ChildMessage, RunMessage, WireError } from './protocol.ts';
-import { IDLE_SLOT, type RealmPool, type WarmRealm } from './realm-pool.ts';
+import { IDLE_SLOT, type RealmPool, type RealmSpec, type WarmRealm } from './realm-pool.ts';
 
-type Outcome = Extract<ChildMessage, { type: 'done' | 'failed' }>;
+export type Outcome = Extract<ChildMessage, { type: 'done' | 'failed' }>;
 type Stop = 'wall' | 'cancel';
 
-/** What `run` in prelude.js returns. */
+/** What `start` and `finish` in prelude.js return. */
 type RunnerResult =
   | { kind: 'text' | 'json'; value: string }
   | { kind: 'bytes'; value: Uint8Array }
   | { kind: 'too-large'; bytes: number }
   | { kind: 'bad-output' | 'error'; message: string };
+type Started = RunnerResult | { kind: 'pending' };
 
 export interface TaskHooks {
   progress(fraction: number): void;
@@ -26,65 +31,80 @@ export interface TaskHooks {
   cancellable(cancel: (() => void) | undefined): void;
 }
 
-export async function runTask(
+/**
+ * A realm whose last task took at most this long (wall, ms) runs the next one with a
+ * synchronous call into the isolate. It runs in this thread, where an asynchronous call
+ * wakes one of isolated-vm's threads and then this one again: about 0.3 ms less per task.
+ * Meanwhile this process reads no messages, so a cancel waits for the call to end (the
+ * parent kills the process after its grace time), and the wall limit is the CPU limit.
+ * Engines whose tasks run longer keep the asynchronous call, and with it a prompt cancel.
+ */
+const QUICK_TASK_MAX_MS = 100;
+
+/** One task's state, from its message to its answer. */
+interface Task {
+  readonly msg: RunMessage;
+  readonly hooks: TaskHooks;
+  readonly pool: RealmPool;
+  readonly logs: LogSink;
+  /** When the wall limit runs out (performance.now()). */
+  readonly deadline: number;
+  warm?: WarmRealm;
+  stopped?: Stop;
+  wall?: NodeJS.Timeout;
+  /** The isolate's CPU time when the engine was called, ns. */
+  cpuStart: bigint;
+  /** performance.now() when the engine was called. */
+  calledAt: number;
+}
+
+/** The task's answer: at once when nothing had to wait, else a promise of it. */
+export function runTask(
   pool: RealmPool,
   msg: RunMessage,
   hooks: TaskHooks,
-): Promise<Outcome> {
-  const logs = createLogSink();
-  const fail = (error: WireError): Outcome => ({
-    type: 'failed',
-    id: msg.id,
-    error,
-    logs: logs.lines(),
-  });
-  let input: unknown;
+): Outcome | Promise<Outcome> {
+  const task: Task = {
+    msg,
+    hooks,
+    pool,
+    logs: createLogSink(),
+    deadline: performance.now() + msg.limits.wallMs,
+    cpuStart: 0n,
+    calledAt: 0,
+  };
+  const input = readInput(msg);
+  if (input instanceof BadInput)
+    return fail(task, { code: 'ENGINE_BAD_INPUT', message: input.message });
+  hooks.cancellable(() => stop(task, 'cancel'));
+  const spec: RealmSpec = { cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb };
+  const warm = pool.take(spec);
+  if (!warm || !isQuick(warm)) return runAsync(task, warm, spec, input);
+  task.warm = warm;
+  let started: Started;
   try {
-    input =
-      msg.inputKind === 'json'
-        ? JSON.parse(Buffer.from(msg.input).toString('utf8'))
-        : own(msg.input);
+    started = callStart(task, input, true);
   } catch (err) {
-    return fail({
-      code: 'ENGINE_BAD_INPUT',
-      message: `input is not JSON: ${(err as Error).message}`,
-    });
+    return end(task, fail(task, classify(err, task)), false);
   }
+  if (started?.kind === 'pending') return awaitFinish(task);
+  return end(task, settle(task, started), true);
+}
 
-  let stopped: Stop | undefined;
-  let warm: WarmRealm | undefined;
-  const stop = (why: Stop) => {
-    stopped ??= why;
-    if (warm && !warm.isolate.isDisposed) warm.isolate.dispose();
-  };
-  // The wall timer is set before the first wait; a synchronous run cannot be interrupted
-  // by it anyway (its CPU timeout is never longer).
-  const deadline = performance.now() + msg.limits.wallMs;
-  let wall: NodeJS.Timeout | undefined;
-  const beforeWaiting = () => {
-    wall ??= setTimeout(() => stop('wall'), Math.max(0, deadline - performance.now()));
-  };
-  hooks.cancellable(() => stop('cancel'));
+/** Input that is not what the engine's manifest says it reads. */
+class BadInput {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
 
-  let healthy = false;
+function readInput(msg: RunMessage): unknown {
+  if (msg.inputKind !== 'json') return own(msg.input);
   try {
-    const spec = { cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb };
-    warm = pool.take(spec);
-    if (!warm) {
-      beforeWaiting();
-      warm = await pool.create(spec);
-    }
-    if (stopped) throw new Error('stopped before start');
-    const run = { warm, msg, input, log: logs.add, progress: hooks.progress, beforeWaiting };
-    const { result, cpuMs } = await callEngine(run);
-    healthy = true;
-    return settle(result, msg, cpuMs, logs.lines(), fail);
+    return JSON.parse(Buffer.from(msg.input).toString('utf8'));
   } catch (err) {
-    return fail(classify(err, stopped, warm));
-  } finally {
-    clearTimeout(wall);
-    hooks.cancellable(undefined);
-    if (warm) pool.release(warm, healthy);
+    return new BadInput(`input is not JSON: ${(err as Error).message}`);
   }
 }
 
@@ -98,72 +118,110 @@ function own(bytes: Uint8Array): Uint8Array {
   return whole ? bytes : new Uint8Array(bytes);
 }
 
-/**
- * A realm whose last task took at most this long (wall, ms) runs the next one with a
- * synchronous call into the isolate. It runs in this thread, where an asynchronous call
- * wakes one of isolated-vm's threads and then this one again: about 0.3 ms less per task.
- * Meanwhile this process reads no messages, so a cancel waits for the call to end (the
- * parent kills the process after its grace time), and the wall limit is the CPU limit.
- * Engines whose tasks run longer keep the asynchronous call, and with it a prompt cancel.
- */
-const SYNC_TASK_MAX_MS = 100;
-
-interface EngineCall {
-  warm: WarmRealm;
-  msg: RunMessage;
-  input: unknown;
-  log: (line: string) => boolean;
-  progress: (fraction: number) => void;
-  /** Arms the wall timer: called before any wait for the isolate. */
-  beforeWaiting: () => void;
+function isQuick(warm: WarmRealm): boolean {
+  return warm.lastTaskMs !== undefined && warm.lastTaskMs <= QUICK_TASK_MAX_MS;
 }
 
-// The engine's top level and main(), then what main's promise settles to, on one CPU budget.
-async function callEngine(call: EngineCall): Promise<{ result: RunnerResult; cpuMs: number }> {
-  const { warm, msg } = call;
-  const { isolate, slot } = warm;
-  const { limits } = msg;
-  const args = [call.input, msg.params, limits.maxOutputBytes];
-  slot.log = call.log;
-  slot.progress = call.progress;
-  const cpuStart = isolate.cpuTime;
-  const cpuMs = () => Number(isolate.cpuTime - cpuStart) / 1e6;
-  const started = performance.now();
-  const sync = warm.lastTaskMs !== undefined && warm.lastTaskMs <= SYNC_TASK_MAX_MS;
-  warm.lastTaskMs = undefined;
+/** A new realm, or a call into the isolate that waits: with the wall timer armed first. */
+async function runAsync(
+  task: Task,
+  taken: WarmRealm | undefined,
+  spec: RealmSpec,
+  input: unknown,
+): Promise<Outcome> {
+  armWall(task);
+  let started: Started;
   try {
-    // Input and params are copied into the isolate as they go in.
-    const options = {
-      timeout: limits.cpuMs,
-      arguments: { copy: true },
-      result: { copy: true },
-    } as const;
-    type Started = RunnerResult | { kind: 'pending' };
-    let result: Started;
-    if (sync) {
-      result = warm.start.applySync(undefined, args, options) as Started;
-    } else {
-      call.beforeWaiting();
-      result = (await warm.start.apply(undefined, args, options)) as Started;
-    }
-    if (result.kind === 'pending') {
-      call.beforeWaiting();
-      result = (await warm.finish.apply(undefined, [], {
-        timeout: Math.max(1, Math.ceil(limits.cpuMs - cpuMs())),
-        result: { promise: true, copy: true },
-      })) as RunnerResult;
-    }
-    warm.lastTaskMs = performance.now() - started;
-    return { result, cpuMs: cpuMs() };
-  } finally {
-    slot.log = IDLE_SLOT.log;
-    slot.progress = IDLE_SLOT.progress;
+    task.warm = taken ?? (await task.pool.create(spec));
+    if (task.stopped) throw new Error('stopped before start');
+    started = await callStart(task, input, false);
+  } catch (err) {
+    return end(task, fail(task, classify(err, task)), false);
   }
+  if (started?.kind === 'pending') return awaitFinish(task);
+  return end(task, settle(task, started), true);
+}
+
+/** What `main`'s promise settles to, on what is left of the task's CPU budget. */
+async function awaitFinish(task: Task): Promise<Outcome> {
+  armWall(task);
+  const warm = task.warm as WarmRealm;
+  const cpuLeft = task.msg.limits.cpuMs - cpuMs(task);
+  try {
+    const result = (await warm.finish.apply(undefined, [], {
+      timeout: Math.max(1, Math.ceil(cpuLeft)),
+      result: { promise: true, copy: true },
+    })) as RunnerResult;
+    return end(task, settle(task, result), true);
+  } catch (err) {
+    return end(task, fail(task, classify(err, task)), false);
+  }
+}
+
+/** The engine's top level and `main`: a result, or `pending` when main returned a promise. */
+function callStart(task: Task, input: unknown, sync: true): Started;
+function callStart(task: Task, input: unknown, sync: false): Promise<Started>;
+function callStart(task: Task, input: unknown, sync: boolean): Started | Promise<Started> {
+  const warm = task.warm as WarmRealm;
+  const { limits, params } = task.msg;
+  warm.slot.log = task.logs.add;
+  warm.slot.progress = task.hooks.progress;
+  warm.lastTaskMs = undefined;
+  task.cpuStart = warm.isolate.cpuTime;
+  task.calledAt = performance.now();
+  // Input and params are copied into the isolate as they go in.
+  const args = [input, params, limits.maxOutputBytes];
+  const options = {
+    timeout: limits.cpuMs,
+    arguments: { copy: true },
+    result: { copy: true },
+  } as const;
+  return sync
+    ? (warm.start.applySync(undefined, args, options) as unknown as Started)
+    : (warm.start.apply(undefined, args, options) as Promise<Started>);
+}
+
+function cpuMs(task: Task): number {
+  const warm = task.warm as WarmRealm;
+  return Number(warm.isolate.cpuTime - task.cpuStart) / 1e6;
+}
+
+/** The wall timer, set before the first wait: a synchronous call cannot be interrupted by
+ * it anyway (its CPU timeout is never longer). */
+function armWall(task: Task): void {
+  task.wall ??= setTimeout(
+    () => stop(task, 'wall'),
+    Math.max(0, task.deadline - performance.now()),
+  );
+}
+
+function stop(task: Task, why: Stop): void {
+  task.stopped ??= why;
+  const warm = task.warm;
+  if (warm && !warm.isolate.isDisposed) warm.isolate.dispose();
+}
+
+/** The task's last step, whichever way it went: the realm goes back to the pool. */
+function end(task: Task, outcome: Outcome, healthy: boolean): Outcome {
+  clearTimeout(task.wall);
+  task.hooks.cancellable(undefined);
+  const warm = task.warm;
+  if (warm) {
+    warm.slot.log = IDLE_SLOT.log;
+    warm.slot.progress = IDLE_SLOT.progress;
+    task.pool.release(warm, healthy);
+  }
+  return outcome;
+}
+
+function fail(task: Task, error: WireError): Outcome {
+  return { type: 'failed', id: task.msg.id, error, logs: task.logs.lines() };
 }
 
 // Anything that escapes the runner is a termination by the host or a compile error: the
 // runner catches whatever the engine throws.
-function classify(err: unknown, stopped: Stop | undefined, warm: WarmRealm | undefined): WireError {
+function classify(err: unknown, task: Task): WireError {
+  const { stopped, warm } = task;
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   if (stopped === 'wall') return { code: 'ENGINE_TIMEOUT', limit: 'wall', message };
   if (stopped === 'cancel') return { code: 'ENGINE_ABORTED', message };
@@ -177,25 +235,27 @@ function classify(err: unknown, stopped: Stop | undefined, warm: WarmRealm | und
   return { code: 'ENGINE_FAILED', message: message.slice(0, 2000) };
 }
 
-function settle(
-  result: RunnerResult,
-  msg: RunMessage,
-  cpuMs: number,
-  logs: string[],
-  fail: (e: WireError) => Outcome,
-): Outcome {
+/** The answer for what the runner returned; the realm ran its task through. */
+function settle(task: Task, result: RunnerResult): Outcome {
+  const { msg } = task;
+  const warm = task.warm as WarmRealm;
+  warm.lastTaskMs = performance.now() - task.calledAt;
+  const cpu = cpuMs(task);
   const max = msg.limits.maxOutputBytes;
   const tooLarge = (n: number) =>
-    fail({ code: 'ENGINE_OUTPUT', message: `output of ${n}+ bytes is over the ${max}-byte limit` });
+    fail(task, {
+      code: 'ENGINE_OUTPUT',
+      message: `output of ${n}+ bytes is over the ${max}-byte limit`,
+    });
   switch (result?.kind) {
     case 'error': {
       const message = String(result.message).slice(0, 2000);
       // ArrayBuffers live outside the V8 heap: at the limit their allocation throws instead.
       const memory = message.startsWith('RangeError: Array buffer allocation failed');
-      return fail({ code: memory ? 'ENGINE_MEMORY' : 'ENGINE_FAILED', message });
+      return fail(task, { code: memory ? 'ENGINE_MEMORY' : 'ENGINE_FAILED', message });
     }
     case 'bad-output':
-      return fail({ code: 'ENGINE_OUTPUT', message: String(result.message).slice(0, 2000) });
+      return fail(task, { code: 'ENGINE_OUTPUT', message: String(result.message).slice(0, 2000) });
     case 'too-large':
       return tooLarge(Number(result.bytes));
     case 'text':
@@ -204,14 +264,14 @@ function settle(
       // The engine may have tampered with the runner's builtins: check the type and size here.
       const value = result.value;
       if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-        return fail({ code: 'ENGINE_OUTPUT', message: 'output is not text, bytes or JSON' });
+        return fail(task, { code: 'ENGINE_OUTPUT', message: 'output is not text, bytes or JSON' });
       }
       // A copy in any case: the bytes may sit on a SharedArrayBuffer, which IPC cannot carry.
       const output = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
       if (output.byteLength > max) return tooLarge(output.byteLength);
-      return { type: 'done', id: msg.id, output, logs, cpuMs };
+      return { type: 'done', id: msg.id, output, logs: task.logs.lines(), cpuMs: cpu };
     }
     default:
-      return fail({ code: 'ENGINE_OUTPUT', message: 'the sandbox returned no result' });
+      return fail(task, { code: 'ENGINE_OUTPUT', message: 'the sandbox returned no result' });
   }
 }

@@ -58,6 +58,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   const grace = opts.killGraceMs ?? 1500;
   const sandboxOwnMb = opts.sandboxOwnMb ?? 512;
   const watchdog = new Watchdog(Math.max(1, Math.round(grace / GUARD_TICKS_PER_GRACE)));
+  const dispatchOptions = { killGraceMs: grace, watchdog, sandboxOwnMb };
   const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
   const verified = new WeakSet<EnginePackage>();
   const queue: Job[] = [];
@@ -66,7 +67,6 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   let stopper = new AbortController();
   let child: SandboxChild | undefined;
   let spawning: Promise<SandboxChild> | undefined;
-  let pumping = false;
   let nextId = 1;
   // Jobs answered, so that nothing settles a job twice (an abort and the answer can cross).
   const settled = new WeakSet<Job>();
@@ -92,36 +92,43 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     return child;
   };
 
-  // The job the pump took out of the line: waiting for the sandbox, or running in it.
+  // The job taken out of the line: waiting for the sandbox, or running in it.
   let current: Job | undefined;
 
-  const pump = async () => {
-    if (pumping) return;
-    pumping = true;
+  // Starts the next job when none runs. Synchronous up to the send when the sandbox is up, so
+  // that a task reaches it without a detour through the promise queue.
+  const pump = (): void => {
+    if (current) return;
+    const job = queue.shift();
+    if (!job) return;
+    current = job;
+    let running: Promise<void>;
     try {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        current = job;
-        await runOne(job);
-        current = undefined;
-      }
-    } finally {
-      current = undefined;
-      pumping = false;
+      running = child?.alive ? dispatch(child, job, dispatchOptions) : startThenRun(job);
+    } catch (err) {
+      // The channel could not serialise the message (checkRequest lets through nothing known
+      // to do that): the job fails, and the line goes on rather than stall.
+      const detail = `the task could not be sent: ${(err as Error).message}`;
+      job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
+      running = Promise.resolve();
     }
+    void running.then(() => {
+      current = undefined;
+      pump();
+    });
   };
 
-  const runOne = async (job: Job) => {
+  const startThenRun = async (job: Job): Promise<void> => {
     let sandbox: SandboxChild;
     try {
-      sandbox = child?.alive ? child : await ensureChild();
+      sandbox = await ensureChild();
     } catch (err) {
       const detail = `no sandbox process: ${(err as Error).message}`;
       job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
       return;
     }
     // A job aborted while the sandbox was starting was rejected then: it is not sent.
-    if (!settled.has(job))
-      await dispatch(sandbox, job, { killGraceMs: grace, watchdog, sandboxOwnMb });
+    if (!settled.has(job)) await dispatch(sandbox, job, dispatchOptions);
   };
 
   // A queued job leaves the line; a running one is cancelled in the sandbox; one waiting
@@ -231,7 +238,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
           };
           signal?.addEventListener('abort', onAbort, { once: true });
           queue.push(job);
-          void pump();
+          pump();
         });
       } catch (err) {
         return Promise.reject(err);

@@ -5,7 +5,7 @@
  */
 import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
-import { runTask } from './run-task.ts';
+import { type Outcome, runTask } from './run-task.ts';
 import { parseParentMessage } from './wire-check.ts';
 
 /** How often progress reaches the parent at most, ms. */
@@ -34,9 +34,37 @@ const pool = createRealmPool({
 
 /** The running task, and how to cancel it while it can be. */
 let current: { id: number; cancel?: () => void } | undefined;
-let queue: Promise<void> = Promise.resolve();
+/** Tasks that came while one ran, in arrival order. */
+const waiting: RunMessage[] = [];
 
-async function execute(msg: RunMessage): Promise<void> {
+/**
+ * How long after an answer the realm it used is checked (realm-pool.ts `tidy`), ms. Not at
+ * once: the bot, woken by the answer, should not share a CPU with the check; and a task that
+ * comes sooner has its realm checked as it is taken.
+ */
+const TIDY_AFTER_MS = 1;
+let tidying: NodeJS.Timeout | undefined;
+const tidy = () => {
+  tidying = undefined;
+  // A task that started since checked its own realm; the rest wait for its answer.
+  if (!current) pool.tidy();
+};
+
+/** Runs the waiting tasks one by one; a short task in a warm realm is answered before this returns. */
+function drain(): void {
+  for (let msg = waiting.shift(); msg; msg = waiting.shift()) {
+    const outcome = execute(msg);
+    if (outcome instanceof Promise) {
+      // The next task starts once this one is answered.
+      void outcome.then(send, (err) => send(hostError(msg, err))).finally(drain);
+      return;
+    }
+    send(outcome);
+  }
+  tidying ??= setTimeout(tidy, TIDY_AFTER_MS);
+}
+
+function execute(msg: RunMessage): Outcome | Promise<Outcome> {
   const task: { id: number; cancel?: () => void } = { id: msg.id };
   current = task;
   let lastProgress = 0;
@@ -51,16 +79,28 @@ async function execute(msg: RunMessage): Promise<void> {
       send({ type: 'progress', id: msg.id, fraction });
     }
   };
-  try {
-    const cancellable = (cancel: (() => void) | undefined) => {
-      task.cancel = cancel;
-    };
-    send(await runTask(pool, msg, { progress, cancellable }));
-  } finally {
+  const cancellable = (cancel: (() => void) | undefined) => {
+    task.cancel = cancel;
+  };
+  const ended = () => {
     current = undefined;
+  };
+  let outcome: Outcome | Promise<Outcome>;
+  try {
+    outcome = runTask(pool, msg, { progress, cancellable });
+  } catch (err) {
+    outcome = hostError(msg, err);
   }
-  // After the answer, not before it: whether the task left the realm as it found it.
-  pool.tidy();
+  if (outcome instanceof Promise) return outcome.finally(ended);
+  ended();
+  return outcome;
+}
+
+// runTask reports engine failures itself; this is a bug here, but the parent still deserves
+// an answer rather than its kill timer.
+function hostError(msg: RunMessage, err: unknown): Outcome {
+  const message = `sandbox host error: ${String(err)}`.slice(0, 2000);
+  return { type: 'failed', id: msg.id, error: { code: 'ENGINE_FAILED', message }, logs: [] };
 }
 
 process.on('message', (raw) => {
@@ -73,17 +113,12 @@ process.on('message', (raw) => {
     if (current?.id === msg.id) current.cancel?.();
     return;
   }
-  queue = queue
-    .then(() => execute(msg))
-    .catch((err) => {
-      // runTask reports engine failures itself; this is a bug here, but the parent still
-      // deserves an answer rather than its kill timer.
-      const message = `sandbox host error: ${String(err)}`.slice(0, 2000);
-      send({ type: 'failed', id: msg.id, error: { code: 'ENGINE_FAILED', message }, logs: [] });
-    });
+  waiting.push(msg);
+  if (!current && waiting.length === 1) drain();
 });
 
 process.on('disconnect', () => {
+  clearTimeout(tidying);
   pool.clear();
   process.exit(0);
 });
