@@ -183,16 +183,19 @@
     return { kind: 'too-large', bytes: size };
   }
 
+  // The output as the host takes it: text or JSON as a string, bytes as a Uint8Array, or an
+  // object saying what is wrong. A string crosses to the host as it is; an object would go
+  // through V8's serializer both ways.
   function encode(value, maxOutputBytes) {
     if (typeof value === 'string') {
       // Each UTF-16 unit is at least one UTF-8 byte: length is a lower bound of the size.
-      return value.length > maxOutputBytes ? tooLarge(value.length) : { kind: 'text', value };
+      return value.length > maxOutputBytes ? tooLarge(value.length) : value;
     }
     if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
       const bytes = asBytes(value, 'output');
       if (bytes.byteLength > maxOutputBytes) return tooLarge(bytes.byteLength);
       const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      return { kind: 'bytes', value: whole ? bytes : bytes.slice() };
+      return whole ? bytes : bytes.slice();
     }
     let json;
     try {
@@ -206,7 +209,7 @@
         message: `main returned ${typeof value}, not text, bytes or JSON`,
       };
     }
-    return json.length > maxOutputBytes ? tooLarge(json.length) : { kind: 'json', value: json };
+    return json.length > maxOutputBytes ? tooLarge(json.length) : json;
   }
 
   // The engine's script as the body of a function of its host API. The Function

@@ -17,10 +17,11 @@ import { IDLE_SLOT, type RealmPool, type RealmSpec, type WarmRealm } from './rea
 export type Outcome = Extract<ChildMessage, { type: 'done' | 'failed' }>;
 type Stop = 'wall' | 'cancel';
 
-/** What `start` and `finish` in prelude.js return. */
+/** What `start` and `finish` in prelude.js return: the output (text and JSON as a string),
+ * or what went wrong. */
 type RunnerResult =
-  | { kind: 'text' | 'json'; value: string }
-  | { kind: 'bytes'; value: Uint8Array }
+  | string
+  | Uint8Array
   | { kind: 'too-large'; bytes: number }
   | { kind: 'bad-output' | 'error'; message: string };
 type Started = RunnerResult | { kind: 'pending' };
@@ -87,8 +88,17 @@ export function runTask(
   } catch (err) {
     return end(task, fail(task, classify(err, task)), false);
   }
-  if (started?.kind === 'pending') return awaitFinish(task);
+  if (isPending(started)) return awaitFinish(task);
   return end(task, settle(task, started), true);
+}
+
+function isPending(started: Started): started is { kind: 'pending' } {
+  return (
+    typeof started === 'object' &&
+    started !== null &&
+    'kind' in started &&
+    started.kind === 'pending'
+  );
 }
 
 /** Input that is not what the engine's manifest says it reads. */
@@ -138,7 +148,7 @@ async function runAsync(
   } catch (err) {
     return end(task, fail(task, classify(err, task)), false);
   }
-  if (started?.kind === 'pending') return awaitFinish(task);
+  if (isPending(started)) return awaitFinish(task);
   return end(task, settle(task, started), true);
 }
 
@@ -247,6 +257,13 @@ function settle(task: Task, result: RunnerResult): Outcome {
       code: 'ENGINE_OUTPUT',
       message: `output of ${n}+ bytes is over the ${max}-byte limit`,
     });
+  // The engine may have tampered with the runner's builtins: the host checks type and size.
+  if (typeof result === 'string' || result instanceof Uint8Array) {
+    // A copy in any case: the bytes may sit on a SharedArrayBuffer, which IPC cannot carry.
+    const output = typeof result === 'string' ? Buffer.from(result, 'utf8') : Buffer.from(result);
+    if (output.byteLength > max) return tooLarge(output.byteLength);
+    return { type: 'done', id: msg.id, output, logs: task.logs.lines(), cpuMs: cpu };
+  }
   switch (result?.kind) {
     case 'error': {
       const message = String(result.message).slice(0, 2000);
@@ -258,19 +275,6 @@ function settle(task: Task, result: RunnerResult): Outcome {
       return fail(task, { code: 'ENGINE_OUTPUT', message: String(result.message).slice(0, 2000) });
     case 'too-large':
       return tooLarge(Number(result.bytes));
-    case 'text':
-    case 'json':
-    case 'bytes': {
-      // The engine may have tampered with the runner's builtins: check the type and size here.
-      const value = result.value;
-      if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-        return fail(task, { code: 'ENGINE_OUTPUT', message: 'output is not text, bytes or JSON' });
-      }
-      // A copy in any case: the bytes may sit on a SharedArrayBuffer, which IPC cannot carry.
-      const output = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
-      if (output.byteLength > max) return tooLarge(output.byteLength);
-      return { type: 'done', id: msg.id, output, logs: task.logs.lines(), cpuMs: cpu };
-    }
     default:
       return fail(task, { code: 'ENGINE_OUTPUT', message: 'the sandbox returned no result' });
   }
