@@ -59,12 +59,19 @@ interface Task {
   calledAt: number;
 }
 
-/** The task's answer: at once when nothing had to wait, else a promise of it. */
+/** A task's answer, and what is left to do once it is sent. */
+export interface TaskEnd {
+  readonly outcome: Outcome;
+  /** Gives the realm back to the pool: after the answer, which need not wait for it. */
+  cleanUp(): void;
+}
+
+/** The task's end: at once when nothing had to wait, else a promise of it. */
 export function runTask(
   pool: RealmPool,
   msg: RunMessage,
   hooks: TaskHooks,
-): Outcome | Promise<Outcome> {
+): TaskEnd | Promise<TaskEnd> {
   const task: Task = {
     msg,
     hooks,
@@ -75,8 +82,12 @@ export function runTask(
     calledAt: 0,
   };
   const input = readInput(msg);
-  if (input instanceof BadInput)
-    return fail(task, { code: 'ENGINE_BAD_INPUT', message: input.message });
+  if (input instanceof BadInput) {
+    return {
+      outcome: fail(task, { code: 'ENGINE_BAD_INPUT', message: input.message }),
+      cleanUp() {},
+    };
+  }
   hooks.cancellable(() => stop(task, 'cancel'));
   const spec: RealmSpec = { cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb };
   const warm = pool.take(spec);
@@ -138,7 +149,7 @@ async function runAsync(
   taken: WarmRealm | undefined,
   spec: RealmSpec,
   input: unknown,
-): Promise<Outcome> {
+): Promise<TaskEnd> {
   armWall(task);
   let started: Started;
   try {
@@ -153,7 +164,7 @@ async function runAsync(
 }
 
 /** What `main`'s promise settles to, on what is left of the task's CPU budget. */
-async function awaitFinish(task: Task): Promise<Outcome> {
+async function awaitFinish(task: Task): Promise<TaskEnd> {
   armWall(task);
   const warm = task.warm as WarmRealm;
   const cpuLeft = task.msg.limits.cpuMs - cpuMs(task);
@@ -211,17 +222,18 @@ function stop(task: Task, why: Stop): void {
   if (warm && !warm.isolate.isDisposed) warm.isolate.dispose();
 }
 
-/** The task's last step, whichever way it went: the realm goes back to the pool. */
-function end(task: Task, outcome: Outcome, healthy: boolean): Outcome {
+/** The task's last step, whichever way it went: its answer, then its realm back to the pool. */
+function end(task: Task, outcome: Outcome, healthy: boolean): TaskEnd {
   clearTimeout(task.wall);
   task.hooks.cancellable(undefined);
-  const warm = task.warm;
-  if (warm) {
+  const cleanUp = () => {
+    const warm = task.warm;
+    if (!warm) return;
     warm.slot.log = IDLE_SLOT.log;
     warm.slot.progress = IDLE_SLOT.progress;
     task.pool.release(warm, healthy);
-  }
-  return outcome;
+  };
+  return { outcome, cleanUp };
 }
 
 function fail(task: Task, error: WireError): Outcome {

@@ -5,7 +5,7 @@
  */
 import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
-import { type Outcome, runTask } from './run-task.ts';
+import { type Outcome, runTask, type TaskEnd } from './run-task.ts';
 import { parseParentMessage } from './wire-check.ts';
 
 /** How often progress reaches the parent at most, ms. */
@@ -53,18 +53,29 @@ const tidy = () => {
 /** Runs the waiting tasks one by one; a short task in a warm realm is answered before this returns. */
 function drain(): void {
   for (let msg = waiting.shift(); msg; msg = waiting.shift()) {
-    const outcome = execute(msg);
-    if (outcome instanceof Promise) {
+    const ended = execute(msg);
+    if (ended instanceof Promise) {
       // The next task starts once this one is answered.
-      void outcome.then(send, (err) => send(hostError(msg, err))).finally(drain);
+      void ended.then(answer, (err) => send(hostError(msg, err))).finally(drain);
       return;
     }
-    send(outcome);
+    answer(ended);
   }
   tidying ??= setTimeout(tidy, TIDY_AFTER_MS);
 }
 
-function execute(msg: RunMessage): Outcome | Promise<Outcome> {
+/** Sends the task's answer first, then gives its realm back. */
+function answer(ended: TaskEnd): void {
+  send(ended.outcome);
+  try {
+    ended.cleanUp();
+  } catch (err) {
+    // A bug here; the answer is out, and the realm is not reused.
+    process.stderr.write(`sandbox: cleaning up after a task failed: ${String(err)}\n`);
+  }
+}
+
+function execute(msg: RunMessage): TaskEnd | Promise<TaskEnd> {
   const task: { id: number; cancel?: () => void } = { id: msg.id };
   current = task;
   let lastProgress = 0;
@@ -85,15 +96,15 @@ function execute(msg: RunMessage): Outcome | Promise<Outcome> {
   const ended = () => {
     current = undefined;
   };
-  let outcome: Outcome | Promise<Outcome>;
+  let end: TaskEnd | Promise<TaskEnd>;
   try {
-    outcome = runTask(pool, msg, { progress, cancellable });
+    end = runTask(pool, msg, { progress, cancellable });
   } catch (err) {
-    outcome = hostError(msg, err);
+    end = { outcome: hostError(msg, err), cleanUp() {} };
   }
-  if (outcome instanceof Promise) return outcome.finally(ended);
+  if (end instanceof Promise) return end.finally(ended);
   ended();
-  return outcome;
+  return end;
 }
 
 // runTask reports engine failures itself; this is a bug here, but the parent still deserves
