@@ -42,6 +42,13 @@ export interface RealmSpec {
   memoryMb: number;
 }
 
+/** A realm's place in the pool's cache. */
+interface RealmKey {
+  readonly key: string;
+  readonly cid: string;
+  readonly memoryMb: number;
+}
+
 export interface RealmPool {
   /** The engine's warm realm, when one is cached and intact; taken out of the cache. */
   take(spec: RealmSpec): WarmRealm | undefined;
@@ -73,7 +80,12 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
   // Map order is recency order: the first key is the least recently used.
   const cache = new Map<string, WarmRealm>();
   const keyOf = (s: RealmSpec) => `${s.cid}/${s.memoryMb}`;
-  const keys = new WeakMap<WarmRealm, string>();
+  const keys = new WeakMap<WarmRealm, RealmKey>();
+  // The key of the realm given back last: the next task is most often the same engine's, and
+  // two string comparisons cost less than building its key again and hashing it.
+  let lastKey: RealmKey | undefined;
+  const keyFor = (spec: RealmSpec) =>
+    lastKey?.cid === spec.cid && lastKey.memoryMb === spec.memoryMb ? lastKey.key : keyOf(spec);
 
   const dispose = (warm: WarmRealm) => {
     if (!warm.isolate.isDisposed) warm.isolate.dispose();
@@ -93,7 +105,7 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
 
   return {
     take(spec) {
-      const key = keyOf(spec);
+      const key = keyFor(spec);
       const hit = cache.get(key);
       if (!hit) return undefined;
       cache.delete(key);
@@ -103,15 +115,17 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
     },
     async create(spec) {
       const warm = await createRealm(spec, opts.onCatastrophicError);
-      keys.set(warm, keyOf(spec));
+      keys.set(warm, { key: keyOf(spec), cid: spec.cid, memoryMb: spec.memoryMb });
       return warm;
     },
     release(warm, healthy) {
-      const key = keys.get(warm);
-      if (!healthy || key === undefined || opts.size <= 0 || warm.isolate.isDisposed) {
+      const known = keys.get(warm);
+      if (!healthy || known === undefined || opts.size <= 0 || warm.isolate.isDisposed) {
         dispose(warm);
         return;
       }
+      const { key } = known;
+      lastKey = known;
       const old = cache.get(key);
       if (old && old !== warm) dispose(old);
       cache.set(key, warm);
@@ -126,7 +140,7 @@ export function createRealmPool(opts: RealmPoolOptions): RealmPool {
     tidy() {
       for (const warm of [...unchecked]) {
         if (intact(warm)) continue;
-        const key = keys.get(warm);
+        const key = keys.get(warm)?.key;
         if (key !== undefined && cache.get(key) === warm) cache.delete(key);
         dispose(warm);
       }
