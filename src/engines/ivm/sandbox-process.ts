@@ -37,13 +37,10 @@ let current: { id: number; cancel?: () => void } | undefined;
 /** Tasks that came while one ran, in arrival order. */
 const waiting: RunMessage[] = [];
 
-/**
- * How long after an answer the realm it used is checked (realm-pool.ts `tidy`), ms. Not at
- * once: the bot, woken by the answer, should not share a CPU with the check; and a task that
- * comes sooner has its realm checked as it is taken.
- */
-const TIDY_AFTER_MS = 1;
-let tidying: NodeJS.Timeout | undefined;
+// The realms given back are checked (realm-pool.ts `tidy`) once the answers are out, in the
+// event loop's next turn rather than before the answer; a task that comes sooner has its realm
+// checked as it is taken.
+let tidying: NodeJS.Immediate | undefined;
 const tidy = () => {
   tidying = undefined;
   // A task that started since checked its own realm; the rest wait for its answer.
@@ -61,7 +58,7 @@ function drain(): void {
     }
     answer(ended);
   }
-  tidying ??= setTimeout(tidy, TIDY_AFTER_MS);
+  tidying ??= setImmediate(tidy);
 }
 
 /** Sends the task's answer first, then gives its realm back. */
@@ -129,7 +126,7 @@ process.on('message', (raw) => {
 });
 
 process.on('disconnect', () => {
-  clearTimeout(tidying);
+  clearImmediate(tidying);
   pool.clear();
   process.exit(0);
 });
