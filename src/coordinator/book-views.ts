@@ -36,3 +36,12 @@ export function bookLoad(book: TaskBook): {
   }
   return { perWorker, perSubmitter };
 }
+
+/**
+ * Whether a node other than `self` was ever assigned the task. Its completion may then be on
+ * its way through the room, and every node takes the first one in the room's order: `self`
+ * must take its own completion in that order too, not ahead of the other's.
+ */
+export function ranElsewhere(book: TaskBook, id: string, self: string): boolean {
+  return book.get(id)?.assignedTo?.some((worker) => worker !== self) ?? false;
+}

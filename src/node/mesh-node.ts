@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { RoomBlockExchange } from '../blocks/room-exchange.ts';
+import { ranElsewhere } from '../coordinator/book-views.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
@@ -43,8 +44,10 @@ export class MeshNode {
       maxCarBytes: ctx.config.limits.maxInputBytes,
     });
     this.#worker = new WorkerRole(ctx, (room, completions) => {
-      // This node's own reports count at once; the room's echo of them is then a no-op.
+      // This node's own reports count at once; the room's echo of them is then a no-op. Not
+      // for a task another node ran too: its report may come first in the room.
       for (const c of completions) {
+        if (ranElsewhere(room.book, c.task, ctx.self)) continue;
         room.book.complete(ctx.self, c, ctx.config.mesh.maxAttempts, Date.now());
       }
       room.changed();

@@ -1,4 +1,5 @@
 import { CID } from 'multiformats/cid';
+import { ranElsewhere } from '../coordinator/book-views.ts';
 import { renewEvery } from '../coordinator/election.ts';
 import { FINAL } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
@@ -215,7 +216,9 @@ export class WorkerRole {
 
   /**
    * The task is still this node's to finish: not final, not re-assigned, assigned in the
-   * newest term, and its lease not run out by this node's own conservative clock.
+   * newest term, and its lease not run out by this node's own conservative clock. A task that
+   * another node ran too is answered by the coordinator, which takes the first result in the
+   * room's order, as every node's book does.
    */
   #mayAnswer(held: Held): boolean {
     const rec = held.room.book.get(held.task);
@@ -226,7 +229,8 @@ export class WorkerRole {
       rec.worker === this.#ctx.self &&
       // Assigned in the newest term: after a change of coordinator the new one answers.
       rec.term === held.room.election.clock.highestTerm &&
-      Date.now() < held.validUntil
+      Date.now() < held.validUntil &&
+      !ranElsewhere(held.room.book, held.task, this.#ctx.self)
     );
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ranElsewhere } from '../../../src/coordinator/book-views.ts';
 import { TaskBook } from '../../../src/coordinator/task-book.ts';
 
 const info = (n: number, who = '@p:x') => ({ request: `$req${n}`, submitter: who, engine: 'noop' });
@@ -47,6 +48,31 @@ describe('the Manager book', () => {
     b.complete('@other:x', { task: 'task1', attempt: 1, ok: true, result: 'bafyforged' }, 3, 5);
     expect(b.get('task1')?.state).toBe('assigned');
     expect(b.wasAssigned('task1', '@w1:x')).toBe(true);
+  });
+
+  it('tells a worker when another node ran its task too, so it keeps to the room order', () => {
+    const b = book();
+    expect(ranElsewhere(b, 'task1', '@w2:x')).toBe(false);
+    b.assign('task1', { worker: '@w2:x', attempt: 1, term: 1 }, LEASE, 0);
+    b.expire(2_000, 3);
+    b.assign('task1', { worker: '@w2:x', attempt: 2, term: 1 }, LEASE, 2_000);
+    // Only its own attempts: its reports reach the room in the order it applies them.
+    expect(ranElsewhere(b, 'task1', '@w2:x')).toBe(false);
+    const other = book();
+    other.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    other.expire(2_000, 3);
+    other.assign('task1', { worker: '@w2:x', attempt: 2, term: 1 }, LEASE, 2_000);
+    expect(ranElsewhere(other, 'task1', '@w2:x')).toBe(true);
+    expect(ranElsewhere(other, 'task1', '@w1:x')).toBe(true);
+    // In the room's order, the first result is every node's, @w2:x's own included.
+    other.complete('@w1:x', { task: 'task1', attempt: 1, ok: true, result: 'bafyfirst' }, 3, 2_100);
+    other.complete(
+      '@w2:x',
+      { task: 'task1', attempt: 2, ok: true, result: 'bafysecond' },
+      3,
+      2_200,
+    );
+    expect(other.get('task1')).toMatchObject({ state: 'done', result: 'bafyfirst' });
   });
 
   it('a late result from an expired attempt still counts', () => {
