@@ -258,6 +258,10 @@
   }
 
   async function finish() {
+    // Called when start answered `pending`, which a task that tampered with the builtins
+    // encode uses can also make it answer.
+    if (pending === undefined)
+      return { kind: 'bad-output', message: 'output is not text, bytes or JSON' };
     const { value, maxOutputBytes } = pending;
     pending = undefined;
     let settled;

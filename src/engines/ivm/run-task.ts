@@ -100,7 +100,7 @@ export function runTask(
     return end(task, fail(task, classify(err, task)), false);
   }
   if (isPending(started)) return awaitFinish(task);
-  return end(task, settle(task, started), true);
+  return conclude(task, started);
 }
 
 function isPending(started: Started): started is { kind: 'pending' } {
@@ -160,7 +160,7 @@ async function runAsync(
     return end(task, fail(task, classify(err, task)), false);
   }
   if (isPending(started)) return awaitFinish(task);
-  return end(task, settle(task, started), true);
+  return conclude(task, started);
 }
 
 /** What `main`'s promise settles to, on what is left of the task's CPU budget. */
@@ -173,7 +173,7 @@ async function awaitFinish(task: Task): Promise<TaskEnd> {
       timeout: Math.max(1, Math.ceil(cpuLeft)),
       result: { promise: true, copy: true },
     })) as RunnerResult;
-    return end(task, settle(task, result), true);
+    return conclude(task, result);
   } catch (err) {
     return end(task, fail(task, classify(err, task)), false);
   }
@@ -257,6 +257,33 @@ function classify(err: unknown, task: Task): WireError {
   return { code: 'ENGINE_FAILED', message: message.slice(0, 2000) };
 }
 
+/**
+ * The task's end from what the runner returned. The engine may have tampered with the
+ * builtins the runner uses (those harden.js leaves unfrozen), and so with what it returns:
+ * anything but the shapes the runner makes is refused, and the realm is not reused.
+ */
+function conclude(task: Task, result: unknown): TaskEnd {
+  if (!isRunnerResult(result)) return end(task, fail(task, NOT_AN_OUTPUT), false);
+  try {
+    return end(task, settle(task, result), true);
+  } catch (err) {
+    return end(task, fail(task, classify(err, task)), false);
+  }
+}
+
+const NOT_AN_OUTPUT: WireError = {
+  code: 'ENGINE_OUTPUT',
+  message: 'output is not text, bytes or JSON',
+};
+
+function isRunnerResult(v: unknown): v is RunnerResult {
+  if (typeof v === 'string' || v instanceof Uint8Array) return true;
+  if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
+  const r = v as { kind: unknown; message?: unknown; bytes?: unknown };
+  if (r.kind === 'error' || r.kind === 'bad-output') return typeof r.message === 'string';
+  return r.kind === 'too-large' && typeof r.bytes === 'number';
+}
+
 /** The answer for what the runner returned; the realm ran its task through. */
 function settle(task: Task, result: RunnerResult): Outcome {
   const { msg } = task;
@@ -269,25 +296,22 @@ function settle(task: Task, result: RunnerResult): Outcome {
       code: 'ENGINE_OUTPUT',
       message: `output of ${n}+ bytes is over the ${max}-byte limit`,
     });
-  // The engine may have tampered with the runner's builtins: the host checks type and size.
   if (typeof result === 'string' || result instanceof Uint8Array) {
     // A copy in any case: the bytes may sit on a SharedArrayBuffer, which IPC cannot carry.
     const output = typeof result === 'string' ? Buffer.from(result, 'utf8') : Buffer.from(result);
     if (output.byteLength > max) return tooLarge(output.byteLength);
     return { type: 'done', id: msg.id, output, logs: task.logs.lines(), cpuMs: cpu };
   }
-  switch (result?.kind) {
+  switch (result.kind) {
     case 'error': {
-      const message = String(result.message).slice(0, 2000);
+      const message = result.message.slice(0, 2000);
       // ArrayBuffers live outside the V8 heap: at the limit their allocation throws instead.
       const memory = message.startsWith('RangeError: Array buffer allocation failed');
       return fail(task, { code: memory ? 'ENGINE_MEMORY' : 'ENGINE_FAILED', message });
     }
     case 'bad-output':
-      return fail(task, { code: 'ENGINE_OUTPUT', message: String(result.message).slice(0, 2000) });
+      return fail(task, { code: 'ENGINE_OUTPUT', message: result.message.slice(0, 2000) });
     case 'too-large':
-      return tooLarge(Number(result.bytes));
-    default:
-      return fail(task, { code: 'ENGINE_OUTPUT', message: 'the sandbox returned no result' });
+      return tooLarge(result.bytes);
   }
 }

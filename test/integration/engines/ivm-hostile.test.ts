@@ -3,6 +3,7 @@
  * typed error, within its limit and the parent's grace time, and the next task runs.
  */
 import { describe, expect, it } from 'vitest';
+import { residentMb } from '../../../src/engines/child/resident.ts';
 import { engine, failure, str, text, useIvmRuntime } from './ivm-harness.ts';
 
 const ivm = useIvmRuntime();
@@ -248,6 +249,39 @@ describe('isolated-vm runtime: hostile engines', () => {
     expect((await failure(run(wide))).err.code).toBe('ENGINE_OUTPUT');
     const fn = engine('function main() { return () => 1; }');
     expect((await failure(run(fn))).err.code).toBe('ENGINE_OUTPUT');
+    await expectHealthy();
+  });
+
+  it('refuses what the runner hands back once the engine tampered with it, and keeps no such realm', async () => {
+    // Uint8Array.prototype is one of the builtins harden.js leaves unfrozen: the runner's copy
+    // of bytes output then gives the host whatever the engine likes. Each tampered realm holds
+    // 20 MiB.
+    const pkg = engine(
+      `function main(input) {
+        const mode = meshbot.textDecode(input);
+        if (mode === 'ok') return 'fine';
+        const hold = [];
+        for (let i = 0; i < 20; i++) hold.push(new Uint8Array(1 << 20).fill(i + 1));
+        const forged = mode === 'error'
+          ? { kind: 'error', message: { toString: 0, valueOf: 0 } }
+          : { kind: 'pending' };
+        Uint8Array.prototype.slice = function () { return forged; };
+        return new Uint8Array(new ArrayBuffer(8), 1, 2);
+      }`,
+      { limits: { memoryMb: 64, cpuMs: 2_000, wallMs: 10_000 } },
+    );
+    const pid = ivm.runtime.sandboxPid;
+    const before = residentMb(pid) as number;
+    for (let i = 0; i < 12; i++) {
+      await run(pkg, text('ok'));
+      await run(pkg, text('ok')); // the next task takes the synchronous path
+      const { err } = await failure(run(pkg, text(i % 2 ? 'pending' : 'error')));
+      expect(err.code).toBe('ENGINE_OUTPUT');
+      expect(err.message).toContain('output is not text, bytes or JSON');
+    }
+    expect(ivm.runtime.sandboxPid).toBe(pid);
+    // Had the 12 realms been kept, they would hold 240 MiB.
+    expect((residentMb(pid) as number) - before).toBeLessThan(120);
     await expectHealthy();
   });
 
