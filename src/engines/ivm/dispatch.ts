@@ -29,6 +29,8 @@ import {
 export interface Job {
   id: number;
   req: RunRequest;
+  /** The request's params, as checked. */
+  params: Record<string, string>;
   limits: EngineLimits;
   /** What an abort does while the job runs: set by `dispatch`, called by the runtime with the
    * runtime's reason (it stops), or none (the caller aborted). */
@@ -73,7 +75,7 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
     code: req.engine.code,
     inputKind: req.engine.manifest.input,
     input: req.input,
-    params: { ...req.params },
+    params: job.params,
     limits,
   });
   return new Promise<void>((free) => {

@@ -32,8 +32,12 @@ export function effectiveLimits(req: RunRequest, max: EngineLimits): EngineLimit
   return out;
 }
 
-/** Rejects requests the sandbox process could not take, before anything is sent to it. */
-export function checkRequest(req: RunRequest): void {
+/**
+ * Rejects requests the sandbox process could not take, before anything is sent to it; gives
+ * the params as checked, each read once (a getter cannot answer the check one thing and the
+ * copy sent another).
+ */
+export function checkRequest(req: RunRequest): Record<string, string> {
   const name = req.engine.manifest.name;
   if (!(req.input instanceof Uint8Array)) {
     throw new EngineBadInputError(name, 'input must be bytes');
@@ -42,9 +46,11 @@ export function checkRequest(req: RunRequest): void {
   if (typeof params !== 'object' || Array.isArray(params)) {
     throw new EngineBadInputError(name, 'params must be an object of strings');
   }
-  for (const [key, value] of Object.entries(params)) {
+  const entries = Object.entries(params);
+  for (const [key, value] of entries) {
     if (typeof value !== 'string') {
       throw new EngineBadInputError(name, `param ${key} must be a string`);
     }
   }
+  return Object.fromEntries(entries);
 }

@@ -102,23 +102,27 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     const job = queue.shift();
     if (!job) return;
     current = job;
-    let running: Promise<void>;
-    try {
-      running = child?.alive ? dispatch(child, job, dispatchOptions) : startThenRun(job);
-    } catch (err) {
-      // The channel could not serialise the message (checkRequest lets through nothing known
-      // to do that): the job fails, and the line goes on rather than stall.
-      const detail = `the task could not be sent: ${(err as Error).message}`;
-      job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
-      running = Promise.resolve();
-    }
+    const running = child?.alive ? send(child, job) : startThenSend(job);
     void running.then(() => {
       current = undefined;
       pump();
     });
   };
 
-  const startThenRun = async (job: Job): Promise<void> => {
+  // Resolves once the sandbox is free for the next job; never rejects.
+  const send = (sandbox: SandboxChild, job: Job): Promise<void> => {
+    try {
+      return dispatch(sandbox, job, dispatchOptions);
+    } catch (err) {
+      // The channel could not serialise the message (nothing known does that: checkRequest
+      // lets through bytes and strings only): the job fails, and the line goes on.
+      const detail = `the task could not be sent: ${(err as Error).message}`;
+      job.reject(new EngineCrashedError(job.req.engine.manifest.name, detail, { cause: err }));
+      return Promise.resolve();
+    }
+  };
+
+  const startThenSend = async (job: Job): Promise<void> => {
     let sandbox: SandboxChild;
     try {
       sandbox = await ensureChild();
@@ -128,7 +132,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       return;
     }
     // A job aborted while the sandbox was starting was rejected then: it is not sent.
-    if (!settled.has(job)) await dispatch(sandbox, job, dispatchOptions);
+    if (!settled.has(job)) await send(sandbox, job);
   };
 
   // A queued job leaves the line; a running one is cancelled in the sandbox; one waiting
@@ -161,7 +165,6 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       }
       verified.add(pkg);
     }
-    checkRequest(req);
     return name;
   };
 
@@ -211,6 +214,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
       let name: string;
       try {
         name = admit(req);
+        const params = checkRequest(req);
         const limits = effectiveLimits(req, max);
         const signal = req.signal;
         if (signal?.aborted) throw new EngineAbortedError(name);
@@ -224,6 +228,7 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
           const job: Job = {
             id: nextId++,
             req,
+            params,
             limits,
             resolve(result) {
               if (settled.has(job)) return;

@@ -9,7 +9,8 @@ import { createIvmRuntime } from '../../../src/engines/ivm/index.ts';
 import { createEnginePackage } from '../../../src/engines/manifest.ts';
 import { engine, failure, str, text, useIvmRuntime } from './ivm-harness.ts';
 
-const { repoEngine, run, expectHealthy } = useIvmRuntime();
+const ivm = useIvmRuntime();
+const { repoEngine, run, expectHealthy } = ivm;
 
 describe('isolated-vm runtime: the repo engines', () => {
   it('wordcount counts lines, words and code points', async () => {
@@ -305,6 +306,25 @@ describe('isolated-vm runtime: queue and lifecycle', () => {
     expect((await failure(second)).err.code).toBe('ENGINE_ABORTED');
     await Promise.all([first, third]);
     expect(order).toEqual(['first', 'third']);
+  });
+
+  it('reads params once: a getter cannot pass the check with one value and send another', async () => {
+    const show = engine('function main(_input, params) { return JSON.stringify(params); }');
+    const tricky = () => {
+      let reads = 0;
+      const params = {};
+      Object.defineProperty(params, 'p', {
+        enumerable: true,
+        get: () => (reads++ === 0 ? 'x' : () => 'not a string'),
+      });
+      return params as Record<string, string>;
+    };
+    expect(str((await run(show, text(''), { params: tricky() })).output)).toBe('{"p":"x"}');
+    // The same while a new sandbox process starts.
+    process.kill(ivm.runtime.sandboxPid as number, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(str((await run(show, text(''), { params: tricky() })).output)).toBe('{"p":"x"}');
+    expect(str((await run(repoEngine('echo'), text('next'))).output)).toBe('next');
   });
 
   it('stop() ends the running and the queued tasks; start() brings it back', async () => {
