@@ -46,11 +46,11 @@ export function checkRequest(req: RunRequest): Record<string, string> {
   if (typeof params !== 'object' || Array.isArray(params)) {
     throw new EngineBadInputError(name, 'params must be an object of strings');
   }
-  const entries = Object.entries(params);
-  for (const [key, value] of entries) {
-    if (typeof value !== 'string') {
+  const copy: Record<string, string> = { ...params };
+  for (const key of Object.keys(copy)) {
+    if (typeof copy[key] !== 'string') {
       throw new EngineBadInputError(name, `param ${key} must be a string`);
     }
   }
-  return Object.fromEntries(entries);
+  return copy;
 }
