@@ -1,6 +1,5 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { RoomBlockExchange } from '../blocks/room-exchange.ts';
-import { ranElsewhere } from '../coordinator/book-views.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { RoomEvent } from '../matrix/types.ts';
@@ -10,6 +9,7 @@ import { applyBookEvent, applyReply, BOOK_EVENTS } from './book-events.ts';
 import type { NodeContext } from './context.ts';
 import { CoordinatorRole } from './coordinator-role.ts';
 import { MeshRoom } from './mesh-room.ts';
+import { takeOwnReports } from './own-reports.ts';
 import { ensureMeshPowerLevels } from './power-levels.ts';
 import { applyRedaction } from './redactions.ts';
 import { WorkerRole } from './worker-role.ts';
@@ -43,13 +43,9 @@ export class MeshNode {
       servesWants: (room, user) => ctx.admission.isNode(ctx.roster.view(room), user),
       maxCarBytes: ctx.config.limits.maxInputBytes,
     });
-    this.#worker = new WorkerRole(ctx, (room, completions) => {
-      // This node's own reports count at once; the room's echo of them is then a no-op. Not
-      // for a task another node ran too: its report may come first in the room.
-      for (const c of completions) {
-        if (ranElsewhere(room.book, c.task, ctx.self)) continue;
-        room.book.complete(ctx.self, c, ctx.config.mesh.maxAttempts, Date.now());
-      }
+    this.#worker = new WorkerRole(ctx, (room, reports) => {
+      // Most of this node's own reports count at once; the room's echo is then a no-op.
+      takeOwnReports(room.book, ctx.self, reports, ctx.config.mesh, Date.now());
       room.changed();
       this.#coordinator.poke(room);
       // A run may have fetched a model: peers then fetch it from here.

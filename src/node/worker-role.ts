@@ -19,6 +19,7 @@ import { requestOf, sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import type { OwnReport } from './own-reports.ts';
 import { ProgressNote } from './progress-note.ts';
 import { resultBlocks } from './result-blocks.ts';
 import { runTask, type TaskOutcome } from './run-task.ts';
@@ -41,6 +42,8 @@ interface Report {
   blocks: InlineBlock[];
   /** Whether the worker itself may answer the request (never for splits and their parts). */
   answerable: boolean;
+  /** The assignment it reports on, once handed to the batcher. */
+  held?: Held;
 }
 
 /** Errors worth another try on another node (the task itself may be fine). */
@@ -57,11 +60,11 @@ export class WorkerRole {
   readonly #jobs: Serial;
   readonly #ledger: Serial;
   readonly #reports = new Map<RoomId, Batcher<Report>>();
-  readonly #onReported: (room: MeshRoom, completions: Completion[]) => void;
+  readonly #onReported: (room: MeshRoom, reports: OwnReport[]) => void;
   #timer: NodeJS.Timeout | undefined;
   readonly #renewing = new Set<RoomId>();
 
-  constructor(ctx: NodeContext, onReported: (room: MeshRoom, c: Completion[]) => void) {
+  constructor(ctx: NodeContext, onReported: (room: MeshRoom, reports: OwnReport[]) => void) {
     this.#ctx = ctx;
     this.#onReported = onReported;
     this.#jobs = new Serial(ctx.log, 'task');
@@ -206,7 +209,7 @@ export class WorkerRole {
         this.#ctx.log.warn('could not answer; reporting to the coordinator instead', { err });
       }
     }
-    await this.#batcher(room).push(report);
+    await this.#batcher(room).push({ ...report, held });
   }
 
   #final(c: Completion): boolean {
@@ -287,11 +290,16 @@ export class WorkerRole {
             completions: items.map((i) => i.completion),
             blocks: items.flatMap((i) => i.blocks).slice(0, 200),
           };
+          // Each deadline as it stood when the event went out: a renewal that lands while it
+          // is on its way says nothing about when the room got it.
+          const validUntil = items.map((i) => i.held?.validUntil ?? 0);
           await this.#ctx.client.send(room.id, EVENT.complete, content, this.#ctx.signal);
-          this.#onReported(
-            room,
-            items.map((i) => i.completion),
-          );
+          const sent = Date.now();
+          const reports = items.map((i, k) => ({
+            completion: i.completion,
+            inTime: sent < (validUntil[k] as number),
+          }));
+          this.#onReported(room, reports);
         },
         maxItems: 50,
         log: this.#ctx.log,
