@@ -77,7 +77,6 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     if (image === undefined || !isDigest(image)) {
       throw new EngineRefusedError(name, `its image ${image ?? '(none)'} is not pinned by digest`);
     }
-    checkRequest(req);
     return name;
   };
 
@@ -148,10 +147,12 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     run(req: RunRequest): Promise<RunResult> {
       try {
         const name = admit(req);
+        // The params as checked, each read once.
+        const checked = { ...req, params: checkRequest(req) };
         const limits = effectiveLimits(req, max);
         const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
         if (signal.aborted) throw new EngineAbortedError(name);
-        const run = runContainer({ docker, opts, images, logger, keeper }, req, limits, signal);
+        const run = runContainer({ docker, opts, images, logger, keeper }, checked, limits, signal);
         inFlight.add(run);
         void run.catch(() => {}).finally(() => inFlight.delete(run));
         return run;
