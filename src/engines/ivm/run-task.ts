@@ -83,10 +83,7 @@ export function runTask(
   };
   const input = readInput(msg);
   if (input instanceof BadInput) {
-    return {
-      outcome: fail(task, { code: 'ENGINE_BAD_INPUT', message: input.message }),
-      cleanUp() {},
-    };
+    return end(task, fail(task, { code: 'ENGINE_BAD_INPUT', message: input.message }), false);
   }
   hooks.cancellable(() => stop(task, 'cancel'));
   const spec: RealmSpec = { cid: msg.cid, code: msg.code, memoryMb: msg.limits.memoryMb };
