@@ -19,7 +19,7 @@ import { requestOf, sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
-import type { OwnReport } from './own-reports.ts';
+import { type OwnReport, takeOwnAnswer } from './own-reports.ts';
 import { ProgressNote } from './progress-note.ts';
 import { resultBlocks } from './result-blocks.ts';
 import { runTask, type TaskOutcome } from './run-task.ts';
@@ -63,6 +63,7 @@ export class WorkerRole {
   readonly #onReported: (room: MeshRoom, reports: OwnReport[]) => void;
   #timer: NodeJS.Timeout | undefined;
   readonly #renewing = new Set<RoomId>();
+  readonly #delivering = new Set<Promise<void>>();
 
   constructor(ctx: NodeContext, onReported: (room: MeshRoom, reports: OwnReport[]) => void) {
     this.#ctx = ctx;
@@ -91,6 +92,8 @@ export class WorkerRole {
   /** Resolves when every task taken so far has finished and been reported. */
   async idle(): Promise<void> {
     await this.#jobs.idle();
+    // Answers and reports on their way (a direct answer goes through no batcher).
+    await Promise.all(this.#delivering);
     for (const b of this.#reports.values()) await b.idle();
   }
 
@@ -116,7 +119,11 @@ export class WorkerRole {
       }
       // Handed over: the next task may start while the report is on its way; until it is
       // sent, the assignment is still renewed.
-      void this.#deliver(held, report).finally(() => this.#held.delete(key));
+      const delivering = this.#deliver(held, report).finally(() => {
+        this.#held.delete(key);
+        this.#delivering.delete(delivering);
+      });
+      this.#delivering.add(delivering);
     });
   }
 
@@ -249,8 +256,12 @@ export class WorkerRole {
     const state = c.ok ? 'done' : 'failed';
     const error = c.error ? { code: c.error.code, message: c.error.message } : undefined;
     const tag = { task: c.task, state, attempt: c.attempt, result: c.result, error } as const;
+    // The deadline as it stood when the reply went out (see the batcher's).
+    const validUntil = held.validUntil;
     await sendReply(ctx, room, requestOf(task), text, tag);
-    room.book.answered(c.task, state, Date.now(), { result: c.result, error, worker: ctx.self });
+    const now = Date.now();
+    const answer = { ...tag, inTime: now < validUntil };
+    takeOwnAnswer(room.book, ctx.self, answer, ctx.config.mesh, now);
     void sendFiles(ctx, room, requestOf(task), files);
     if (error) {
       // A final failure goes into the Queue's completed set too (a result already did).
