@@ -1,4 +1,4 @@
-import { compareLeaves, foldPath, rememberLeafCid } from './fold.ts';
+import { appended, compareLeaves, foldPath, rememberLeafCid } from './fold.ts';
 import type { Leaf } from './schema.ts';
 import type { GohoValue } from './types.ts';
 
@@ -64,15 +64,18 @@ export class FoldState {
     return [...this.#paths.values()].flatMap((p) => p.leaves);
   }
 
+  /** The values appended at a path, ignoring its `set` leaves (see Goho.appended). */
+  appended(path: string): unknown[] {
+    const state = this.#paths.get(path);
+    return state ? appended(this.#sorted(state)) : [];
+  }
+
   value(): GohoValue {
     if (this.#value) return this.#value;
     const value = new Map<string, unknown>();
     for (const path of [...this.#paths.keys()].sort()) {
       const state = this.#paths.get(path) as PathState;
-      if (state.unsorted) {
-        state.leaves.sort(compareLeaves);
-        state.unsorted = false;
-      }
+      this.#sorted(state);
       if (state.stale) {
         state.value = foldPath(state.leaves);
         state.stale = false;
@@ -81,5 +84,13 @@ export class FoldState {
     }
     this.#value = value;
     return value;
+  }
+
+  #sorted(state: PathState): Leaf[] {
+    if (state.unsorted) {
+      state.leaves.sort(compareLeaves);
+      state.unsorted = false;
+    }
+    return state.leaves;
   }
 }

@@ -54,7 +54,8 @@ export function foldPath(ordered: readonly Leaf[]): unknown {
   return last.action === 'set' ? last.value : appended(ordered);
 }
 
-function appended(ordered: readonly Leaf[]): unknown[] {
+/** The appended values of one path's leaves, already sorted by compareLeaves. */
+export function appended(ordered: readonly Leaf[]): unknown[] {
   const keys = new Set<string>();
   const out: unknown[] = [];
   for (const leaf of ordered) {

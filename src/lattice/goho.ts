@@ -7,7 +7,13 @@ import { mapLimit, readLeaf, readRoot } from './blocks.ts';
 import { Budget, MAX_BLOCK_BYTES } from './budget.ts';
 import { leafCidString } from './fold.ts';
 import { FoldState } from './fold-state.ts';
-import { type Leaf, leafSchema, originRootSchema, storableProblem } from './schema.ts';
+import {
+  type Leaf,
+  leafSchema,
+  maxLeafClock,
+  originRootSchema,
+  storableProblem,
+} from './schema.ts';
 import { type Ref, TrieIo } from './trie-node.ts';
 import { diff, hasLeaf, walk } from './trie-read.ts';
 import { insert, mergeTrie } from './trie-write.ts';
@@ -132,6 +138,8 @@ function gohoAt(store: Store, origin: CID, initial: State): Goho {
         const leaves = await mapLimit(grown.added, FETCH_CONCURRENCY, (c) =>
           readLeaf(store, c, opts),
         );
+        const size = state.size + leaves.length;
+        for (const leaf of leaves) checkClock(leaf as Leaf, size);
         return commit(
           grown.ref,
           grown.added.map((cid, i) => ({ cid, leaf: leaves[i] as Leaf })),
@@ -164,6 +172,11 @@ function gohoAt(store: Store, origin: CID, initial: State): Goho {
         await ensureLoaded(o);
         return fold.value();
       }),
+    appended: (path, o = {}) =>
+      serial(async () => {
+        await ensureLoaded(o);
+        return fold.appended(path);
+      }),
   };
 }
 
@@ -180,7 +193,7 @@ function prepare(inputs: readonly LeafInput[], fold: FoldState, rootClock: numbe
   const cids = new Set<string>();
   const out: Prepared[] = [];
   for (const input of inputs) {
-    const leaf = toLeaf(input, clock + 1);
+    const leaf = toLeaf(input, clock + 1, fold.size + out.length + 1);
     clock = Math.max(clock, leaf.clock);
     if (leaf.action === 'append' && leaf.key !== undefined) {
       const k = `${leaf.path}\n${leaf.key}`;
@@ -200,11 +213,23 @@ function prepare(inputs: readonly LeafInput[], fold: FoldState, rootClock: numbe
   return out;
 }
 
-function toLeaf(input: LeafInput, nextClock: number): Leaf {
+/** `size`: the GOHO's, with this leaf. */
+function toLeaf(input: LeafInput, nextClock: number, size: number): Leaf {
   const { clock, key, ...rest } = input;
   const candidate = { ...rest, clock: clock ?? nextClock, ...(key === undefined ? {} : { key }) };
   const leaf = parseWith(leafSchema, candidate, 'leaf');
+  // A clock given by the writer: one past the bound would be refused by every peer.
+  if (clock !== undefined) checkClock(leaf, size);
   const problem = storableProblem(leaf.value);
   if (problem) throw new BadInputError(`invalid leaf at ${leaf.path}: ${problem}`);
   return leaf;
+}
+
+function checkClock(leaf: Leaf, size: number): void {
+  const max = maxLeafClock(size);
+  if (leaf.clock > max) {
+    throw new BadInputError(
+      `a leaf at ${leaf.path} has clock ${leaf.clock}, past ${max} for a GOHO of ${size} leaves`,
+    );
+  }
 }

@@ -7,6 +7,7 @@ export {
   type Leaf,
   leafSchema,
   MAX_VALUE_DEPTH,
+  maxLeafClock,
   type Root,
   rootSchema,
 } from './schema.ts';

@@ -11,6 +11,16 @@ export const pathSchema = z
   .max(512)
   .regex(/^[^/]+(\/[^/]+)*$/, 'expected a slash-separated path without empty segments');
 
+/**
+ * The highest clock a leaf may carry in a GOHO of `size` leaves. An append takes the highest
+ * clock it knows plus one, so an honest GOHO's clocks stay within its size (a batch that
+ * skips duplicates may add a few). A peer's leaf far past that would use up the clocks of
+ * every later append (numbers stop at 2^53): it is refused, with the head that carries it,
+ * on every node alike. Twice the size leaves room; a writer still cannot run clocks ahead of
+ * the leaves it writes.
+ */
+export const maxLeafClock = (size: number): number => 2 * size + 1024;
+
 export const leafSchema = z.strictObject({
   path: pathSchema,
   action: z.enum(['set', 'append']),

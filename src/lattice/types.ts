@@ -46,4 +46,10 @@ export interface Goho {
   /** Every leaf, in canonical order (by leaf CID string). */
   leaves(opts?: Opts): Promise<Leaf[]>;
   value(opts?: Opts): Promise<GohoValue>;
+  /**
+   * Every value appended at `path`, in leaf order (keyed appends once), whatever `set` leaves
+   * the path has: how a path that is a grow-only set by design is read, so that no `set` from
+   * a peer can empty it.
+   */
+  appended(path: string, opts?: Opts): Promise<unknown[]>;
 }

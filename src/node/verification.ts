@@ -70,18 +70,18 @@ export class Verification {
         }
       }
       this.#busy.add(rec.id);
+      // A check that fails is tried again on the coordinator's next tick, not at once.
       void this.#comparator(room, rec, results)
         .then((compare) => {
+          this.#busy.delete(rec.id);
           if (!room.election.acting() || rec.state !== 'split') return;
           const verdict = this.#settleOne(room, rec, parts.length, results, compare);
           if (verdict) this.announce(room, room.election.term, [verdict]);
-        })
-        .catch((err: unknown) =>
-          this.#ctx.log.warn('could not settle a check', { task: rec.id, err }),
-        )
-        .finally(() => {
-          this.#busy.delete(rec.id);
           poke();
+        })
+        .catch((err: unknown) => {
+          this.#busy.delete(rec.id);
+          this.#ctx.log.warn('could not settle a check', { task: rec.id, err });
         });
     }
   }
@@ -140,10 +140,15 @@ export class Verification {
     const texts = new Map<string, string>();
     const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(15_000)]);
     const maxBytes = this.#ctx.config.limits.maxInputBytes;
+    const read = async (value: string) => {
+      try {
+        return await this.#ctx.store.cat(CID.parse(value), { signal, maxBytes });
+      } catch {
+        return null; // not a CID, or not found: compared by its CID alone
+      }
+    };
     for (const { value } of results) {
-      const bytes = await this.#ctx.store
-        .cat(CID.parse(value), { signal, maxBytes })
-        .catch(() => null);
+      const bytes = await read(value);
       const t = bytes ? decodeTranscript(bytes) : null;
       if (t) texts.set(value, t.text);
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT, inlineBlockSchema } from './events.ts';
+import { cid, userId } from './fields.ts';
 
 /**
  * HPCP (Hash Pointer Collaboration Protocol) over Matrix: nodes announce `origin -> head` for
@@ -15,12 +16,6 @@ export const HPCP_EVENT = {
   archive: 'org.meshbot.archive',
 } as const;
 
-const cid = z
-  .string()
-  .min(8)
-  .max(200)
-  .regex(/^[a-zA-Z0-9]+$/, 'a CID string');
-const userId = z.string().min(3).max(255).startsWith('@');
 /** A dialable libp2p TCP address ending in the peer id. */
 const multiaddr = z
   .string()

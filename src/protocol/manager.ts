@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { base64, cid, userId } from './fields.ts';
 
 /**
  * The coordination events of the mesh (election, Manager leases, answers), one schema each.
@@ -24,17 +25,6 @@ export const PROGRESS_TAG = 'org.meshbot.progress';
 
 /** The key a bot's threaded reply carries so every node knows the request was answered. */
 export const REPLY_TAG = 'org.meshbot.reply';
-
-const cid = z
-  .string()
-  .min(8)
-  .max(200)
-  .regex(/^[a-zA-Z0-9]+$/, 'a CID string');
-const base64 = z
-  .string()
-  .max(60_000)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
-const userId = z.string().min(3).max(255).startsWith('@');
 
 export const leaseSchema = z.object({
   holder: userId,

@@ -46,10 +46,17 @@ export function createQueue(goho: Goho, opts: QueueOptions): Queue {
   const append = (path: string, value: Leaf['value'], key: string, o: Opts) =>
     goho.append({ path, action: 'append', value, key, author: opts.author }, o);
   let memo: { head: CID; view: QueueView } | undefined;
+  // The three sets as appended: a `set` leaf on their paths (from a peer) cannot empty them.
+  // Read after `head`: at worst they hold a little more than that head, never less.
   const view = async (o: Opts): Promise<QueueView> => {
-    const value = await goho.value(o);
     const head = goho.head();
-    if (!memo?.head.equals(head)) memo = { head, view: viewOf(value) };
+    if (memo?.head.equals(head)) return memo.view;
+    const lists = {
+      available: await goho.appended(PATHS.available, o),
+      assigned: await goho.appended(PATHS.assigned, o),
+      completed: await goho.appended(PATHS.completed, o),
+    };
+    memo = { head, view: viewOf(lists) };
     return memo.view;
   };
 

@@ -1,12 +1,11 @@
 import type { CID } from 'multiformats/cid';
 import { cidSchema } from '../lattice/schema.ts';
-import type { GohoValue } from '../lattice/types.ts';
 import {
   type Assignment,
   assignmentSchema,
   type Completion,
   completionSchema,
-  PATHS,
+  type PATHS,
 } from './entries.ts';
 
 /** The Queue's three sets, read from a GOHO value. Invalid entries (hostile peers) are skipped. */
@@ -18,17 +17,20 @@ export interface QueueView {
   completed: Map<string, Completion>;
 }
 
-export function viewOf(value: GohoValue): QueueView {
+/** The values appended at each of the Queue's paths (Goho.appended: `set` leaves have no say). */
+export type QueueLists = Record<keyof typeof PATHS, readonly unknown[]>;
+
+export function viewOf(lists: QueueLists): QueueView {
   const available: CID[] = [];
   const seen = new Set<string>();
-  for (const entry of list(value, PATHS.available)) {
+  for (const entry of lists.available) {
     const cid = cidSchema.safeParse(entry);
     if (!cid.success || seen.has(cid.data.toString())) continue;
     seen.add(cid.data.toString());
     available.push(cid.data);
   }
   const assigned = new Map<string, Assignment[]>();
-  for (const entry of list(value, PATHS.assigned)) {
+  for (const entry of lists.assigned) {
     const a = assignmentSchema.safeParse(entry);
     if (!a.success) continue;
     const key = a.data.task.toString();
@@ -37,16 +39,11 @@ export function viewOf(value: GohoValue): QueueView {
     else assigned.set(key, [a.data]);
   }
   const completed = new Map<string, Completion>();
-  for (const entry of list(value, PATHS.completed)) {
+  for (const entry of lists.completed) {
     const c = completionSchema.safeParse(entry);
     if (c.success && !completed.has(c.data.task.toString())) {
       completed.set(c.data.task.toString(), c.data);
     }
   }
   return { available, assigned, completed };
-}
-
-function list(value: GohoValue, path: string): unknown[] {
-  const v = value.get(path);
-  return Array.isArray(v) ? v : [];
 }

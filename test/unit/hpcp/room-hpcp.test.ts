@@ -163,4 +163,27 @@ describe('HPCP in a room', () => {
     await wait(300);
     expect(a.goho.size()).toBe(0);
   });
+
+  it('drops, with a log line, an announcement whose head only looks like a CID', async () => {
+    const room = new Room();
+    const a = await room.join('@a:h');
+    const b = await room.join('@b:h');
+    await append(b, 'real');
+    const origin = a.goho.origin().toString();
+    const heads = [
+      { origin, head: 'zzzzzzzzzzzz', size: 1 },
+      { origin, head: b.goho.head().toString(), size: 1 },
+    ];
+    const event = {
+      type: HPCP_EVENT.heads,
+      sender: b.id,
+      event_id: '$forged' as EventId,
+      origin_server_ts: Date.now(),
+      content: { heads },
+    } as RoomEvent;
+    await expect(a.hpcp.onEvent(event)).resolves.toBe(true);
+    expect(a.hpcp.seen.announcedBy(origin).get(b.id)).not.toBe('zzzzzzzzzzzz');
+    // The node goes on: b's honest announcement still reaches it.
+    await converged(room, 1);
+  });
 });

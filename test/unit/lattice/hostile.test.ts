@@ -9,6 +9,7 @@ import {
   type Goho,
   type LeafInput,
   MAX_BLOCK_BYTES,
+  maxLeafClock,
 } from '../../../src/lattice/index.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 
@@ -122,6 +123,29 @@ describe('merging a hostile head', () => {
     ).rejects.toMatchObject({
       code: 'BAD_INPUT',
     });
+  });
+
+  it('rejects a leaf whose clock would leave no clock for the next append', async () => {
+    const { store, g, origin, head } = await setup();
+    const wild = { path: 'x', action: 'append', value: 0, author: '@evil:h' };
+    const tree = async (clock: number) =>
+      headOf(
+        store,
+        origin,
+        await store.putDag({ bucket: [await store.putDag({ ...wild, clock })] }),
+      );
+    await rejects(g, head, await tree(Number.MAX_SAFE_INTEGER), 'BAD_INPUT');
+    // Nor can this node write one, which every peer would refuse.
+    await expect(g.append({ ...leaf(0), clock: maxLeafClock(2) + 1 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    // The highest clock a merge takes still leaves room for the next appends, which a peer
+    // then merges as well.
+    await g.merge(await tree(maxLeafClock(2)));
+    await g.append(leaf(1));
+    const peer = await createGoho(store, { name: 'hostile' });
+    await peer.merge(g.head());
+    expect([g.size(), peer.size()]).toEqual([3, 3]);
   });
 
   it('stops a DAG bomb at the block budget', async () => {

@@ -166,4 +166,15 @@ describe('queue', () => {
       });
     }
   });
+
+  it('keeps its sets when a peer writes a `set` leaf on one of their paths', async () => {
+    const q = await newQueue();
+    const tasks = [await aTask('kept-1'), await aTask('kept-2')];
+    for (const t of tasks) await q.enqueue(t);
+    const peer = await openGoho(store, q.goho.origin());
+    await peer.append({ path: 'available', action: 'set', value: 0, author: '@evil:h', clock: 99 });
+    await q.goho.merge(peer.head());
+    expect((await q.pending()).map(String)).toEqual(tasks.map(String));
+    expect((await q.next())?.toString()).toBe(tasks[0]?.toString());
+  });
 });
