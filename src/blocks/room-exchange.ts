@@ -67,11 +67,13 @@ export class RoomBlockExchange implements BlockFetcher {
     const key = cid.toString();
     const nonce = randomBytes(8).toString('hex');
     this.#nonces.add(nonce);
+    let onAbort = () => {};
     const got = new Promise<Uint8Array>((resolve, reject) => {
       const list = this.#waiters.get(key) ?? [];
       list.push({ resolve });
       this.#waiters.set(key, list);
-      opts.signal.addEventListener('abort', () => reject(opts.signal.reason), { once: true });
+      onAbort = () => reject(opts.signal.reason);
+      opts.signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       for (const room of this.#o.rooms()) {
@@ -79,6 +81,8 @@ export class RoomBlockExchange implements BlockFetcher {
       }
       return await got;
     } finally {
+      // The signal may outlive the fetch (a node's own): its listener goes with the fetch.
+      opts.signal.removeEventListener('abort', onAbort);
       this.#nonces.delete(nonce);
       this.#waiters.delete(key);
     }

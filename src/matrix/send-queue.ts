@@ -82,6 +82,9 @@ export class SendQueue {
     maxWaitMs = Number.POSITIVE_INFINITY,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // The signal is often the node's own, alive for its whole life: the listener goes when
+      // the send settles, or it would keep every sent event's content in memory.
+      const onAbort = () => this.#drop(p, signal?.reason);
       const p: Pending = {
         deadline: Date.now() + maxWaitMs,
         priority,
@@ -89,11 +92,17 @@ export class SendQueue {
         what,
         seq: ++this.#seq,
         attempt,
-        resolve: resolve as (v: unknown) => void,
-        reject,
+        resolve: (v) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(v as T);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
         signal,
       };
-      signal?.addEventListener('abort', () => this.#drop(p, signal.reason), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.push(p);
       this.#pump();
     });

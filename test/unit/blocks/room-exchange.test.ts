@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
@@ -104,7 +105,8 @@ describe('answering wants for blocks in the room', () => {
     const { sha256 } = await import('multiformats/hashes/sha2');
     const bytes = new TextEncoder().encode('wanted');
     const wanted = CID.createV1(0x55, await sha256.digest(bytes));
-    const fetching = f.ex.fetch(wanted, { signal: AbortSignal.timeout(5_000) });
+    const signal = AbortSignal.timeout(5_000);
+    const fetching = f.ex.fetch(wanted, { signal });
     await sleep(50);
     const nonce = f.sent.at(-1)?.nonce as string;
     const answer = (sender: string, content: Record<string, unknown>): RoomEvent => ({
@@ -124,5 +126,7 @@ describe('answering wants for blocks in the room', () => {
     await f.ex.onEvent(ROOM, answer('@node2:hs', { blocks: [{ cid: wanted.toString(), data }] }));
     expect(new TextDecoder().decode(await fetching)).toBe('wanted');
     expect(f.logs.filter((l) => l.includes('not admitted'))).toHaveLength(1);
+    // The signal may be one that outlives the fetch: nothing of the fetch stays on it.
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SendQueue, sendPriority } from '../../../src/matrix/send-queue.ts';
 
@@ -48,6 +49,21 @@ describe('the send queue', () => {
     stop.abort(new Error('node stopping'));
     await expect(waiting).rejects.toThrow('node stopping');
     expect(await blocked).toBe('slow');
+  });
+
+  it("leaves nothing on the node's signal once a send is done, whatever its end", async () => {
+    const q = new SendQueue(2);
+    const node = new AbortController(); // the node's own: it lives as long as the node
+    for (let i = 0; i < 100; i++) await q.run(2, async () => ({ content: 'x' }), node.signal);
+    await expect(q.run(2, () => Promise.reject(new Error('no')), node.signal)).rejects.toThrow();
+    let limited = true;
+    const retried = async () => {
+      if (!limited) return 'sent';
+      limited = false;
+      throw Object.assign(new Error('slow down'), { errcode: 'M_LIMIT_EXCEEDED', retryAfterMs: 5 });
+    };
+    expect(await q.run(2, retried, node.signal)).toBe('sent');
+    expect(getEventListeners(node.signal, 'abort')).toHaveLength(0);
   });
 });
 
