@@ -12,6 +12,8 @@ export type SandboxChild = Child<ParentMessage, ChildMessage>;
 export interface SpawnOptions {
   logger: Logger;
   cacheSize: number;
+  /** What the sandbox process may hold between tasks, MiB: past it, its warm realms go. */
+  warmMb: number;
   startTimeoutMs: number;
   signal?: AbortSignal;
 }
@@ -22,7 +24,7 @@ export function spawnSandbox(opts: SpawnOptions): Promise<SandboxChild> {
     // isolated-vm needs --no-node-snapshot on Node >= 20. --expose-gc: realm-pool.ts collects
     // a realm's garbage before it judges how much the realm holds.
     execArgv: ['--no-node-snapshot', '--expose-gc', '--disable-warning=ExperimentalWarning'],
-    env: { MESHBOT_IVM_CACHE: String(opts.cacheSize) },
+    env: { MESHBOT_IVM_CACHE: String(opts.cacheSize), MESHBOT_IVM_WARM_MB: String(opts.warmMb) },
     parse: parseChildMessage,
     logger: opts.logger,
     startTimeoutMs: opts.startTimeoutMs,

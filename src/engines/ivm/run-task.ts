@@ -117,13 +117,44 @@ class BadInput {
   }
 }
 
+/**
+ * JSON input nested deeper than this is refused: copying it into the isolate recurses once
+ * per level, and near 6,000 levels (12 KB of brackets) runs out of stack before any engine
+ * code runs, which would read as the engine's failure.
+ */
+const MAX_JSON_DEPTH = 1_000;
+
 function readInput(msg: RunMessage): unknown {
   if (msg.inputKind !== 'json') return own(msg.input);
+  const text = Buffer.from(msg.input).toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.from(msg.input).toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     return new BadInput(`input is not JSON: ${(err as Error).message}`);
   }
+  if (nesting(text) > MAX_JSON_DEPTH) {
+    return new BadInput(`input JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
+}
+
+/** How deep a valid JSON text nests its arrays and objects. */
+function nesting(json: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /**

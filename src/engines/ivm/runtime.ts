@@ -76,6 +76,9 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     spawning ??= spawnSandbox({
       logger,
       cacheSize: opts.isolateCacheSize ?? 4,
+      // Half of what the guard allows the sandbox on top of a task: what warm realms keep
+      // (WebAssembly memories too, which V8 does not count) never eats into the next task's.
+      warmMb: Math.floor(sandboxOwnMb / 2),
       startTimeoutMs: opts.startTimeoutMs ?? 10_000,
       signal: stopper.signal,
     }).finally(() => {

@@ -32,6 +32,19 @@ const pool = createRealmPool({
   },
 });
 
+/**
+ * What this process may hold between tasks (Node, isolated-vm, the warm realms). A realm's
+ * own check (realm-pool.ts `heavy`) sees its heap only; WebAssembly memories and what several
+ * realms keep together show here. Past it, every warm realm goes: the parent's memory guard
+ * judges the next task by this process's whole resident memory.
+ */
+const WARM_BYTES = Number(process.env.MESHBOT_IVM_WARM_MB ?? 256) * 1024 * 1024;
+const trim = () => {
+  if (process.memoryUsage.rss() > WARM_BYTES) pool.clear();
+};
+/** A task ended since the last `tidy`: the memory left behind is unchecked. */
+let dirty = false;
+
 /** The running task, and how to cancel it while it can be. */
 let current: { id: number; cancel?: () => void } | undefined;
 /** Tasks that came while one ran, in arrival order. */
@@ -44,7 +57,10 @@ let tidying: NodeJS.Immediate | undefined;
 const tidy = () => {
   tidying = undefined;
   // A task that started since checked its own realm; the rest wait for its answer.
-  if (!current) pool.tidy();
+  if (current) return;
+  pool.tidy();
+  trim();
+  dirty = false;
 };
 
 /** Runs the waiting tasks one by one; a short task in a warm realm is answered before this returns. */
@@ -64,6 +80,7 @@ function drain(): void {
 /** Sends the task's answer first, then gives its realm back. */
 function answer(ended: TaskEnd): void {
   send(ended.outcome);
+  dirty = true;
   try {
     ended.cleanUp();
   } catch (err) {
@@ -95,6 +112,8 @@ function execute(msg: RunMessage): TaskEnd | Promise<TaskEnd> {
   };
   let end: TaskEnd | Promise<TaskEnd>;
   try {
+    // A task that follows another before `tidy` ran: what the last one left is checked now.
+    if (dirty) trim();
     end = runTask(pool, msg, { progress, cancellable });
   } catch (err) {
     end = { outcome: hostError(msg, err), cleanUp() {} };
