@@ -28,6 +28,8 @@ export class MeshNode {
   readonly #worker: WorkerRole;
   readonly #rooms = new Map<RoomId, MeshRoom>();
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Rooms told that this node may not announce itself there (and not told again). */
+  readonly #forbidden = new Set<RoomId>();
   /** The Whisper models on this node, as announced. */
   #models: NonNullable<NodeState['models']> = [];
 
@@ -136,20 +138,28 @@ export class MeshNode {
     try {
       await this.#ctx.client.sendState(room, EVENT.node, this.#ctx.self, state);
       this.#ctx.roster.view(room)?.nodes.set(this.#ctx.self, state);
+      this.#forbidden.delete(room);
     } catch (err) {
       await this.#cannotAnnounce(room, err);
     }
   }
 
-  /** A room whose power levels keep this node from announcing itself gets told how to fix it. */
+  /**
+   * A room whose power levels keep this node from announcing itself gets told how to fix it,
+   * once: not at every heartbeat. The node tries again at each heartbeat, and at once when
+   * the room's power levels change.
+   */
   async #cannotAnnounce(room: RoomId, err: unknown): Promise<void> {
     const { client, log } = this.#ctx;
+    const forbidden = (err as { errcode?: string }).errcode === 'M_FORBIDDEN';
+    if (forbidden && this.#forbidden.has(room)) return;
     log.warn('cannot announce this node in the room', { room, err });
-    if ((err as { errcode?: string }).errcode !== 'M_FORBIDDEN') return;
+    if (!forbidden) return;
+    this.#forbidden.add(room);
     const body =
       `I can't join this mesh: my power level is too low to send ${EVENT.node} state events. ` +
       `A room admin can lower the power level of ${EVENT.node} and ${MESH_EVENT.lease} to 0 ` +
-      '(or raise mine), then invite me again.';
+      '(or raise mine): I try again as soon as the power levels change.';
     await client.send(room, 'm.room.message', { msgtype: 'm.notice', body }).catch(() => {});
   }
 
@@ -175,6 +185,9 @@ export class MeshNode {
     ctx.roster.apply(roomId, event);
     const room = this.#rooms.get(roomId);
     if (!room || !ctx.roster.view(roomId)) return;
+    if (event.type === 'm.room.power_levels' && this.#forbidden.has(roomId)) {
+      void this.#announce(roomId);
+    }
     if (await this.#exchange.onEvent(roomId, event)) return;
     if (event.type === 'm.room.member') return this.#onMember(room, event);
     if (event.type === EVENT.node && event.sender === event.state_key) room.heard(event.sender);

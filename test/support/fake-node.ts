@@ -1,0 +1,67 @@
+/**
+ * A whole MeshNode with no homeserver: fakeRoom's collaborators (a real Roster and Admission
+ * over a fake client that records what the node sends), plus the client's sync handlers, so
+ * that a test can deliver timeline events. The runtime offers no engines and the ledgers
+ * keep nothing: for tests of what the node says and announces.
+ */
+import type { RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
+import { MeshNode } from '../../src/node/mesh-node.ts';
+import { type FakeRoom, type FakeRoomOptions, fakeRoom, ROOM } from './fake-room.ts';
+
+export interface FakeNode {
+  node: MeshNode;
+  f: FakeRoom;
+  /** Delivers an event to the node as its sync would. */
+  deliver(
+    sender: string,
+    type: string,
+    content: Record<string, unknown>,
+    key?: string,
+  ): Promise<void>;
+}
+
+export async function fakeNode(
+  opts: FakeRoomOptions & {
+    /** Stands in for the homeserver's answer to a state event (throw to refuse it). */
+    sendState?: (type: string) => Promise<void>;
+  },
+): Promise<FakeNode> {
+  const f = await fakeRoom(opts);
+  const timeline: TimelineHandler[] = [];
+  const client = f.ctx.client as unknown as Record<string, unknown>;
+  const sendState = client.sendState as (...a: unknown[]) => Promise<void>;
+  Object.assign(client, {
+    start: async () => {},
+    stop: async () => {},
+    onTimeline: (h: TimelineHandler) => timeline.push(h),
+    onInvite: () => {},
+    onLeave: () => {},
+    onSynced: () => {},
+    joinedRooms: async () => [ROOM],
+    sendState: async (...args: unknown[]) => {
+      await opts.sendState?.(args[1] as string);
+      return sendState(...args);
+    },
+  });
+  f.ctx.runtime = { offers: () => [], kinds: () => [] } as never;
+  f.ctx.ledgers = {
+    open: async () => {},
+    get: () => ({ enqueue: async () => {}, assign: async () => {}, complete: async () => {} }),
+    onHeadChange: () => {},
+    onEvent: async () => false,
+  } as never;
+  const node = new MeshNode(f.ctx);
+  let seq = 0;
+  return {
+    node,
+    f,
+    deliver: async (sender, type, content, key) => {
+      const event = {
+        ...f.event(sender, type, content),
+        event_id: `$delivered${++seq}`,
+        ...(key === undefined ? {} : { state_key: key }),
+      } as RoomEvent;
+      for (const h of timeline) await h(ROOM, event);
+    },
+  };
+}
