@@ -37,3 +37,18 @@ export function threadedReply(to: RoomEvent, text: string, html?: string): Recor
     'm.relates_to': replyRelation({ id: to.event_id, relatesTo: to.content['m.relates_to'] }),
   };
 }
+
+/**
+ * A message's own text: the body without the quote of the message it replies to, which older
+ * clients put first (lines starting with `> `, then a blank line; the reply fallback).
+ */
+export function ownText(content: Record<string, unknown>): string {
+  const body = typeof content.body === 'string' ? content.body : '';
+  const rel = content['m.relates_to'] as { 'm.in_reply_to'?: unknown } | undefined;
+  if (rel?.['m.in_reply_to'] === undefined || !body.startsWith('> ')) return body;
+  const lines = body.split('\n');
+  let i = 0;
+  while (i < lines.length && (lines[i] as string).startsWith('>')) i++;
+  if (lines[i] === '') i++;
+  return lines.slice(i).join('\n');
+}

@@ -5,6 +5,7 @@ import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
+import { ownText } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
@@ -106,11 +107,13 @@ export class CoordinatorRole {
       room.settings.autoTranscribe === true &&
       isAudioMessage(event.content) &&
       ctx.admission.refusal(ctx.roster.view(room.id), event.sender) === null;
-    if (!auto && parseCommand(event.content.body, true, true).kind === 'none') return;
+    // Without the quote of the message replied to that some clients put first.
+    const body = ownText(event.content);
+    if (!auto && parseCommand(body, true, true).kind === 'none') return;
     room.book.requests.seen({
       id: event.event_id,
       sender: event.sender,
-      body: auto ? '!run whisper' : event.content.body,
+      body: auto ? '!run whisper' : body,
       relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
       seenAt: Date.now(),
     });

@@ -4,10 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EventId, UserId } from '../../../src/ids.ts';
-import { threadOf } from '../../../src/matrix/reply.ts';
+import { ownText, threadOf } from '../../../src/matrix/reply.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
+import { CoordinatorRole } from '../../../src/node/coordinator-role.ts';
 import { autoRelation, editedCommand } from '../../../src/node/message-requests.ts';
+import type { WorkerRole } from '../../../src/node/worker-role.ts';
 import { repliedTo } from '../../../src/whisper/voice.ts';
+import { fakeRoom } from '../../support/fake-room.ts';
 
 const message = (content: Record<string, unknown>): RoomEvent => ({
   type: 'm.room.message',
@@ -56,5 +59,31 @@ describe('repliedTo', () => {
     expect(repliedTo(real)).toBe('$other');
     expect(repliedTo({ 'm.in_reply_to': { event_id: '$x' } })).toBe('$x');
     expect(repliedTo(thread)).toBeUndefined();
+  });
+});
+
+describe('a reply that quotes what it replies to (the reply fallback of older clients)', () => {
+  const quoted = (body: string) =>
+    message({ body, 'm.relates_to': { 'm.in_reply_to': { event_id: '$voice' } } });
+
+  it('is read without the quote', () => {
+    const content = quoted('> <@bob:hs> Voice message\n> second line\n\n!run whisper').content;
+    expect(ownText(content)).toBe('!run whisper');
+    // Not a reply: a message that starts with a quote is left as it is.
+    expect(ownText({ body: '> quoted\n\n!run x' })).toBe('> quoted\n\n!run x');
+    expect(ownText(quoted('!run whisper').content)).toBe('!run whisper');
+  });
+
+  it('is a command when what follows the quote is one', async () => {
+    const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs', '@bob:hs'] });
+    const coordinator = new CoordinatorRole(f.ctx, {} as WorkerRole, () => [f.room]);
+    const reply = f.event('@alice:hs', 'm.room.message', {
+      msgtype: 'm.text',
+      body: '> <@bob:hs> Voice message\n\n!run whisper',
+      'm.relates_to': { 'm.in_reply_to': { event_id: '$voice' } },
+    });
+    coordinator.onMessage(f.room, reply);
+    const pending = f.room.book.requests.pending();
+    expect(pending.map((r) => [r.id, r.body])).toEqual([[reply.event_id, '!run whisper']]);
   });
 });
