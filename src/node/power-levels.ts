@@ -27,13 +27,16 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   const users = (current.users ?? {}) as Record<string, number>;
   const events = { ...((current.events ?? {}) as Record<string, number>) };
   const stateDefault = typeof current.state_default === 'number' ? current.state_default : 50;
-  const mine = users[ctx.self] ?? (current.users_default as number | undefined) ?? 0;
+  const usersDefault = typeof current.users_default === 'number' ? current.users_default : 0;
+  const levelOf = (user: string) => users[user] ?? usersDefault;
+  const mine = levelOf(ctx.self);
   const needed = events['m.room.power_levels'] ?? stateDefault;
   if (mine < needed) return;
-  // The node power level, not the bar to submit work: bots listed in `admission.nodes` may sit
-  // below that bar and must still be able to send these. The full node policy is checked by
-  // every node on every event.
-  const level = Math.min(ctx.config.admission.nodePowerLevel, mine);
+  // The node power level, not the bar to submit work; and no higher than any bot listed in
+  // `admission.nodes`, which may sit below that level and must still be able to send these.
+  // The full node policy is checked by every node on every event.
+  const { nodePowerLevel, nodes } = ctx.config.admission;
+  const level = Math.min(nodePowerLevel, mine, ...nodes.map(levelOf));
   const want: Record<string, number> = { [EVENT.node]: 0 };
   for (const type of NODE_EVENTS) want[type] = level;
   const missing = Object.entries(want).filter(([type, l]) => events[type] !== l);
