@@ -127,7 +127,8 @@ export const configSchema = z.strictObject({
       /** How long a worker looks for an input block in the mesh, ms. */
       fetchTimeoutMs: z.number().int().positive().default(15_000),
       /** Longest result text put in a reply, characters. */
-      maxReplyChars: z.number().int().positive().default(4_000),
+      // A reply is also cut to what one event can carry (matrix/reply.ts fitReply).
+      maxReplyChars: z.number().int().positive().max(20_000).default(4_000),
     })
     .default({ maxInputBytes: 64 * 1024 * 1024, fetchTimeoutMs: 15_000, maxReplyChars: 4_000 }),
 });

@@ -52,3 +52,33 @@ export function ownText(content: Record<string, unknown>): string {
   if (lines[i] === '') i++;
   return lines.slice(i).join('\n');
 }
+
+/**
+ * The most a reply's text may take, in JSON bytes: an event is refused past 60,000 with
+ * everything else in it, and a refused answer would be tried again for ever. Characters are
+ * no measure: a CJK character takes 3 bytes, a control character 6 once escaped.
+ */
+export const MAX_REPLY_TEXT_BYTES = 40_000;
+const TRUNCATED = '… (truncated)';
+
+/** `text`, cut to its first `maxUnits` UTF-16 units, never inside a surrogate pair. */
+export function cutText(text: string, maxUnits: number): string {
+  if (text.length <= maxUnits) return text;
+  const last = text.charCodeAt(maxUnits - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? maxUnits - 1 : maxUnits);
+}
+
+/** `text` as a reply may carry it: whole when it fits in `maxBytes` of JSON, else cut. */
+export function fitReply(text: string, maxBytes = MAX_REPLY_TEXT_BYTES): string {
+  const size = (s: string) => Buffer.byteLength(JSON.stringify(s));
+  if (size(text) <= maxBytes) return text;
+  // The longest start that fits, with the mark.
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (size(cutText(text, mid) + TRUNCATED) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  return cutText(text, lo) + TRUNCATED;
+}

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { reasons } from '../coordinator/task-record.ts';
-import { type ReplyTarget, replyRelation, threadedReply } from '../matrix/reply.ts';
+import { fitReply, type ReplyTarget, replyRelation, threadedReply } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { REPLY_TAG, type ReplyTag } from '../protocol/manager.ts';
 import { getTask } from '../queue/task.ts';
@@ -38,7 +38,7 @@ export async function sendReply(
     event_id: to.id,
     content: { 'm.relates_to': to.relatesTo },
   } as unknown as RoomEvent;
-  const content = { ...threadedReply(event, text), [REPLY_TAG]: tag };
+  const content = { ...threadedReply(event, fitReply(text)), [REPLY_TAG]: tag };
   try {
     await ctx.client.send(room.id, 'm.room.message', content, ctx.signal);
   } catch (err) {

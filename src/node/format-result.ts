@@ -1,4 +1,5 @@
 import { CID } from 'multiformats/cid';
+import { cutText, fitReply, MAX_REPLY_TEXT_BYTES } from '../matrix/reply.ts';
 import type { Completion } from '../protocol/events.ts';
 import type { Task } from '../queue/task.ts';
 import { parseWhisperParams } from '../whisper/params.ts';
@@ -46,7 +47,9 @@ export async function formatResult(ctx: NodeContext, task: Task, c: Completion):
     );
   if (text.length === 0)
     return plain(`${task.engine.name} done (empty output). Result: ${c.result}`);
-  const shown = text.length > max ? `${text.slice(0, max)}… (truncated)` : text;
+  // Cut by characters as configured, then to what an event can carry with the CID after it.
+  const cut = text.length > max ? `${cutText(text, max)}… (truncated)` : text;
+  const shown = fitReply(cut, MAX_REPLY_TEXT_BYTES - 1_000);
   return plain(`${shown}\n\nresult: ${c.result}`);
 }
 

@@ -3,6 +3,7 @@
  * the subtitles as `.srt` and `.vtt` files in the request's thread.
  */
 import { toSrt, toVtt } from '../audio/subtitles.ts';
+import { cutText } from '../matrix/reply.ts';
 import type { Transcript } from './transcript.ts';
 
 export interface ReplyFile {
@@ -30,7 +31,7 @@ export function transcriptText(
     : t.text;
   const words = body.trim() || '(no speech recognised)';
   const shown =
-    words.length > opts.maxChars ? `${words.slice(0, opts.maxChars)}… (truncated)` : words;
+    words.length > opts.maxChars ? `${cutText(words, opts.maxChars)}… (truncated)` : words;
   const parts = t.parts ? `, ${t.parts} parts` : '';
   return `${shown}\n\n(${clock(t.durationMs)} of audio, ${t.language || '?'}, model ${t.model.name}${parts})`;
 }
