@@ -27,15 +27,37 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<Config> {
   let base = process.cwd();
   if (opts.file) {
     base = dirname(resolve(opts.file));
-    merged = deepMerge(merged, await readJson(opts.file));
+    merged = layer(merged, await readJson(opts.file), base);
   }
-  merged = deepMerge(merged, fromEnv(opts.env ?? process.env));
-  merged = deepMerge(merged, (opts.overrides ?? {}) as Record<string, unknown>);
-  const hs = merged.homeserver;
-  if (isPlainObject(hs) && typeof hs.accessTokenFile === 'string') {
-    hs.accessTokenFile = resolve(base, hs.accessTokenFile);
-  }
+  merged = layer(merged, fromEnv(opts.env ?? process.env), process.cwd());
+  merged = layer(merged, (opts.overrides ?? {}) as Record<string, unknown>, process.cwd());
   return resolvePaths(await parseConfig(merged), base);
+}
+
+/**
+ * One layer of config over those below it, merged key by key; except the access token: a
+ * layer that gives it in either form (the token, or its file) replaces both forms below, so
+ * that a token file named in the environment wins over a token in the config file. A token
+ * file's relative path is resolved against the layer's `base` (the config file's folder, or
+ * the working directory).
+ */
+function layer(
+  below: Record<string, unknown>,
+  over: Record<string, unknown>,
+  base: string,
+): Record<string, unknown> {
+  const hs = over.homeserver;
+  if (!isPlainObject(hs) || (hs.accessToken === undefined && hs.accessTokenFile === undefined)) {
+    return deepMerge(below, over);
+  }
+  const file = hs.accessTokenFile;
+  const given = typeof file === 'string' ? { ...hs, accessTokenFile: resolve(base, file) } : hs;
+  let under = below;
+  if (isPlainObject(below.homeserver)) {
+    const { accessToken: _t, accessTokenFile: _f, ...rest } = below.homeserver;
+    under = { ...below, homeserver: rest };
+  }
+  return deepMerge(under, { ...over, homeserver: given });
 }
 
 export async function parseConfig(value: unknown): Promise<Config> {
@@ -56,6 +78,11 @@ export async function parseConfig(value: unknown): Promise<Config> {
         );
       })
     ).trim();
+    if (token === '') {
+      throw new ConfigError(
+        `homeserver.accessTokenFile: ${cfg.homeserver.accessTokenFile} holds no token`,
+      );
+    }
     cfg.homeserver.accessToken = token;
   }
   return cfg;
@@ -68,12 +95,15 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   } catch (e) {
     throw new ConfigError(`cannot read config file ${file}`, { cause: e });
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch (e) {
     // Where, never V8's message: it quotes the text around the error, which may be a token.
     throw new ConfigError(`config file ${file} is not valid JSON (${jsonErrorPlace(e)})`);
   }
+  if (!isPlainObject(value)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  return value;
 }
 
 /** Where JSON.parse failed, as "line N column M" when V8 says; its text around the place is

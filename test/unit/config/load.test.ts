@@ -76,4 +76,38 @@ describe('the config loader', () => {
       /accessToken or homeserver.accessTokenFile is required/,
     );
   });
+
+  it('takes the token from the highest layer that gives it, in either form', async () => {
+    const { file } = await configFile(base); // a token in the file
+    const other = await mkdtemp(join(tmpdir(), 'meshbot-token-'));
+    await writeFile(join(other, 'token'), 'syt_from_env_file\n');
+    const env = { MESHBOT_ACCESS_TOKEN_FILE: join(other, 'token') };
+    expect((await loadConfig({ file, env })).homeserver.accessToken).toBe('syt_from_env_file');
+    // A relative path from the environment is the working directory's, not the file's.
+    const cwd = process.cwd();
+    process.chdir(other);
+    try {
+      const relative = { MESHBOT_ACCESS_TOKEN_FILE: 'token' };
+      const cfg = await loadConfig({ file, env: relative });
+      expect(cfg.homeserver.accessToken).toBe('syt_from_env_file');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses an empty token file, and a file that holds no JSON object', async () => {
+    const { dir, file } = await configFile({
+      ...base,
+      homeserver: { url: base.homeserver.url, accessTokenFile: 'token' },
+    });
+    await writeFile(join(dir, 'token'), '\n');
+    await expect(loadConfig({ file, env: {} })).rejects.toThrow(/holds no token/);
+    for (const content of [null, [1], 'text']) {
+      const bad = await configFile(content);
+      await expect(loadConfig({ file: bad.file, env: {} })).rejects.toMatchObject({
+        code: 'CONFIG',
+        message: expect.stringMatching(/must hold a JSON object/),
+      });
+    }
+  });
 });
