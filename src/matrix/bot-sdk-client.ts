@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { asEventId, asRoomId, asUserId, type EventId, type RoomId, type UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import { downloadMedia } from './media.ts';
-import { threadedReply } from './reply.ts';
+import { mentioningNobody, threadedReply } from './reply.ts';
 import { EventTooLargeError, MAX_EVENT_BYTES, withRetry } from './retry.ts';
 import { type MatrixClient, SimpleFsStorageProvider } from './sdk.ts';
 import { routeSdkLogs } from './sdk-logs.ts';
@@ -172,8 +172,10 @@ class BotSdkClient implements MeshClient {
     const res = await this.#queue.run(
       opts.priority,
       async () => {
-        const content = build();
-        if (content === null) return null;
+        const built = build();
+        if (built === null) return null;
+        const content =
+          type === 'm.room.message' ? mentioningNobody(built as Record<string, unknown>) : built;
         const size = Buffer.byteLength(JSON.stringify(content));
         if (size > MAX_EVENT_BYTES) throw new EventTooLargeError(size);
         return withRetry(

@@ -82,3 +82,17 @@ export function fitReply(text: string, maxBytes = MAX_REPLY_TEXT_BYTES): string 
   }
   return cutText(text, lo) + TRUNCATED;
 }
+
+/**
+ * A bot's message content, saying it mentions nobody (`m.mentions`, an edit's new content
+ * too). The bot quotes what people write and what engines output; without it, clients that
+ * still match the body would take an `@room` in it as a mention of the whole room.
+ */
+export function mentioningNobody(content: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { 'm.mentions': {}, ...content };
+  const edit = content['m.new_content'];
+  if (typeof edit === 'object' && edit !== null && !('m.mentions' in edit)) {
+    out['m.new_content'] = { 'm.mentions': {}, ...edit };
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asEventId, asUserId } from '../../../src/ids.ts';
-import { threadedReply } from '../../../src/matrix/reply.ts';
+import { mentioningNobody, threadedReply } from '../../../src/matrix/reply.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
 
 const event = (id: string, content: Record<string, unknown> = {}): RoomEvent => ({
@@ -31,5 +31,19 @@ describe('threaded replies', () => {
       event_id: '$root',
       'm.in_reply_to': { event_id: '$cmd' },
     });
+  });
+});
+
+describe("a bot's messages", () => {
+  it('mention nobody, edits included, whatever their text says', () => {
+    const edit = { msgtype: 'm.notice', body: '* @room', 'm.new_content': { body: '@room' } };
+    expect(mentioningNobody(edit)).toEqual({
+      ...edit,
+      'm.mentions': {},
+      'm.new_content': { body: '@room', 'm.mentions': {} },
+    });
+    // A message that mentions someone on purpose keeps its mentions.
+    const aimed = { body: 'hi', 'm.mentions': { user_ids: ['@a:x'] } };
+    expect(mentioningNobody(aimed)).toEqual(aimed);
   });
 });
