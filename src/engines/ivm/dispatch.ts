@@ -19,6 +19,7 @@ import {
 } from '../errors.ts';
 import type { EngineLimits, RunRequest, RunResult } from '../types.ts';
 import type { SandboxChild } from './child.ts';
+import { createLogSink } from './log-sink.ts';
 import {
   type ChildMessage,
   OUT_OF_MEMORY_SIGNAL,
@@ -127,12 +128,18 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
         return;
       }
       const wallMs = performance.now() - started;
+      // The sandbox caps both; this side does too, in case what answers is not the sandbox's
+      // own code any more.
+      const logs = cappedLogs(msg.logs);
       if (msg.type === 'done') {
-        const { logs, cpuMs } = msg;
         const output = plainBytes(msg.output);
-        settle(() => job.resolve({ output, logs, cpuMs, wallMs }));
+        const max = limits.maxOutputBytes;
+        if (output.byteLength > max) {
+          const reason = `output of ${output.byteLength} bytes is over the ${max}-byte limit`;
+          settle(() => job.reject(new EngineOutputError(name, reason, { logs })));
+        } else settle(() => job.resolve({ output, logs, cpuMs: msg.cpuMs, wallMs }));
       } else {
-        settle(() => job.reject(toEngineError(name, msg.error, limits, msg.logs)));
+        settle(() => job.reject(toEngineError(name, msg.error, limits, logs)));
       }
       finish();
     };
@@ -156,6 +163,12 @@ export function dispatch(child: SandboxChild, job: Job, opts: DispatchOptions): 
 function plainBytes(bytes: Uint8Array): Uint8Array {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   return whole ? new Uint8Array(bytes.buffer) : new Uint8Array(bytes);
+}
+
+function cappedLogs(lines: string[]): string[] {
+  const sink = createLogSink();
+  for (const line of lines) if (!sink.add(line)) break;
+  return sink.lines();
 }
 
 function report(req: RunRequest, fraction: number): void {
