@@ -12,6 +12,9 @@ import { rank } from './rank.ts';
 import { SeenHeads } from './seen.ts';
 import type { RoomHpcpDeps } from './types.ts';
 
+/** How often an announced head is merged at most, when its merges fail for a passing reason. */
+const MERGE_TRIES = 4;
+
 /**
  * HPCP in one room. Local changes are announced once per window; announced heads are merged
  * off the sync loop. A merged head the room has not heard of is announced by one node: each
@@ -124,7 +127,8 @@ export class RoomHpcp {
     });
   }
 
-  async #merge(origin: string, head: CID, sender: UserId): Promise<void> {
+  /** `tries`: merges of this head that failed for a reason that may pass (see #retry). */
+  async #merge(origin: string, head: CID, sender: UserId, tries = 0): Promise<void> {
     const goho = this.#d.gohos.get(origin) as Goho;
     const { options } = this.#d;
     const signals = [AbortSignal.timeout(options.mergeTimeoutMs), this.#d.signal];
@@ -137,6 +141,7 @@ export class RoomHpcp {
       });
     } catch (err) {
       this.#d.log.warn('announced head not merged', { origin, head: head.toString(), sender, err });
+      this.#retry(origin, head, sender, tries, err);
       return;
     }
     const now = goho.head();
@@ -148,6 +153,23 @@ export class RoomHpcp {
     this.#later(`merge:${origin}`, step * options.mergeDelayMs, () => {
       if (this.seen.has(origin, goho.head().toString())) return;
       this.#send([{ goho, prev: this.#latestSeen.get(origin) }], 'merge');
+    });
+  }
+
+  /**
+   * A merge that failed for a reason that may pass (a block no peer sent in time) is tried
+   * again a few times, later each time, unless the sender announced a newer head meanwhile:
+   * in a quiet room no other announcement may come to bring this node up to date. A head
+   * that is bad (a block that does not decode, a trie out of shape) is not tried again.
+   */
+  #retry(origin: string, head: CID, sender: UserId, tries: number, err: unknown): void {
+    const e = err as { retryable?: unknown; name?: unknown } | null;
+    const passing = e?.retryable === true || e?.name === 'TimeoutError';
+    if (!passing || tries + 1 >= MERGE_TRIES || this.#d.signal?.aborted) return;
+    const key = `retry:${origin}:${sender}`;
+    this.#later(key, this.#d.options.mergeDelayMs * 2 ** (tries + 1), () => {
+      if (this.seen.announcedBy(origin).get(sender) !== head.toString()) return;
+      this.#merges.push(() => this.#merge(origin, head, sender, tries + 1));
     });
   }
 

@@ -34,13 +34,19 @@ class Room {
   readonly nodes: Node[] = [];
   readonly members = new Set<UserId>();
   readonly log: RoomEvent[] = [];
+  /** Heads events go without their inline blocks: peers must fetch them. */
+  noInline = false;
+  /** Fetches that fail (no member answers) before they work again. */
+  refuseFetches = 0;
   #n = 0;
 
   send(sender: UserId, type: string, content: object): EventId {
+    const copy = JSON.parse(JSON.stringify(content));
+    if (this.noInline && type === HPCP_EVENT.heads) copy.blocks = [];
     const event = {
       type,
       sender,
-      content: JSON.parse(JSON.stringify(content)),
+      content: copy,
       event_id: `$${this.#n++}` as EventId,
       origin_server_ts: Date.now(),
     } as RoomEvent;
@@ -59,6 +65,10 @@ class Room {
     store.addFetcher({
       name: 'room',
       fetch: async (cid) => {
+        if (this.refuseFetches > 0) {
+          this.refuseFetches--;
+          throw new Error('nobody answered');
+        }
         for (const n of this.nodes) {
           const held = (n as Node & { store: typeof store }).store.held.get(cid.toString());
           if (held) return held.bytes;
@@ -184,6 +194,19 @@ describe('HPCP in a room', () => {
     await expect(a.hpcp.onEvent(event)).resolves.toBe(true);
     expect(a.hpcp.seen.announcedBy(origin).get(b.id)).not.toBe('zzzzzzzzzzzz');
     // The node goes on: b's honest announcement still reaches it.
+    await converged(room, 1);
+  });
+
+  it('tries a merge again when its blocks could not be had at first, in a quiet room', async () => {
+    const room = new Room();
+    const a = await room.join('@a:h');
+    const b = await room.join('@b:h');
+    room.noInline = true;
+    room.refuseFetches = Number.POSITIVE_INFINITY;
+    await append(b, 'fetched later');
+    await wait(300); // a's first merge has failed by now
+    expect(a.goho.size()).toBe(0);
+    room.refuseFetches = 0;
     await converged(room, 1);
   });
 });
