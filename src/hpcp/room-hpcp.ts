@@ -14,6 +14,8 @@ import type { RoomHpcpDeps } from './types.ts';
 
 /** How often an announced head is merged at most, when its merges fail for a passing reason. */
 const MERGE_TRIES = 4;
+/** Announced bitswap addresses remembered as dialed. */
+const MAX_DIALED = 1_024;
 
 /**
  * HPCP in one room. Local changes are announced once per window; announced heads are merged
@@ -231,6 +233,9 @@ export class RoomHpcp {
     if (!network) return;
     for (const addr of addrs) {
       if (this.#dialed.has(addr) || network.addresses().includes(addr)) continue;
+      // Each address is dialed once; a node naming new ones without end costs a redial now
+      // and then, not memory.
+      if (this.#dialed.size >= MAX_DIALED) this.#dialed.clear();
       this.#dialed.add(addr);
       network.dial(addr, { signal: AbortSignal.timeout(5_000) }).catch((err: unknown) => {
         this.#d.log.debug('could not dial an announced bitswap address', { addr, err });
