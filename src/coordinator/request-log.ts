@@ -1,6 +1,13 @@
 import type { PendingRequest } from './task-record.ts';
 
 const KEEP_REQUESTS = 1_000;
+const KEEP_UNADMITTED = 100;
+/**
+ * How long a command from a member who may not run work waits for a coordinator. One is
+ * handled within seconds; a coordinator holds back all but one refusal a minute to such a
+ * member, and says nothing to the other nodes about those it held back.
+ */
+export const UNADMITTED_WAIT_MS = 60_000;
 const KEEP_HANDLED = 5_000;
 const KEEP_DELETED = 5_000;
 
@@ -11,6 +18,13 @@ const KEEP_DELETED = 5_000;
  */
 export class RequestLog {
   readonly #pending = new Map<string, PendingRequest>();
+  /**
+   * Commands from members who may not run work, kept apart: they are owed one refusal a
+   * minute at most, which leaves no trace in the room when it is held back, so they would
+   * wait on every other node for ever. They are not kept past UNADMITTED_WAIT_MS nor written
+   * to disk, and a flood of them never pushes out the commands of those who may run work.
+   */
+  readonly #unadmitted = new Map<string, PendingRequest>();
   readonly #handled = new Set<string>();
   /**
    * Requests deleted, with who deleted them (`deletion` keys: only the request's own sender's
@@ -19,16 +33,21 @@ export class RequestLog {
    */
   readonly #deleted = new Set<string>();
 
-  /** A command seen in the room; ignored when some node handled it already. */
-  seen(r: PendingRequest): void {
-    if (this.#handled.has(r.id) || this.#pending.has(r.id)) return;
-    this.#pending.set(r.id, r);
-    trim(this.#pending, KEEP_REQUESTS);
+  /**
+   * A command seen in the room; ignored when some node handled it already. `mayRun`: whether
+   * its sender may run work here, as the room stands when it is seen.
+   */
+  seen(r: PendingRequest, mayRun = true): void {
+    if (this.#handled.has(r.id) || this.#pending.has(r.id) || this.#unadmitted.has(r.id)) return;
+    const into = mayRun ? this.#pending : this.#unadmitted;
+    into.set(r.id, r);
+    trim(into, mayRun ? KEEP_REQUESTS : KEEP_UNADMITTED);
   }
 
   /** A coordinator answered or took a request: no other node handles it again. */
   handled(request: string): void {
     this.#pending.delete(request);
+    this.#unadmitted.delete(request);
     this.#handled.add(request);
     trim(this.#handled, KEEP_HANDLED);
   }
@@ -37,8 +56,20 @@ export class RequestLog {
     return this.#handled.has(request);
   }
 
-  /** Commands waiting for a coordinator, oldest first. */
-  pending(): PendingRequest[] {
+  /**
+   * Commands waiting for a coordinator, oldest first: those of members who may run work,
+   * then the others seen within UNADMITTED_WAIT_MS of `now` (older ones are dropped).
+   */
+  pending(now = Date.now()): PendingRequest[] {
+    for (const [id, r] of this.#unadmitted) {
+      if (now - r.seenAt < UNADMITTED_WAIT_MS) break;
+      this.#unadmitted.delete(id);
+    }
+    return [...this.#pending.values(), ...this.#unadmitted.values()];
+  }
+
+  /** The commands a restart keeps: those of members who may run work. */
+  kept(): PendingRequest[] {
     return [...this.#pending.values()];
   }
 

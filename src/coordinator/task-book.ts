@@ -340,7 +340,7 @@ export class TaskBook {
     return {
       seq: this.#seq,
       tasks: this.all(),
-      requests: this.requests.pending(),
+      requests: this.requests.kept(),
       handled: this.requests.handledIds(),
       withdrawn: [...this.#withdrawn],
       deletedRequests: this.requests.deletions(),

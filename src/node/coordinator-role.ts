@@ -84,39 +84,40 @@ export class CoordinatorRole {
   onMessage(room: MeshRoom, event: RoomEvent): void {
     const ctx = this.#ctx;
     if (event.sender === ctx.self || typeof event.content.body !== 'string') return;
-    if (ctx.admission.isNode(ctx.roster.view(room.id), event.sender)) return;
+    const view = ctx.roster.view(room.id);
+    if (ctx.admission.isNode(view, event.sender)) return;
+    // Every node tells from the same room state whose commands are owed one answer a minute
+    // at most (Dispatch): those wait apart, briefly, as their answer may never come.
+    const mayRun = ctx.admission.maySubmit(view, event.sender);
     // An edit never runs anything (again); one that makes a command is answered once, saying so.
     if (event.content['m.new_content'] !== undefined) {
       const edits = editedCommand(event);
       if (edits === undefined) return;
       const seenAt = Date.now();
-      room.book.requests.seen({
-        id: event.event_id,
-        sender: event.sender,
-        body: '',
-        seenAt,
-        edits,
-      });
+      room.book.requests.seen(
+        { id: event.event_id, sender: event.sender, body: '', seenAt, edits },
+        mayRun,
+      );
       room.changed();
       this.poke(room);
       return;
     }
     // A voice message where the room asked for it is taken as `!run whisper` in reply to it.
     // Only from those who may submit work: others' voice messages get no refusal each time.
-    const auto =
-      room.settings.autoTranscribe === true &&
-      isAudioMessage(event.content) &&
-      ctx.admission.refusal(ctx.roster.view(room.id), event.sender) === null;
+    const auto = room.settings.autoTranscribe === true && isAudioMessage(event.content) && mayRun;
     // Without the quote of the message replied to that some clients put first.
     const body = ownText(event.content);
     if (!auto && parseCommand(body, true, true).kind === 'none') return;
-    room.book.requests.seen({
-      id: event.event_id,
-      sender: event.sender,
-      body: auto ? '!run whisper' : body,
-      relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
-      seenAt: Date.now(),
-    });
+    room.book.requests.seen(
+      {
+        id: event.event_id,
+        sender: event.sender,
+        body: auto ? '!run whisper' : body,
+        relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
+        seenAt: Date.now(),
+      },
+      mayRun,
+    );
     room.changed();
     this.poke(room);
   }

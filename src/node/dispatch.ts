@@ -312,7 +312,11 @@ export class Dispatch {
     return { ...req, id: original, relatesTo: event?.content['m.relates_to'] };
   }
 
-  /** The reply to a command; one a minute for a sender who may not run work here. */
+  /**
+   * The reply to a command; one a minute for a sender who may not run work here. One held
+   * back leaves the other nodes no tag to mark its request handled: they keep such senders'
+   * requests apart and drop them after a minute (RequestLog).
+   */
   async #reply(
     room: MeshRoom,
     req: PendingRequest,
