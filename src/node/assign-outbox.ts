@@ -4,7 +4,6 @@ import { type Assignment, EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
-import type { WorkerRole } from './worker-role.ts';
 
 interface Item<T> {
   term: number;
@@ -17,18 +16,16 @@ type Accepted = { task: string; block: string };
  * The coordinator's Manager events, batched per room (invariant 7): assignments, and
  * accepted tasks that wait for a worker. Each event is built when its turn to be sent comes,
  * and only with what is still valid: items of a term this node no longer coordinates are
- * dropped (the next coordinator has them in its book). An assignment to this node itself
- * starts as soon as it is in the room, without waiting for the room's echo.
+ * dropped (the next coordinator has them in its book). An assignment to this node itself is
+ * not started here: like every node's, it starts from the room's echo (see `assign`).
  */
 export class AssignOutbox {
   readonly #ctx: NodeContext;
-  readonly #worker: WorkerRole;
   readonly #assign = new Map<RoomId, LazyOutbox<Item<Assignment>>>();
   readonly #accept = new Map<RoomId, LazyOutbox<Item<Accepted>>>();
 
-  constructor(ctx: NodeContext, worker: WorkerRole) {
+  constructor(ctx: NodeContext) {
     this.#ctx = ctx;
-    this.#worker = worker;
   }
 
   async idle(): Promise<void> {
@@ -38,27 +35,22 @@ export class AssignOutbox {
   /**
    * Resolves true once the assignment is in the room, false if it was dropped as stale.
    *
-   * An assignment to this node itself starts once it is in the room, not before: a task the
-   * room does not show as taken would be taken again by the next coordinator if this one
-   * lost its lease meanwhile (a homeserver restart, a partition), and answered twice.
+   * An assignment to this node itself starts only from the room's echo, once it passed the
+   * term and holder checks every node applies (mesh-node → applyBookEvent → onAssign), not
+   * when its send succeeds. A send that succeeded says nothing of the room's order: another
+   * claim of this term may have landed first (two nodes that both claimed it), and then every
+   * node drops this assignment and the other claimant handles the request; started anyway,
+   * the task would be answered twice. Nor would a task the room does not show as taken be
+   * safe after a lost lease (a homeserver restart, a partition): the next coordinator takes it.
    */
   assign(room: MeshRoom, term: number, a: Assignment): Promise<boolean> {
     let box = this.#assign.get(room.id);
     if (!box) {
-      const self = this.#ctx.self;
-      const onSent = (items: Item<Assignment>[]) => {
-        for (const i of items) if (i.value.worker === self) this.#worker.take(room, i.value);
-      };
-      box = this.#outbox<Assignment>(
-        room,
-        EVENT.assign,
-        (items) => ({
-          term: room.election.term,
-          leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
-          assignments: items.map((i) => i.value),
-        }),
-        onSent,
-      );
+      box = this.#outbox<Assignment>(room, EVENT.assign, (items) => ({
+        term: room.election.term,
+        leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
+        assignments: items.map((i) => i.value),
+      }));
       this.#assign.set(room.id, box);
     }
     return box.push({ term, value: a });
@@ -81,7 +73,6 @@ export class AssignOutbox {
     room: MeshRoom,
     type: string,
     content: (items: Item<T>[]) => object,
-    onSent?: (items: Item<T>[]) => void,
   ): LazyOutbox<Item<T>> {
     return new LazyOutbox<Item<T>>({
       client: this.#ctx.client,
@@ -90,7 +81,6 @@ export class AssignOutbox {
       content,
       valid: (i) => room.election.acting() && i.term === room.election.term,
       maxItems: 60,
-      onSent,
       log: this.#ctx.log,
       signal: this.#ctx.signal,
     });

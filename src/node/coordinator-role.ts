@@ -19,7 +19,6 @@ import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
 import { SplitJobs } from './splits.ts';
 import { othersFor, Verification } from './verification.ts';
-import type { WorkerRole } from './worker-role.ts';
 
 /**
  * The coordinator side. Every node records the commands it sees; only the node that holds
@@ -46,13 +45,13 @@ export class CoordinatorRole {
   /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
   readonly #eyed = new Map<string, { room: RoomId; request: string }>();
 
-  constructor(ctx: NodeContext, worker: WorkerRole, rooms: () => MeshRoom[]) {
+  constructor(ctx: NodeContext, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
     this.#ledger = new Serial(ctx.log, 'queue append');
     this.#rooms = rooms;
     this.#dispatch = new Dispatch(ctx);
     this.#answers = new Answers(ctx);
-    this.#outbox = new AssignOutbox(ctx, worker);
+    this.#outbox = new AssignOutbox(ctx);
     this.#splits = new SplitJobs(ctx);
     this.#pipelines = new PipelineJobs(ctx);
     this.#verification = new Verification(ctx);

@@ -55,7 +55,7 @@ export class MeshNode {
         if (changed) for (const r of this.#rooms.keys()) void this.#announce(r);
       });
     });
-    this.#coordinator = new CoordinatorRole(ctx, this.#worker, () => [...this.#rooms.values()]);
+    this.#coordinator = new CoordinatorRole(ctx, () => [...this.#rooms.values()]);
     ctx.ledgers.onHeadChange?.((roomId, goho) => {
       const room = this.#rooms.get(roomId);
       const results = ctx.ledgers.get(roomId).resultsGoho;
@@ -206,7 +206,8 @@ export class MeshNode {
       return;
     }
     if (await this.#onLedgerEvent(roomId, event)) return;
-    // This node's own Manager events count too: its lease comes back this way.
+    // This node's own Manager events count too: its lease comes back this way, and so do its
+    // assignments to itself, which it runs only if the room's order let them stand.
     if (!BOOK_EVENTS.has(event.type)) return;
     if (!(await applyBookEvent(ctx, room, event))) return;
     if (event.type === EVENT.assign) {

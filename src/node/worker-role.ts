@@ -102,7 +102,7 @@ export class WorkerRole {
     for (const a of data.assignments) if (a.worker === this.#ctx.self) this.take(room, a);
   }
 
-  /** Takes one assignment for this node (from the room, or straight from its own coordinator). */
+  /** Takes one assignment for this node, from an assign event that passed the checks. */
   take(room: MeshRoom, a: Assignment): void {
     const key = `${room.id}/${a.task}/${a.attempt}`;
     if (this.#held.has(key)) return;

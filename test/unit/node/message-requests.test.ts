@@ -8,7 +8,6 @@ import { ownText, threadOf } from '../../../src/matrix/reply.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
 import { CoordinatorRole } from '../../../src/node/coordinator-role.ts';
 import { autoRelation, editedCommand } from '../../../src/node/message-requests.ts';
-import type { WorkerRole } from '../../../src/node/worker-role.ts';
 import { repliedTo } from '../../../src/whisper/voice.ts';
 import { fakeRoom } from '../../support/fake-room.ts';
 
@@ -76,7 +75,7 @@ describe('a reply that quotes what it replies to (the reply fallback of older cl
 
   it('is a command when what follows the quote is one', async () => {
     const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs', '@bob:hs'] });
-    const coordinator = new CoordinatorRole(f.ctx, {} as WorkerRole, () => [f.room]);
+    const coordinator = new CoordinatorRole(f.ctx, () => [f.room]);
     const reply = f.event('@alice:hs', 'm.room.message', {
       msgtype: 'm.text',
       body: '> <@bob:hs> Voice message\n\n!run whisper',
