@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyReply } from '../../../src/node/book-events.ts';
 import { CoordinatorRole } from '../../../src/node/coordinator-role.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
-import type { WorkerRole } from '../../../src/node/worker-role.ts';
 import { type FakeRoom, fakeRoom } from '../../support/fake-room.ts';
 
 const STRANGER = '@stranger:hs';
@@ -77,7 +76,7 @@ async function twoNodes() {
   const b = await fakeRoom({ self: B, nodes: { [A]: { owner: '@owner:hs' } }, ...common });
   a.lease(A, 1);
   b.lease(A, 1);
-  const bRole = new CoordinatorRole(b.ctx, {} as WorkerRole, () => [b.room]);
+  const bRole = new CoordinatorRole(b.ctx, () => [b.room]);
   const aDispatch = new Dispatch(a.ctx);
   /** A message posted in the room: both nodes see it; A handles what is pending at once. */
   const post = async (sender: string, body: string, handle = true) => {
