@@ -1,6 +1,7 @@
 import { asRoomId, asUserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
 import { fillGap, type GappyRoom } from './backfill.ts';
+import { fromOwnJoin } from './own-join.ts';
 import { MatrixClient, type SimpleFsStorageProvider } from './sdk.ts';
 import type {
   InviteHandler,
@@ -59,8 +60,8 @@ export class SyncingClient extends MatrixClient {
     this.#inFlight = new Promise((r) => (done = r));
     const started = Date.now();
     try {
-      this.#adoptRoomsJoinedOutOfSight(raw as SyncResponse);
       await this.#fillGaps(raw as SyncResponse);
+      this.#keepFromOwnJoin(raw as SyncResponse);
       await super.processSync(raw, emitFn);
       for (const h of this.handlers.synced) {
         // A failure here must keep the position unsaved, so the batch comes again.
@@ -85,22 +86,30 @@ export class SyncingClient extends MatrixClient {
     const since = await Promise.resolve(this.storageProvider.getSyncToken());
     if (!since || this.#historical) return;
     const get = (path: string, qs: Record<string, unknown>) => this.doRequest('GET', path, qs);
+    const self = this as unknown as Internals;
     for (const [roomId, room] of Object.entries(raw?.rooms?.join ?? {})) {
       if (!room.timeline?.limited) continue;
+      // A gap before our own join holds nothing but history from before it.
+      if (fromOwnJoin(room.timeline.events ?? [], self.userId).sawJoin) continue;
       const { events, complete } = await fillGap(get, roomId, room, since);
       this.#log.info('gappy sync back-filled', { roomId, events: events.length, complete });
       room.timeline.events = [...events, ...(room.timeline.events ?? [])];
     }
   }
 
-  /** A joined room whose join event fell out of a gappy timeline still counts as joined. */
-  #adoptRoomsJoinedOutOfSight(raw: SyncResponse): void {
+  /**
+   * Cuts what each joined room's timeline (back-filled gap included) holds from before our
+   * latest join: a room joined since the last sync comes with its earlier history, and an
+   * old `!run` in it must not run. The joined-room list cannot decide this alone: at start
+   * it is the server's current list, so it already holds a room joined just before a crash.
+   * A room whose join is not in sight was joined before everything left, so all of it counts.
+   */
+  #keepFromOwnJoin(raw: SyncResponse): void {
     const self = this as unknown as Internals;
     for (const [roomId, room] of Object.entries(raw?.rooms?.join ?? {})) {
-      if (self.lastJoinedRoomIds.includes(roomId)) continue;
-      const events = room.timeline?.events ?? [];
-      const sawJoin = events.some((e) => e.type === 'm.room.member' && e.state_key === self.userId);
-      if (!sawJoin) self.lastJoinedRoomIds.push(roomId);
+      const { events, sawJoin } = fromOwnJoin(room.timeline?.events ?? [], self.userId);
+      if (room.timeline?.events) room.timeline.events = events;
+      if (!sawJoin && !self.lastJoinedRoomIds.includes(roomId)) self.lastJoinedRoomIds.push(roomId);
     }
   }
 
