@@ -13,7 +13,7 @@ export interface BatcherOptions<T> {
   log: Logger;
   /** Named in log lines. */
   what: string;
-  /** Stops retrying when aborted; items not sent are then dropped. */
+  /** Stops retrying when aborted; items not sent are then dropped (see also close()). */
   signal: AbortSignal;
   /** First wait after a failed send, ms; doubles up to 30 s. Default 1000. */
   retryDelayMs?: number;
@@ -37,12 +37,16 @@ export class Batcher<T> {
   readonly #queue: Pending<T>[] = [];
   #running: Promise<void> | undefined;
   readonly #refusals = new RefusalIsolation();
+  readonly #closed = new AbortController();
+  /** The caller's signal, or close(). */
+  readonly #signal: AbortSignal;
 
   constructor(opts: BatcherOptions<T>) {
     this.#o = opts;
+    this.#signal = AbortSignal.any([opts.signal, this.#closed.signal]);
   }
 
-  /** Resolves once the event carrying `item` was sent. */
+  /** Resolves once the event carrying `item` was sent, or close() dropped it. */
   push(item: T): Promise<void> {
     return new Promise((done) => {
       this.#queue.push({ item, size: Buffer.byteLength(JSON.stringify(item)), done });
@@ -52,16 +56,27 @@ export class Batcher<T> {
     });
   }
 
-  /** Resolves when everything pushed so far was sent. */
+  /** Resolves when everything pushed so far was sent (or dropped by close()). */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
+  }
+
+  /**
+   * Stops for good: items not sent yet are dropped (their pushes resolve), and a send on its
+   * way is not tried again if it fails. For a room the node left, which refuses whatever it
+   * sends there (M_FORBIDDEN) and would be retried until the node stops. Returns how many
+   * items were waiting.
+   */
+  close(): number {
+    this.#closed.abort();
+    return this.#dropQueued();
   }
 
   async #drain(): Promise<void> {
     // Let the current turn of the event loop add its items to this batch.
     await Promise.resolve();
     let delay = this.#o.retryDelayMs ?? 1000;
-    while (this.#queue.length > 0 && !this.#o.signal.aborted) {
+    while (this.#queue.length > 0 && !this.#signal.aborted) {
       const batch = this.#take();
       try {
         await this.#o.send(batch.map((p) => p.item));
@@ -73,11 +88,20 @@ export class Batcher<T> {
           continue;
         }
         this.#queue.unshift(...batch);
+        if (this.#closed.signal.aborted) break;
         this.#o.log.warn(`${this.#o.what}: send failed, will retry`, { err, delayMs: delay });
-        await sleep(delay, undefined, { signal: this.#o.signal }).catch(() => {});
+        await sleep(delay, undefined, { signal: this.#signal }).catch(() => {});
         delay = Math.min(delay * 2, 30_000);
       }
     }
+    // A batch whose send failed after close() came back to the queue.
+    if (this.#closed.signal.aborted) this.#dropQueued();
+  }
+
+  #dropQueued(): number {
+    const dropped = this.#queue.splice(0);
+    for (const p of dropped) p.done();
+    return dropped.length;
   }
 
   #refused(batch: Pending<T>[], err: unknown): void {

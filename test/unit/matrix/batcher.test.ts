@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { Batcher } from '../../../src/matrix/batcher.ts';
 
@@ -66,5 +66,30 @@ describe('the batcher', () => {
     await b.push('d');
     expect(events).toEqual([['a'], ['c'], ['d']]);
     expect(errors).toEqual(['test: the server refuses this item; dropped']);
+  });
+
+  it('once closed (the room was left), drops what it has not sent and tries nothing again', async () => {
+    const tries: string[][] = [];
+    const b = new Batcher<string>({
+      send: async (items) => {
+        tries.push(items);
+        throw Object.assign(new Error('M_FORBIDDEN'), { errcode: 'M_FORBIDDEN', statusCode: 403 });
+      },
+      maxItems: 1,
+      log: silentLogger,
+      what: 'test',
+      signal: new AbortController().signal,
+      // The first failure leaves it waiting (far longer than this test) to try again.
+      retryDelayMs: 60_000,
+    });
+    const pushed = Promise.all(['a', 'b'].map((x) => b.push(x)));
+    await vi.waitFor(() => expect(tries).toEqual([['a']]));
+    expect(b.close()).toBe(2);
+    // Every push settles at once, so nothing waits for ever on a room that refuses everything.
+    await pushed;
+    await b.idle();
+    await b.push('c');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tries).toEqual([['a']]);
   });
 });
