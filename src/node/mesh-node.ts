@@ -67,6 +67,10 @@ export class MeshNode {
     ctx.client.onLeave(async (room) => {
       ctx.roster.forget(room);
       this.#rooms.delete(room);
+      // The room now refuses what this node sends there; what it held there must not
+      // count in the load it announces elsewhere.
+      const dropped = this.#worker.leave(room);
+      ctx.log.info('left a room: what this node held there is dropped', { room, ...dropped });
     });
     ctx.client.onSynced?.(async () => {
       for (const room of this.#rooms.values()) await room.flush();

@@ -35,6 +35,8 @@ interface Held {
    * coordinator saw it; before the first renewal, half a lease from receipt.
    */
   validUntil: number;
+  /** Set when the node left the room: nothing more is sent there for this assignment. */
+  dropped?: boolean;
 }
 
 interface Report {
@@ -97,6 +99,25 @@ export class WorkerRole {
     for (const b of this.#reports.values()) await b.idle();
   }
 
+  /**
+   * The node left the room or was kicked: the room refuses all it sends there, so the
+   * assignments it holds there are dropped (no more renewals; a run in progress ends
+   * unreported; the coordinator saw the node leave and re-queues them), and so are the
+   * reports waiting to go there. Returns how many of each, for the caller's log line.
+   */
+  leave(roomId: RoomId): { assignments: number; reports: number } {
+    let assignments = 0;
+    for (const [key, held] of this.#held) {
+      if (held.room.id !== roomId) continue;
+      held.dropped = true;
+      this.#held.delete(key);
+      assignments++;
+    }
+    const reports = this.#reports.get(roomId)?.close() ?? 0;
+    this.#reports.delete(roomId);
+    return { assignments, reports };
+  }
+
   /** An assign event that passed the sender and term checks. */
   onAssign(room: MeshRoom, data: AssignEvent): void {
     for (const a of data.assignments) if (a.worker === this.#ctx.self) this.take(room, a);
@@ -111,16 +132,22 @@ export class WorkerRole {
     const validUntil = Date.now() + this.#ctx.config.mesh.assignmentLeaseMs / 2;
     const held: Held = { room, task: a.task, attempt: a.attempt, validUntil };
     this.#held.set(key, held);
+    // Only this very assignment: after leaving the room and joining it again, the same key
+    // may be held anew.
+    const release = () => {
+      if (this.#held.get(key) === held) this.#held.delete(key);
+    };
     this.#jobs.push(async () => {
+      if (held.dropped) return;
       const report = await this.#run(room, a).catch(() => null);
-      if (!report) {
-        this.#held.delete(key);
+      if (!report || held.dropped) {
+        release();
         return;
       }
       // Handed over: the next task may start while the report is on its way; until it is
       // sent, the assignment is still renewed.
       const delivering = this.#deliver(held, report).finally(() => {
-        this.#held.delete(key);
+        release();
         this.#delivering.delete(delivering);
       });
       this.#delivering.add(delivering);
@@ -216,6 +243,8 @@ export class WorkerRole {
         this.#ctx.log.warn('could not answer; reporting to the coordinator instead', { err });
       }
     }
+    // Left the room while answering: a new batcher there would retry for ever.
+    if (held.dropped) return;
     await this.#batcher(room).push({ ...report, held });
   }
 

@@ -4,7 +4,7 @@
  * that a test can deliver timeline events. The runtime offers no engines and the ledgers
  * keep nothing: for tests of what the node says and announces.
  */
-import type { RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
+import type { LeaveHandler, RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
 import { MeshNode } from '../../src/node/mesh-node.ts';
 import { type FakeRoom, type FakeRoomOptions, fakeRoom, ROOM } from './fake-room.ts';
 
@@ -18,6 +18,8 @@ export interface FakeNode {
     content: Record<string, unknown>,
     key?: string,
   ): Promise<void>;
+  /** Tells the node it left the room (or was kicked), as its sync would. */
+  leave(): Promise<void>;
 }
 
 export async function fakeNode(
@@ -28,6 +30,7 @@ export async function fakeNode(
 ): Promise<FakeNode> {
   const f = await fakeRoom(opts);
   const timeline: TimelineHandler[] = [];
+  const leave: LeaveHandler[] = [];
   const client = f.ctx.client as unknown as Record<string, unknown>;
   const sendState = client.sendState as (...a: unknown[]) => Promise<void>;
   Object.assign(client, {
@@ -35,7 +38,7 @@ export async function fakeNode(
     stop: async () => {},
     onTimeline: (h: TimelineHandler) => timeline.push(h),
     onInvite: () => {},
-    onLeave: () => {},
+    onLeave: (h: LeaveHandler) => leave.push(h),
     onSynced: () => {},
     joinedRooms: async () => [ROOM],
     sendState: async (...args: unknown[]) => {
@@ -62,6 +65,9 @@ export async function fakeNode(
         ...(key === undefined ? {} : { state_key: key }),
       } as RoomEvent;
       for (const h of timeline) await h(ROOM, event);
+    },
+    leave: async () => {
+      for (const h of leave) await h(ROOM);
     },
   };
 }
