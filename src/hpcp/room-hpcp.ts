@@ -168,7 +168,9 @@ export class RoomHpcp {
     const e = err as { retryable?: unknown; name?: unknown } | null;
     const passing = e?.retryable === true || e?.name === 'TimeoutError';
     if (!passing || tries + 1 >= MERGE_TRIES || this.#d.signal?.aborted) return;
+    // The sender's newest failed head replaces an older one waiting to be tried again.
     const key = `retry:${origin}:${sender}`;
+    this.#clear(key);
     this.#later(key, this.#d.options.mergeDelayMs * 2 ** (tries + 1), () => {
       if (this.seen.announcedBy(origin).get(sender) !== head.toString()) return;
       this.#merges.push(() => this.#merge(origin, head, sender, tries + 1));

@@ -94,8 +94,9 @@ export class Batcher<T> {
         delay = Math.min(delay * 2, 30_000);
       }
     }
-    // A batch whose send failed after close() came back to the queue.
-    if (this.#closed.signal.aborted) this.#dropQueued();
+    // Stopped (the node's signal, or close()): what was not sent is dropped, so that no push
+    // waits for ever (a worker's idle() waits on its reports' pushes).
+    if (this.#signal.aborted) this.#dropQueued();
   }
 
   #dropQueued(): number {

@@ -209,4 +209,19 @@ describe('HPCP in a room', () => {
     room.refuseFetches = 0;
     await converged(room, 1);
   });
+
+  it("tries the sender's newest head again when an older one of it failed first", async () => {
+    const room = new Room();
+    const a = await room.join('@a:h');
+    const b = await room.join('@b:h');
+    room.noInline = true;
+    room.refuseFetches = Number.POSITIVE_INFINITY;
+    await append(b, 'one');
+    await wait(100);
+    await append(b, 'two');
+    await wait(100);
+    expect(a.goho.size()).toBe(0);
+    room.refuseFetches = 0;
+    await converged(room, 2);
+  });
 });

@@ -101,4 +101,26 @@ describe("a worker's own outcome", () => {
     await applyBookEvent(f.ctx, f.room, f.event(ME, EVENT.complete, complete?.content ?? {}));
     expect(f.room.book.get(id)).toMatchObject({ state: 'done', worker: ME });
   });
+
+  it('is dropped, not waited for, when the node stops while it runs', async () => {
+    const { f, worker } = await setUp();
+    const stop = new AbortController();
+    f.ctx.signal = stop.signal;
+    let release = () => {};
+    const running = new Promise<void>((r) => {
+      release = r;
+    });
+    const run = f.ctx.runtime.run.bind(f.ctx.runtime);
+    f.ctx.runtime.run = async (req) => {
+      await running;
+      return run(req);
+    };
+    const id = await runningTask(f);
+    take(f, worker, id, true);
+    await new Promise((r) => setTimeout(r, 50));
+    stop.abort(new Error('node stopping'));
+    release();
+    const hung = new Promise((r) => setTimeout(() => r('hung'), 3_000));
+    expect(await Promise.race([worker.idle().then(() => 'idle'), hung])).toBe('idle');
+  });
 });
