@@ -1,4 +1,4 @@
-import type { RoomId } from '../ids.ts';
+import type { RoomId, UserId } from '../ids.ts';
 import { EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
@@ -35,14 +35,22 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   // The node power level, not the bar to submit work; and no higher than any bot listed in
   // `admission.nodes`, which may sit below that level and must still be able to send these.
   // The full node policy is checked by every node on every event.
+  // Listed bots that are members: one not in the room yet would count at users_default.
   const { nodePowerLevel, nodes } = ctx.config.admission;
-  const level = Math.min(nodePowerLevel, mine, ...nodes.map(levelOf));
+  const members = ctx.roster.view(room)?.members;
+  const listed = nodes.filter((n) => members?.has(n as UserId)).map(levelOf);
+  const level = Math.min(nodePowerLevel, mine, ...listed);
   const want: Record<string, number> = { [EVENT.node]: 0 };
   for (const type of NODE_EVENTS) want[type] = level;
   const missing = Object.entries(want).filter(([type, l]) => events[type] !== l);
-  // Never lower a level someone raised on purpose, except the node announcement itself.
+  // Never lower a level someone raised on purpose, except the node announcement itself and
+  // the node power level, which a bot set (a listed bot below it would be locked out).
   const changes = missing.filter(
-    ([type, l]) => events[type] === undefined || type === EVENT.node || l > (events[type] ?? 0),
+    ([type, l]) =>
+      events[type] === undefined ||
+      type === EVENT.node ||
+      l > (events[type] ?? 0) ||
+      events[type] === nodePowerLevel,
   );
   if (changes.length === 0) return;
   for (const [type, l] of changes) events[type] = l;

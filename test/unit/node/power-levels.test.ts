@@ -39,4 +39,21 @@ describe('the mesh power levels', () => {
       expect(events[type], type).toBe(10);
     }
   });
+
+  it('lower the levels a bot set before, for a listed bot below them, and only for members', async () => {
+    const f = await fakeRoom({
+      self: '@bot1:hs',
+      nodes: { '@bot2:hs': { owner: '@bob:hs' } },
+      powerLevels: { '@bot1:hs': 100, '@owner:hs': 100, '@bot2:hs': 10 },
+      admission: { powerLevel: 50, nodePowerLevel: 50, nodes: ['@bot2:hs', '@bot3:hs'] },
+    });
+    // As a bot set them before @bot2:hs was listed; @bot3:hs has not joined.
+    const state = await f.ctx.client.stateOfType(ROOM, 'm.room.power_levels');
+    const current = state.get('') as { content: Record<string, unknown> };
+    const types = [EVENT.head, EVENT.assign, EVENT.complete, MESH_EVENT.lease, MESH_EVENT.renew];
+    current.content.events = Object.fromEntries([[EVENT.node, 0], ...types.map((t) => [t, 50])]);
+    await ensureMeshPowerLevels(f.ctx, ROOM);
+    const events = levelsSet(f.sent);
+    for (const type of types) expect(events[type], type).toBe(10);
+  });
 });
