@@ -11,7 +11,6 @@ import Docker from 'dockerode';
 import { silentLogger } from '../../log/logger.ts';
 import {
   EngineAbortedError,
-  EngineBadInputError,
   EngineRefusedError,
   EngineRuntimeUnavailableError,
 } from '../errors.ts';
@@ -150,7 +149,6 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
         const name = admit(req);
         // The params as checked, each read once.
         const checked = { ...req, params: checkRequest(req) };
-        if (req.engine.manifest.input === 'json') checkJson(name, req.input);
         const limits = effectiveLimits(req, max);
         const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
         if (signal.aborted) throw new EngineAbortedError(name);
@@ -163,15 +161,6 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       }
     },
   };
-}
-
-/** JSON input is checked as the isolated-vm runtime checks it: an engine gets JSON or no run. */
-function checkJson(name: string, input: Uint8Array): void {
-  try {
-    JSON.parse(Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'));
-  } catch (err) {
-    throw new EngineBadInputError(name, `input is not JSON: ${(err as Error).message}`);
-  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
