@@ -67,6 +67,8 @@ export class MeshNode {
     ctx.client.onLeave(async (room) => {
       ctx.roster.forget(room);
       this.#rooms.delete(room);
+      // Invited again, it tells the room again if it still may not announce itself.
+      this.#forbidden.delete(room);
       // The room now refuses what this node sends there; what it held there must not
       // count in the load it announces elsewhere.
       const dropped = this.#worker.leave(room);

@@ -3,7 +3,7 @@
  * the subtitles as `.srt` and `.vtt` files in the request's thread.
  */
 import { toSrt, toVtt } from '../audio/subtitles.ts';
-import { cutText } from '../matrix/reply.ts';
+import { cutText, fitReply, MAX_REPLY_TEXT_BYTES } from '../matrix/reply.ts';
 import type { Transcript } from './transcript.ts';
 
 export interface ReplyFile {
@@ -30,8 +30,10 @@ export function transcriptText(
     ? t.segments.map((s) => `[${clock(s.startMs)}] ${s.text}`).join('\n')
     : t.text;
   const words = body.trim() || '(no speech recognised)';
-  const shown =
+  const cut =
     words.length > opts.maxChars ? `${cutText(words, opts.maxChars)}… (truncated)` : words;
+  // What one event can carry, with the line below and the result's CID after it.
+  const shown = fitReply(cut, MAX_REPLY_TEXT_BYTES - 1_000);
   const parts = t.parts ? `, ${t.parts} parts` : '';
   return `${shown}\n\n(${clock(t.durationMs)} of audio, ${t.language || '?'}, model ${t.model.name}${parts})`;
 }

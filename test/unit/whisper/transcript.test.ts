@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngineBadInputError } from '../../../src/engines/errors.ts';
+import { MAX_REPLY_TEXT_BYTES } from '../../../src/matrix/reply.ts';
 import { parseWhisperParams, partParams } from '../../../src/whisper/params.ts';
 import { subtitleFiles, transcriptText } from '../../../src/whisper/reply.ts';
 import {
@@ -49,6 +50,13 @@ describe('transcripts', () => {
     expect(files.map((f) => f.name)).toEqual(['transcript.srt', 'transcript.vtt']);
     expect(new TextDecoder().decode(files[1]?.bytes)).toMatch(/^WEBVTT/);
     expect(subtitleFiles(t, 60_000)).toEqual([]);
+  });
+
+  it('keeps its last line however long its words, within what one event carries', () => {
+    const t = joinParts([part(0, ['中'.repeat(20_000)])]);
+    const text = transcriptText(t, { timestamps: false, maxChars: 20_000 });
+    expect(text).toMatch(/… \(truncated\)\n\n\(00:30 of audio, en/);
+    expect(Buffer.byteLength(JSON.stringify(text))).toBeLessThan(MAX_REPLY_TEXT_BYTES);
   });
 });
 
