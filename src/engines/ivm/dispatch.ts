@@ -166,6 +166,7 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
 }
 
 function cappedLogs(lines: string[]): string[] {
+  if (lines.length === 0) return lines; // most tasks log nothing
   const sink = createLogSink();
   for (const line of lines) if (!sink.add(line)) break;
   return sink.lines();
