@@ -10,6 +10,12 @@ interface Item<T> {
   value: T;
 }
 
+/** A room's outbox, with the MeshRoom whose election its checks read. */
+interface Box<T> {
+  room: MeshRoom;
+  box: LazyOutbox<Item<T>>;
+}
+
 type Accepted = { task: string; block: string };
 
 /**
@@ -21,15 +27,15 @@ type Accepted = { task: string; block: string };
  */
 export class AssignOutbox {
   readonly #ctx: NodeContext;
-  readonly #assign = new Map<RoomId, LazyOutbox<Item<Assignment>>>();
-  readonly #accept = new Map<RoomId, LazyOutbox<Item<Accepted>>>();
+  readonly #assign = new Map<RoomId, Box<Assignment>>();
+  readonly #accept = new Map<RoomId, Box<Accepted>>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
   }
 
   async idle(): Promise<void> {
-    for (const b of [...this.#assign.values(), ...this.#accept.values()]) await b.idle();
+    for (const b of [...this.#assign.values(), ...this.#accept.values()]) await b.box.idle();
   }
 
   /**
@@ -44,29 +50,39 @@ export class AssignOutbox {
    * safe after a lost lease (a homeserver restart, a partition): the next coordinator takes it.
    */
   assign(room: MeshRoom, term: number, a: Assignment): Promise<boolean> {
-    let box = this.#assign.get(room.id);
-    if (!box) {
-      box = this.#outbox<Assignment>(room, EVENT.assign, (items) => ({
-        term: room.election.term,
-        leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
-        assignments: items.map((i) => i.value),
-      }));
-      this.#assign.set(room.id, box);
-    }
+    const box = this.#boxOf(this.#assign, room, EVENT.assign, (items) => ({
+      term: room.election.term,
+      leaseMs: this.#ctx.config.mesh.assignmentLeaseMs,
+      assignments: items.map((i) => i.value),
+    }));
     return box.push({ term, value: a });
   }
 
   /** Records an accepted task that waits for a worker, so no coordinator change loses it. */
   accept(room: MeshRoom, term: number, task: string, block: string): Promise<boolean> {
-    let box = this.#accept.get(room.id);
-    if (!box) {
-      box = this.#outbox<Accepted>(room, MESH_EVENT.accept, (items) => ({
-        term: room.election.term,
-        tasks: items.map((i) => i.value),
-      }));
-      this.#accept.set(room.id, box);
-    }
+    const box = this.#boxOf(this.#accept, room, MESH_EVENT.accept, (items) => ({
+      term: room.election.term,
+      tasks: items.map((i) => i.value),
+    }));
     return box.push({ term, value: { task, block } });
+  }
+
+  /**
+   * The room's outbox of `type`. A node that left a room and joined it again has a new
+   * MeshRoom (a new election) for it: an outbox still reading the old one's would find every
+   * item stale, and the room would never get an assignment from this node again.
+   */
+  #boxOf<T>(
+    boxes: Map<RoomId, Box<T>>,
+    room: MeshRoom,
+    type: string,
+    content: (items: Item<T>[]) => object,
+  ): LazyOutbox<Item<T>> {
+    const known = boxes.get(room.id);
+    if (known?.room === room) return known.box;
+    const box = this.#outbox<T>(room, type, content);
+    boxes.set(room.id, { room, box });
+    return box;
   }
 
   #outbox<T>(

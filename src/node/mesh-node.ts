@@ -66,6 +66,8 @@ export class MeshNode {
     ctx.client.onInvite((room, inviter) => this.#onInvite(room, inviter));
     ctx.client.onLeave(async (room) => {
       ctx.roster.forget(room);
+      // What changed since the last sync is kept: invited back, the node loads it again.
+      await this.#rooms.get(room)?.flush();
       this.#rooms.delete(room);
       // Invited again, it tells the room again if it still may not announce itself.
       this.#forbidden.delete(room);
@@ -229,6 +231,9 @@ export class MeshNode {
   #onMember(room: MeshRoom, event: RoomEvent): void {
     const who = event.state_key as UserId;
     if (event.content.membership === 'join') return;
+    // This node's own leave, seen in a timeline (kicked and invited back within one sync):
+    // what it held there is dropped, as when the homeserver tells it that it left.
+    if (who === this.#ctx.self) this.#worker.leave(room.id);
     // A node that left or was kicked is out: whatever it held goes back to the queue.
     room.book.dropWorker(who, Date.now());
     room.changed();
