@@ -4,6 +4,9 @@
  * that a test can deliver timeline events. The runtime offers no engines and the ledgers
  * keep nothing: for tests of what the node says and announces.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LeaveHandler, RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
 import { MeshNode } from '../../src/node/mesh-node.ts';
 import { type FakeRoom, type FakeRoomOptions, fakeRoom, ROOM } from './fake-room.ts';
@@ -29,6 +32,8 @@ export async function fakeNode(
   },
 ): Promise<FakeNode> {
   const f = await fakeRoom(opts);
+  // A node saves its rooms' books (on leaving a room, say): each fake node in a folder of its own.
+  f.ctx.config.dataDir = mkdtempSync(join(tmpdir(), 'meshbot-fake-node-'));
   const timeline: TimelineHandler[] = [];
   const leave: LeaveHandler[] = [];
   const client = f.ctx.client as unknown as Record<string, unknown>;
