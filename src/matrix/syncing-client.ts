@@ -89,10 +89,8 @@ export class SyncingClient extends MatrixClient {
     const self = this as unknown as Internals;
     for (const [roomId, room] of Object.entries(raw?.rooms?.join ?? {})) {
       if (!room.timeline?.limited) continue;
-      // A gap before our own join holds nothing but history from before it (unless we were
-      // a member before, left and joined again within the batch).
-      const cut = fromOwnJoin(room.timeline.events ?? [], self.userId);
-      if (cut.sawJoin && !cut.rejoined) continue;
+      // A gap before our own join holds nothing but history from before it.
+      if (fromOwnJoin(room.timeline.events ?? [], self.userId).sawJoin) continue;
       const { events, complete } = await fillGap(get, roomId, room, since);
       this.#log.info('gappy sync back-filled', { roomId, events: events.length, complete });
       room.timeline.events = [...events, ...(room.timeline.events ?? [])];

@@ -132,21 +132,4 @@ describe('a sync batch for a room the bot was already in', () => {
     expect(seen).toEqual(['$a', '$b']);
     expect(fetches).toBe(0);
   });
-
-  it('hands on what came before a kick, and the kick, when it was invited back in the batch', async () => {
-    const { seen } = await runBatch({
-      joined: [ROOM],
-      timeline: {
-        events: [
-          msg('assign-before-kick'),
-          member('kick', 'leave', 'join'),
-          msg('while-out'),
-          member('invite', 'invite', 'leave'),
-          member('join', 'join', 'invite'),
-          msg('after'),
-        ],
-      },
-    });
-    expect(seen).toEqual(['$assign-before-kick', '$kick', '$join', '$after']);
-  });
 });
