@@ -67,7 +67,10 @@ export class MeshNode {
     ctx.client.onLeave(async (room) => {
       ctx.roster.forget(room);
       // What changed since the last sync is kept: invited back, the node loads it again.
-      await this.#rooms.get(room)?.flush();
+      await this.#rooms
+        .get(room)
+        ?.flush()
+        .catch((err: unknown) => ctx.log.warn('could not save the book of a room left', { err }));
       this.#rooms.delete(room);
       // Invited again, it tells the room again if it still may not announce itself.
       this.#forbidden.delete(room);

@@ -35,10 +35,11 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   // The node power level, not the bar to submit work; and no higher than any bot listed in
   // `admission.nodes`, which may sit below that level and must still be able to send these.
   // The full node policy is checked by every node on every event.
-  // Listed bots that are members: one not in the room yet would count at users_default.
+  // A listed bot counts if it is a member or has a level of its own here: one not in the
+  // room yet would otherwise count at users_default.
   const { nodePowerLevel, nodes } = ctx.config.admission;
   const members = ctx.roster.view(room)?.members;
-  const listed = nodes.filter((n) => members?.has(n as UserId)).map(levelOf);
+  const listed = nodes.filter((n) => members?.has(n as UserId) || n in users).map(levelOf);
   const level = Math.min(nodePowerLevel, mine, ...listed);
   const want: Record<string, number> = { [EVENT.node]: 0 };
   for (const type of NODE_EVENTS) want[type] = level;

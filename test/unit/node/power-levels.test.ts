@@ -56,4 +56,20 @@ describe('the mesh power levels', () => {
     const events = levelsSet(f.sent);
     for (const type of types) expect(events[type], type).toBe(10);
   });
+
+  it('count a listed bot that is not in the room now, if it has a level there', async () => {
+    const f = await fakeRoom({
+      self: '@bot1:hs',
+      powerLevels: { '@bot1:hs': 100, '@owner:hs': 100, '@bot2:hs': 10 },
+      admission: { powerLevel: 50, nodePowerLevel: 50, nodes: ['@bot2:hs'] },
+    });
+    // @bot2:hs was kicked (or is not invited yet): the levels stay where it can send.
+    const state = await f.ctx.client.stateOfType(ROOM, 'm.room.power_levels');
+    const current = state.get('') as { content: Record<string, unknown> };
+    const types = [EVENT.head, EVENT.assign, EVENT.complete, MESH_EVENT.lease, MESH_EVENT.renew];
+    current.content.events = Object.fromEntries([[EVENT.node, 0], ...types.map((t) => [t, 10])]);
+    await ensureMeshPowerLevels(f.ctx, ROOM);
+    const events = levelsSet(f.sent);
+    for (const type of types) expect(events[type] ?? 10, type).toBe(10);
+  });
 });
