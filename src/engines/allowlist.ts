@@ -5,18 +5,8 @@
  * - `name@cid`: the same, and the node offers `name` before it has downloaded it.
  * An empty list allows every engine in the folder and nothing from the mesh.
  */
-import { CID } from 'multiformats/cid';
+import { isCidString } from '../store/cid.ts';
 import type { EnginePackage } from './types.ts';
-
-// Engine names are short lowercase words; anything that parses as a CID is taken as one.
-function isCid(entry: string): boolean {
-  try {
-    CID.parse(entry);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Allowlist {
   /** Whether the package may run here. */
@@ -40,7 +30,8 @@ export function parseAllowlist(entries: readonly string[]): Allowlist {
       const cid = entry.slice(at + 1);
       cids.add(cid);
       offered.push({ name, cid });
-    } else if (isCid(entry)) {
+      // Engine names are short lowercase words: anything that parses as a CID is one.
+    } else if (isCidString(entry)) {
       cids.add(entry);
     } else {
       names.add(entry);

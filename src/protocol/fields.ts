@@ -3,17 +3,8 @@
  * parsing it: a string that only looks like one would throw later, wherever a handler parses
  * it, instead of being dropped with the event it came in.
  */
-import { CID } from 'multiformats/cid';
 import { z } from 'zod';
-
-function parsesAsCid(s: string): boolean {
-  try {
-    CID.parse(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isCidString } from '../store/cid.ts';
 
 /** The shape of a CID string, not parsed: for a field its handler parses entry by entry. */
 export const cidString = z
@@ -21,7 +12,7 @@ export const cidString = z
   .min(8)
   .max(200)
   .regex(/^[a-zA-Z0-9]+$/, 'a CID string');
-export const cid = cidString.refine(parsesAsCid, 'a CID');
+export const cid = cidString.refine(isCidString, 'a CID');
 export const base64 = z
   .string()
   .max(60_000)

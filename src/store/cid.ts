@@ -25,6 +25,16 @@ export function cidFromString(s: string): CID {
   }
 }
 
+/** Whether a string parses as a CID, as it is (no trimming). */
+export function isCidString(s: string): boolean {
+  try {
+    CID.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** sha2-256 of bytes, synchronously (node:crypto), as a CIDv1 with the given codec. */
 export function cidOf(codec: number, bytes: Uint8Array): CID {
   const digest = createHash('sha256').update(bytes).digest();
