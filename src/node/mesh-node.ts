@@ -234,9 +234,6 @@ export class MeshNode {
   #onMember(room: MeshRoom, event: RoomEvent): void {
     const who = event.state_key as UserId;
     if (event.content.membership === 'join') return;
-    // This node's own leave, seen in a timeline (kicked and invited back within one sync):
-    // what it held there is dropped, as when the homeserver tells it that it left.
-    if (who === this.#ctx.self) this.#worker.leave(room.id);
     // A node that left or was kicked is out: whatever it held goes back to the queue.
     room.book.dropWorker(who, Date.now());
     room.changed();
