@@ -9,13 +9,14 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import Docker from 'dockerode';
 import { silentLogger } from '../../log/logger.ts';
+import { createAdmission } from '../admission.ts';
 import {
   EngineAbortedError,
   EngineRefusedError,
   EngineRuntimeUnavailableError,
 } from '../errors.ts';
 import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from '../ivm/limits.ts';
-import { engineCid } from '../manifest.ts';
+import { Lifecycle } from '../lifecycle.ts';
 import type {
   EngineLimits,
   EnginePackage,
@@ -40,40 +41,22 @@ export interface DockerRuntime extends EngineRuntime {
   pin(pkg: EnginePackage, opts?: { signal?: AbortSignal }): Promise<EnginePackage>;
 }
 
-type State = 'stopped' | 'starting' | 'started' | 'stopping';
-
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerRuntime {
   const logger = (options.logger ?? silentLogger).child({ component: 'docker-runtime' });
   const opts = resolveOptions(options, tmpdir());
   const max: EngineLimits = { ...DEFAULT_MAX_LIMITS, ...opts.maxLimits };
-  const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
+  const admitPackage = createAdmission('docker', opts.allowlist);
+  const lifecycle = new Lifecycle();
   const docker = new Docker({ socketPath: opts.socketPath, version: opts.apiVersion });
   const images: ImageCache = createImageCache(docker, opts.pull);
-  const verified = new WeakSet<EnginePackage>();
   const inFlight = new Set<Promise<unknown>>();
-  let state: State = 'stopped';
-  let transition: Promise<void> | undefined;
   let stopper = new AbortController();
   let keeper: Keeper | undefined;
 
+  // The checks both runtimes make, then Docker's own: an image pinned by digest.
   const admit = (req: RunRequest): string => {
-    const pkg = req.engine;
-    const name = pkg.manifest.name;
-    if (state !== 'started')
-      throw new EngineRefusedError(name, 'the docker runtime is not started');
-    if (pkg.manifest.runtime !== 'docker') {
-      throw new EngineRefusedError(name, `it needs the ${pkg.manifest.runtime} runtime`);
-    }
-    if (allow && !allow.has(pkg.cid) && !allow.has(name)) {
-      throw new EngineRefusedError(name, "it is not on this node's allowlist");
-    }
-    if (!verified.has(pkg)) {
-      if (engineCid(pkg.manifest, pkg.code) !== pkg.cid) {
-        throw new EngineRefusedError(name, 'its CID does not match its manifest');
-      }
-      verified.add(pkg);
-    }
-    const image = pkg.manifest.image;
+    const name = admitPackage(req.engine, lifecycle.started);
+    const image = req.engine.manifest.image;
     if (image === undefined || !isDigest(image)) {
       throw new EngineRefusedError(name, `its image ${image ?? '(none)'} is not pinned by digest`);
     }
@@ -104,38 +87,21 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       return inFlight.size;
     },
 
-    async start() {
-      if (state === 'started') return;
-      if (state === 'starting' && transition) return transition;
-      if (state === 'stopping') await transition;
-      state = 'starting';
-      transition = start().then(
-        () => {
-          state = 'started';
-          logger.debug('docker runtime started', { socket: opts.socketPath });
-        },
-        (err: unknown) => {
-          state = 'stopped';
-          throw err;
-        },
-      );
-      return transition;
+    start() {
+      return lifecycle.start(async () => {
+        await start();
+        logger.debug('docker runtime started', { socket: opts.socketPath });
+      });
     },
 
-    async stop() {
-      if (state === 'stopped') return;
-      if (state === 'stopping' && transition) return transition;
-      if (state === 'starting') await transition?.catch(() => {});
-      state = 'stopping';
-      stopper.abort('the runtime stopped');
-      transition = (async () => {
+    stop() {
+      return lifecycle.stop(async () => {
+        stopper.abort('the runtime stopped');
         await Promise.allSettled([...inFlight]);
         await reapContainers(docker, opts.owner, logger, { all: true });
         keeper?.stop();
         keeper = undefined;
-        state = 'stopped';
-      })();
-      return transition;
+      });
     },
 
     reap: () => reapContainers(docker, opts.owner, logger),

@@ -4,16 +4,11 @@
  * that died or was killed is replaced on the next task.
  */
 import { type Logger, silentLogger } from '../../log/logger.ts';
+import { createAdmission } from '../admission.ts';
 import { Watchdog } from '../child/watchdog.ts';
-import { EngineAbortedError, EngineCrashedError, EngineRefusedError } from '../errors.ts';
-import { engineCid } from '../manifest.ts';
-import type {
-  EngineLimits,
-  EnginePackage,
-  EngineRuntime,
-  RunRequest,
-  RunResult,
-} from '../types.ts';
+import { EngineAbortedError, EngineCrashedError } from '../errors.ts';
+import { Lifecycle } from '../lifecycle.ts';
+import type { EngineLimits, EngineRuntime, RunRequest, RunResult } from '../types.ts';
 import { type SandboxChild, spawnSandbox } from './child.ts';
 import { dispatch, type Job } from './dispatch.ts';
 import { checkRequest, DEFAULT_MAX_LIMITS, effectiveLimits } from './limits.ts';
@@ -43,8 +38,6 @@ export interface IvmRuntime extends EngineRuntime {
   readonly sandboxPid: number | undefined;
 }
 
-type State = 'stopped' | 'starting' | 'started' | 'stopping';
-
 /** The watchdog checks the running task's deadline this many times per grace time, so its
  * kill comes at most a fifth of the grace late. */
 const GUARD_TICKS_PER_GRACE = 5;
@@ -59,11 +52,9 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
   const sandboxOwnMb = opts.sandboxOwnMb ?? 512;
   const watchdog = new Watchdog(Math.max(1, Math.round(grace / GUARD_TICKS_PER_GRACE)));
   const dispatchOptions = { killGraceMs: grace, watchdog, sandboxOwnMb };
-  const allow = opts.allowlist ? new Set(opts.allowlist) : undefined;
-  const verified = new WeakSet<EnginePackage>();
+  const admit = createAdmission('isolated-vm', opts.allowlist);
+  const lifecycle = new Lifecycle();
   const queue: Job[] = [];
-  let state: State = 'stopped';
-  let transition: Promise<void> | undefined;
   let stopper = new AbortController();
   let child: SandboxChild | undefined;
   let spawning: Promise<SandboxChild> | undefined;
@@ -149,74 +140,39 @@ export function createIvmRuntime(opts: IvmRuntimeOptions = {}): IvmRuntime {
     job.reject(new EngineAbortedError(job.req.engine.manifest.name, reason));
   };
 
-  // Refuses what this runtime must not or cannot run; throws EngineErrors.
-  const admit = (req: RunRequest): string => {
-    const pkg = req.engine;
-    const name = pkg.manifest.name;
-    if (state !== 'started')
-      throw new EngineRefusedError(name, 'the isolated-vm runtime is not started');
-    if (pkg.manifest.runtime !== 'isolated-vm') {
-      throw new EngineRefusedError(name, `it needs the ${pkg.manifest.runtime} runtime`);
-    }
-    if (allow && !allow.has(pkg.cid) && !allow.has(name)) {
-      throw new EngineRefusedError(name, "it is not on this node's allowlist");
-    }
-    // The sandbox caches compiled code by CID, so the CID must really be this code's.
-    if (!verified.has(pkg)) {
-      if (engineCid(pkg.manifest, pkg.code) !== pkg.cid) {
-        throw new EngineRefusedError(name, 'its CID does not match its manifest and code');
-      }
-      verified.add(pkg);
-    }
-    return name;
-  };
-
   return {
     kind: 'isolated-vm',
     get sandboxPid() {
       return child?.alive ? child.pid : undefined;
     },
 
-    async start() {
-      if (state === 'started') return;
-      if (state === 'starting' && transition) return transition;
-      if (state === 'stopping') await transition;
-      state = 'starting';
-      stopper = new AbortController();
-      transition = ensureChild().then(
-        () => {
-          state = 'started';
-        },
-        (err: Error) => {
-          state = 'stopped';
-          throw new EngineCrashedError('isolated-vm', err.message, { cause: err });
-        },
-      );
-      return transition;
+    start() {
+      return lifecycle.start(async () => {
+        stopper = new AbortController();
+        try {
+          await ensureChild();
+        } catch (err) {
+          throw new EngineCrashedError('isolated-vm', (err as Error).message, { cause: err });
+        }
+      });
     },
 
-    async stop() {
-      if (state === 'stopped') return;
-      if (state === 'stopping' && transition) return transition;
-      if (state === 'starting') await transition?.catch(() => {});
-      state = 'stopping';
-      stopper.abort(STOPPED);
-      watchdog.stop();
-      for (const job of [...queue]) abort(job, STOPPED);
-      if (current) abort(current, STOPPED);
-      transition = (async () => {
+    stop() {
+      return lifecycle.stop(async () => {
+        stopper.abort(STOPPED);
+        watchdog.stop();
+        for (const job of [...queue]) abort(job, STOPPED);
+        if (current) abort(current, STOPPED);
         const last = child ?? (await spawning?.catch(() => undefined));
         child = undefined;
         await last?.close(grace);
-        state = 'stopped';
-      })();
-      return transition;
+      });
     },
 
     run(req: RunRequest): Promise<RunResult> {
       let name: string;
       try {
-        name = admit(req);
+        name = admit(req.engine, lifecycle.started);
         const params = checkRequest(req);
         const limits = effectiveLimits(req, max);
         const signal = req.signal;
