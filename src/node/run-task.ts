@@ -18,24 +18,26 @@ export interface TaskOutcome {
 /**
  * Fetches a task's engine and input, runs it in its sandbox, and stores the output — or, when
  * the engine split the input into parts, the split plan (`taskId`: the task being run).
+ * `hooks.signal` stops the run (its task was withdrawn), as the node's own signal does.
  */
 export async function runTask(
   ctx: NodeContext,
   task: Task,
   taskId: string,
-  hooks: Pick<RunRequest, 'onProgress' | 'onStatus'> = {},
+  hooks: Pick<RunRequest, 'onProgress' | 'onStatus' | 'signal'> = {},
 ): Promise<TaskOutcome> {
+  const signal = hooks.signal ? AbortSignal.any([ctx.signal, hooks.signal]) : ctx.signal;
   // Download: the engine from this node's folder, or from the mesh when its CID is allowed;
   // refused, with the reason, otherwise.
   const ref = { name: task.engine.name, cid: task.engine.cid.toString() };
-  const engine = await ctx.runtime.download(ref, { signal: ctx.signal });
-  const input = await fetchInput(ctx, task.input);
+  const engine = await ctx.runtime.download(ref, { signal });
+  const input = await fetchInput(ctx, task.input, signal);
   const result = await ctx.runtime.run({
     engine,
     input,
     params: task.params,
-    signal: ctx.signal,
     ...hooks,
+    signal,
   });
   if (result.split && !task.parent) {
     const plan: SplitPlan = {
@@ -60,13 +62,14 @@ function deliberatelyWrong(ctx: NodeContext, output: Uint8Array): Uint8Array {
   return wrong;
 }
 
-async function fetchInput(ctx: NodeContext, cid: CID): Promise<Uint8Array> {
+/** `stop`: the run's own signal; only the fetch's timeout makes the input not found. */
+async function fetchInput(ctx: NodeContext, cid: CID, stop: AbortSignal): Promise<Uint8Array> {
   const { fetchTimeoutMs, maxInputBytes } = ctx.config.limits;
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(fetchTimeoutMs)]);
+  const signal = AbortSignal.any([stop, AbortSignal.timeout(fetchTimeoutMs)]);
   try {
     return await ctx.store.cat(cid, { signal, maxBytes: maxInputBytes });
   } catch (err) {
-    if (signal.aborted && !ctx.signal.aborted) {
+    if (signal.aborted && !stop.aborted) {
       throw new NotFoundError(`input ${cid} not found within ${fetchTimeoutMs} ms`, {
         userMessage: `no node in the mesh has ${cid} (looked for ${Math.round(fetchTimeoutMs / 1000)} s)`,
         cause: err,
