@@ -48,6 +48,15 @@ export class TaskBook {
    */
   readonly #withdrawn = new Map<string, string>();
   #seq = 0;
+  #onCancelled: ((id: string) => void) | undefined;
+
+  /**
+   * `listener` hears of each task this book takes as cancelled, whichever event brought the
+   * cancel (a node stops running it then). One listener: a new one replaces the last.
+   */
+  onCancelled(listener: (id: string) => void): void {
+    this.#onCancelled = listener;
+  }
 
   get(id: string): TaskRecord | undefined {
     return this.#tasks.get(id);
@@ -371,6 +380,7 @@ export class TaskBook {
       error: { code: 'CANCELLED', message: why },
       finishedAt: now,
     });
+    this.#onCancelled?.(rec.id);
   }
 
   #finish(rec: TaskRecord, error: { code: string; message: string }, now: number): void {

@@ -106,6 +106,18 @@ describe('split tasks in the Manager book', () => {
     expect(copy.byRequest('$req1')?.id).toBe('parent');
     expect(copy.get('part1')?.parent).toBe('parent');
   });
+
+  it('tells its listener of the parent and of each part it cancels, not of a finished one', () => {
+    const b = splitBook();
+    finish(b, 'part1', '@w2:x', 'bafy1', 20);
+    const heard: string[] = [];
+    b.onCancelled((id) => heard.push(id));
+    b.cancel('parent', 'cancelled by @p:x', 80);
+    expect(heard).toEqual(['part2', 'parent']);
+    // A cancel heard again (the room's echo of the coordinator's own) changes nothing.
+    b.cancel('parent', 'cancelled by @p:x', 90);
+    expect(heard).toEqual(['part2', 'parent']);
+  });
 });
 
 describe('pipelines in the Manager book', () => {
