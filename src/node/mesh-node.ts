@@ -135,6 +135,9 @@ export class MeshNode {
     await roster.load(room);
     await ledgers.open(room);
     const mesh = this.#rooms.get(room) ?? new MeshRoom(this.#ctx, room);
+    // However a cancel reaches the book (the coordinator's own withdrawal, its cancel event,
+    // a deleted request), the task's run here stops then, not when it would have ended.
+    mesh.book.onCancelled((task) => this.#worker.onCancelled(mesh, task));
     await mesh.load();
     this.#rooms.set(room, mesh);
     roster.view(room)?.members.add(self);

@@ -47,6 +47,12 @@ export class ProgressNote {
     void this.#flushWhenFree();
   }
 
+  /** The node left the room: it ends without a last edit (the room would refuse it). */
+  drop(): void {
+    this.#ended = true;
+    clearTimeout(this.#timer);
+  }
+
   #schedule(): void {
     if (this.#timer || this.#sending) return;
     const { progressAfterMs, progressEveryMs } = this.#ctx.config.mesh;

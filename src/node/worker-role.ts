@@ -37,6 +37,8 @@ interface Held {
   validUntil: number;
   /** Set when the node left the room: nothing more is sent there for this assignment. */
   dropped?: boolean;
+  /** Stops the run: the task was withdrawn, or the node left the room. */
+  readonly stop: AbortController;
 }
 
 interface Report {
@@ -101,21 +103,32 @@ export class WorkerRole {
 
   /**
    * The node left the room or was kicked: the room refuses all it sends there, so the
-   * assignments it holds there are dropped (no more renewals; a run in progress ends
-   * unreported; the coordinator saw the node leave and re-queues them), and so are the
-   * reports waiting to go there. Returns how many of each, for the caller's log line.
+   * assignments it holds there are dropped (no more renewals; a run in progress is stopped
+   * and ends unreported; the coordinator saw the node leave and re-queues them), and so are
+   * the reports waiting to go there. Returns how many of each, for the caller's log line.
    */
   leave(roomId: RoomId): { assignments: number; reports: number } {
     let assignments = 0;
     for (const [key, held] of this.#held) {
       if (held.room.id !== roomId) continue;
       held.dropped = true;
+      held.stop.abort();
       this.#held.delete(key);
       assignments++;
     }
     const reports = this.#reports.get(roomId)?.close() ?? 0;
     this.#reports.delete(roomId);
     return { assignments, reports };
+  }
+
+  /**
+   * The room's book took `task` as cancelled (`!cancel`, its pipeline's, its request deleted):
+   * its run here stops. The cancel is answered as such, so the run ends unreported.
+   */
+  onCancelled(room: MeshRoom, task: string): void {
+    for (const held of this.#held.values()) {
+      if (held.room === room && held.task === task) held.stop.abort();
+    }
   }
 
   /** An assign event that passed the sender and term checks. */
@@ -130,7 +143,8 @@ export class WorkerRole {
     const rec = room.book.get(a.task);
     if (rec && (FINAL.has(rec.state) || rec.attempt > a.attempt)) return;
     const validUntil = Date.now() + this.#ctx.config.mesh.assignmentLeaseMs / 2;
-    const held: Held = { room, task: a.task, attempt: a.attempt, validUntil };
+    const stop = new AbortController();
+    const held: Held = { room, task: a.task, attempt: a.attempt, validUntil, stop };
     this.#held.set(key, held);
     // Only this very assignment: after leaving the room and joining it again, the same key
     // may be held anew.
@@ -139,7 +153,7 @@ export class WorkerRole {
     };
     this.#jobs.push(async () => {
       if (held.dropped) return;
-      const report = await this.#run(room, a).catch(() => null);
+      const report = await this.#run(held, a).catch(() => null);
       if (!report || held.dropped) {
         release();
         return;
@@ -154,8 +168,8 @@ export class WorkerRole {
     });
   }
 
-  async #run(room: MeshRoom, a: Assignment): Promise<Report | null> {
-    const rec = room.book.get(a.task);
+  async #run(held: Held, a: Assignment): Promise<Report | null> {
+    const rec = held.room.book.get(a.task);
     if (rec && (FINAL.has(rec.state) || rec.attempt > a.attempt)) return null; // withdrawn
     let task: Task;
     try {
@@ -166,11 +180,13 @@ export class WorkerRole {
       this.#ctx.log.warn('assignment with a bad task block dropped', { task: a.task, err });
       return null;
     }
-    return this.#execute(room.id, a, task);
+    return this.#execute(held, a, task);
   }
 
-  async #execute(roomId: RoomId, a: Assignment, task: Task): Promise<Report> {
+  /** Runs the task; none when its run was stopped (withdrawn, or the room left). */
+  async #execute(held: Held, a: Assignment, task: Task): Promise<Report | null> {
     const ctx = this.#ctx;
+    const roomId = held.room.id;
     const started = Date.now();
     // Parts and pipelines are answered once as a whole, by the coordinator; so is a result
     // the Verifier may compare with other nodes' first.
@@ -185,6 +201,7 @@ export class WorkerRole {
       const outcome = await runTask(ctx, task, a.task, {
         onProgress: (f) => note?.update(`${engine}: ${Math.floor(f * 100)}%`),
         onStatus: (text) => note?.update(text),
+        signal: held.stop.signal,
       });
       note?.finish(`${engine}: done after ${Math.round((Date.now() - started) / 1000)} s`);
       const { result } = outcome;
@@ -205,6 +222,7 @@ export class WorkerRole {
       if (outcome.output) completion.bytes = outcome.output.byteLength;
       return { completion, blocks, answerable: answerable && !split };
     } catch (err) {
+      if (held.stop.signal.aborted) return this.#stopped(held, note, engine);
       const e: MeshError = toMeshError(err);
       note?.finish(`${engine}: stopped (${e.code})`);
       ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
@@ -217,6 +235,18 @@ export class WorkerRole {
         answerable,
       };
     }
+  }
+
+  /**
+   * A run stopped on purpose did not fail: a cancel has its own answer, and a room left takes
+   * nothing. So it is not reported, nor tried again elsewhere.
+   */
+  #stopped(held: Held, note: ProgressNote | undefined, engine: string): null {
+    if (held.dropped) note?.drop();
+    else note?.finish(`${engine}: cancelled`);
+    const why = held.dropped ? 'this node left the room' : 'its task was cancelled';
+    this.#ctx.log.info(`run stopped: ${why}`, { task: held.task });
+    return null;
   }
 
   /** Progress of a request's own task, in its thread (parts and replicas have none). */

@@ -85,18 +85,16 @@ export async function echoRoom() {
   while (!node.coordinatorOf(ROOM).acting) await sleep(50);
   expect(node.coordinatorOf(ROOM)).toMatchObject({ holder: ME, term: 1 });
 
-  /** Alice posts `!run echo <the input "hello">`. */
-  const ask = () => {
-    land({
-      sender: '@alice:hs',
-      type: 'm.room.message',
-      content: { msgtype: 'm.text', body: `!run echo ${input}` },
-    });
+  /** Alice posts `body`. */
+  const say = (body: string) => {
+    land({ sender: '@alice:hs', type: 'm.room.message', content: { msgtype: 'm.text', body } });
   };
+  /** Alice posts `!run echo <the input "hello">`. */
+  const ask = () => say(`!run echo ${input}`);
   const replies = () =>
     f.sent.filter((s) => s.type === 'm.room.message' && s.content[REPLY_TAG] !== undefined);
   const slipIn = (fn: (type: string) => Landed[]) => {
     before = fn;
   };
-  return { node, f, ask, replies, runs, settled, slipIn, leave };
+  return { node, f, ask, say, replies, runs, settled, slipIn, leave };
 }

@@ -5,12 +5,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Runner } from '../../../src/engines/runner.ts';
-import type { EnginePackage, RunRequest } from '../../../src/engines/types.ts';
+import type { EnginePackage } from '../../../src/engines/types.ts';
 import type { RoomId } from '../../../src/ids.ts';
 import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { type FakeNode, fakeNode } from '../../support/fake-node.ts';
 import { ROOM, runningTask } from '../../support/fake-room.ts';
+import { type StoppableRun, stoppableRun } from '../../support/stoppable-run.ts';
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
@@ -29,27 +30,25 @@ interface Kickable extends FakeNode {
   announced: { room: RoomId; load: number }[];
   /** From now on the mesh room refuses whatever the node sends there. */
   kick(): void;
-  /** Ends the task's run (it runs until then). */
+  /** Ends the task's run (it runs until then, or until it is stopped). */
   finishRun(): void;
+  run: StoppableRun;
 }
 
-/** A node in the mesh room and one other room, holding an assignment it is running. */
-async function holdingAnAssignment(): Promise<Kickable> {
+/**
+ * A node in the mesh room and one other room, holding an assignment it is running; with
+ * `ignoresAbort`, the run goes on when it is told to stop, and its result comes anyway.
+ */
+async function holdingAnAssignment(ignoresAbort = true): Promise<Kickable> {
   const n = await fakeNode({ self: ME, nodes: { [COORDINATOR]: { owner: '@b:hs' } } });
   const { f } = n;
   f.ctx.config.mesh.heartbeatMs = 1_000;
-  let finishRun = () => {};
-  let running = () => {};
-  const started = new Promise<void>((r) => (running = r));
+  const run = stoppableRun({ ignoresAbort });
   f.ctx.runtime = {
     offers: () => [],
     kinds: () => [],
     download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
-    run: (req: RunRequest) =>
-      new Promise((resolve) => {
-        finishRun = () => resolve({ output: req.input, cpuMs: 1 } as never);
-        running();
-      }),
+    run: run.run,
   } as Partial<Runner> as Runner;
   let kicked = false;
   const tried: Kickable['tried'] = [];
@@ -81,8 +80,8 @@ async function holdingAnAssignment(): Promise<Kickable> {
     leaseMs: 30_000,
     assignments: [assignment],
   });
-  await started;
-  return { ...n, tried, announced, kick: () => (kicked = true), finishRun: () => finishRun() };
+  await run.started;
+  return { ...n, tried, announced, kick: () => (kicked = true), finishRun: run.finish, run };
 }
 
 const lastLoadIn = (n: Kickable, room: RoomId) =>
@@ -105,6 +104,21 @@ describe('a node kicked from a room while it holds an assignment there', () => {
     const lines = n.f.logs.filter((l) => l.includes('left a room'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ room: ROOM, assignments: 1 });
+  });
+
+  it('stops the run in progress there: its engine is aborted, and nothing is reported', async () => {
+    vi.useFakeTimers();
+    const n = await holdingAnAssignment(false);
+    n.kick();
+    await n.leave();
+    expect(n.run.signal()?.aborted).toBe(true);
+    await n.node.idle();
+    const before = n.tried.length;
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(n.tried.slice(before).filter((t) => t.room === ROOM)).toEqual([]);
+    expect(lastLoadIn(n, OTHER_ROOM)).toBe(0);
+    expect(n.f.logs.some((l) => l.includes('task failed'))).toBe(false);
+    expect(n.f.logs.some((l) => l.includes('run stopped: this node left the room'))).toBe(true);
   });
 
   it('drops the outcome of a run that ends after the kick: no completion is sent there', async () => {
