@@ -43,6 +43,19 @@ export class MediaHttpError extends MeshError {
   }
 }
 
+/**
+ * Media over the caller's cap. Typed so that a caller can say it in its own terms (a chat
+ * user's file gets the limit, not the media address); still a BadInputError: never retried.
+ */
+export class MediaTooLargeError extends BadInputError {
+  readonly maxBytes: number;
+
+  constructor(mxc: string, maxBytes: number) {
+    super(`media ${mxc} is larger than ${maxBytes} bytes`);
+    this.maxBytes = maxBytes;
+  }
+}
+
 // Server name: a host name (labels joined by single dots: `.` or `..` would be a path step
 // once in the URL, and the request would go to another endpoint with the token), an IPv4 or a
 // bracketed IPv6 address, maybe a port. Media ID: the spec's characters.
@@ -81,7 +94,7 @@ export async function downloadMedia(
       const wait = retryAfterMs ?? (header > 0 ? header * 1000 : undefined);
       throw new MediaHttpError(mxc, res.status, errcode, wait);
     }
-    const tooLarge = () => new BadInputError(`media ${mxc} is larger than ${opts.maxBytes} bytes`);
+    const tooLarge = () => new MediaTooLargeError(mxc, opts.maxBytes);
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > opts.maxBytes) throw tooLarge();
     return await readCapped(res, opts.maxBytes, tooLarge);
