@@ -1,3 +1,4 @@
+import type { EventId } from '../ids.ts';
 import type { RoomEvent } from './types.ts';
 
 /** An event replied to: its id, and its `m.relates_to` (which says whether it is in a thread). */
@@ -12,6 +13,25 @@ export function threadOf(relatesTo: unknown): string | undefined {
   return rel?.rel_type === 'm.thread' && typeof rel.event_id === 'string' && rel.event_id !== ''
     ? rel.event_id
     : undefined;
+}
+
+/**
+ * The event a message replies to, if it is a reply. In a thread, an `m.in_reply_to` marked
+ * `is_falling_back` only names the thread's latest message (for clients without threads):
+ * the message is about the thread's root then (a `!run` in the thread of a file).
+ */
+export function repliedTo(relatesTo: unknown): EventId | undefined {
+  const rel = relatesTo as
+    | {
+        rel_type?: unknown;
+        event_id?: unknown;
+        is_falling_back?: unknown;
+        'm.in_reply_to'?: { event_id?: unknown };
+      }
+    | undefined;
+  const fallback = rel?.rel_type === 'm.thread' && rel.is_falling_back === true;
+  const id = fallback ? rel?.event_id : rel?.['m.in_reply_to']?.event_id;
+  return typeof id === 'string' && id.startsWith('$') ? (id as EventId) : undefined;
 }
 
 /**

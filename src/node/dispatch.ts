@@ -5,18 +5,18 @@ import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
 import type { EventId, UserId } from '../ids.ts';
-import { threadOf } from '../matrix/reply.ts';
+import { repliedTo, threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT, type ReplyTag } from '../protocol/manager.ts';
 import { putTask, type Task } from '../queue/task.ts';
 import { cidFromString } from '../store/index.ts';
-import { audioFromMessage, repliedTo } from '../whisper/voice.ts';
 import { sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { ReplyLimit } from './reply-limit.ts';
 import { resolveEngine } from './resolve-engine.ts';
+import { runInput } from './run-input.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
 import { withdraw } from './withdraw.ts';
@@ -163,16 +163,6 @@ export class Dispatch {
     await this.#reply(room, req, text);
   }
 
-  /** The input of a `!run`: its CID, or the audio message it replies to, fetched. */
-  async #input(room: MeshRoom, req: PendingRequest, cid: string | undefined) {
-    if (cid !== undefined) return cidFromString(cid);
-    const replied = repliedTo(req.relatesTo);
-    if (!replied) throw new BadInputError('name the input CID, or reply to a voice message');
-    const { maxInputBytes, fetchTimeoutMs } = this.#ctx.config.limits;
-    const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(fetchTimeoutMs)]);
-    return audioFromMessage(this.#ctx, room.id, replied, { maxBytes: maxInputBytes, signal });
-  }
-
   async #accept(
     room: MeshRoom,
     req: PendingRequest,
@@ -185,11 +175,12 @@ export class Dispatch {
     const states = this.#liveStates(room);
     const asked = await pipelineRequest(ctx, cmd.engine, cmd.params);
     const { cid: engineCid } = resolveEngine(ctx, asked.engine, states);
-    const input = await this.#input(room, req, cmd.cid);
+    const engine = { name: asked.engine, cid: cidFromString(engineCid) };
+    const input = await runInput(ctx, room.id, { cid: cmd.cid, relatesTo: req.relatesTo });
     const { replicas, params } = replicasOf(asked.params, ctx.config.verifier.maxReplicas);
     const task: Task = {
       type: 'task',
-      engine: { name: asked.engine, cid: cidFromString(engineCid) },
+      engine,
       input,
       params,
       submitter: sender,

@@ -4,11 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EventId, UserId } from '../../../src/ids.ts';
-import { ownText, threadOf } from '../../../src/matrix/reply.ts';
+import { ownText, repliedTo, threadOf } from '../../../src/matrix/reply.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
 import { CoordinatorRole } from '../../../src/node/coordinator-role.ts';
 import { autoRelation, editedCommand } from '../../../src/node/message-requests.ts';
-import { repliedTo } from '../../../src/whisper/voice.ts';
 import { fakeRoom } from '../../support/fake-room.ts';
 
 const message = (content: Record<string, unknown>): RoomEvent => ({

@@ -8,11 +8,12 @@ import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { TaskBook } from '../../../src/coordinator/task-book.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
+import { fileFromMessage } from '../../../src/matrix/file-message.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
 import { Dispatch } from '../../../src/node/dispatch.ts';
 import { applyRedaction } from '../../../src/node/redactions.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
-import { audioFromMessage } from '../../../src/whisper/voice.ts';
+import { AUDIO } from '../../../src/whisper/voice.ts';
 import { type FakeRoom, fakeRoom, ROOM, runningTask } from '../../support/fake-room.ts';
 
 const ALICE = '@alice:hs';
@@ -157,7 +158,10 @@ describe('a deleted request', () => {
     };
     const deps = { client, store: { addBytes: async () => CID.parse('bafkqaaa') } };
     await expect(
-      audioFromMessage(deps as never, ROOM, '$voice' as EventId, { maxBytes: 1000 }),
+      fileFromMessage(deps as never, ROOM, '$voice' as EventId, AUDIO, {
+        maxBytes: 1000,
+        timeoutMs: 1000,
+      }),
     ).rejects.toThrow('the message this replies to was deleted');
   });
 });
