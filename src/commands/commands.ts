@@ -25,7 +25,7 @@ export const COMMANDS: CommandSpec[] = [
       {
         name: 'cid',
         description:
-          "the input's CID (from `meshbot add <file>`); left out in a reply to a voice message",
+          "the input's CID (from `meshbot add <file>`); left out in a reply to a file posted here",
       },
       {
         name: 'key=value',
@@ -33,7 +33,8 @@ export const COMMANDS: CommandSpec[] = [
         rest: true,
       },
     ],
-    description: 'run an engine on an input somewhere in the mesh; the result comes as a reply',
+    description:
+      'run an engine on an input in the mesh, or on the file (or voice message) it replies to; the result comes as a reply',
   },
   {
     name: 'status',
@@ -70,6 +71,16 @@ export function usage(spec: CommandSpec): string {
     a.rest ? `[${a.name} ...]` : a.optional ? `[${a.name}]` : `<${a.name}>`,
   );
   return [`${PREFIX}${spec.name}`, ...args].join(' ');
+}
+
+/** What wrong usage gets: why, then the command's usage. */
+export function wrongUsage(spec: CommandSpec, why: string): string {
+  return `${why}. Usage: ${usage(spec)}`;
+}
+
+/** Wrong usage of `!run` found after parsing (a reply to a message without a file). */
+export function runUsage(why: string): string {
+  return wrongUsage(COMMANDS.find((c) => c.name === 'run') as CommandSpec, why);
 }
 
 export function helpText(engines: { name: string; description: string }[]): string {

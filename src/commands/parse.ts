@@ -1,7 +1,7 @@
-import { COMMANDS, type CommandSpec, PREFIX, usage } from './commands.ts';
+import { COMMANDS, type CommandSpec, PREFIX, wrongUsage } from './commands.ts';
 
 export type Command =
-  /** `cid` absent: the input is the audio message the command replies to. */
+  /** `cid` absent: the input is the file of the message the command replies to. */
   | { name: 'run'; engine: string; cid?: string; params: Record<string, string> }
   | { name: 'autotranscribe'; on: boolean }
   | { name: 'status'; task?: string }
@@ -30,7 +30,7 @@ const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
  * Parses a message body. Anything not starting with `!` and a letter is not a command.
  * `inThread`: the message is in the thread of a request, so `!status` and `!cancel` may
  * leave out the task. `inReply`: the message replies to another, so `!run` may leave out the
- * CID (the input is the audio replied to).
+ * CID (the input is the file replied to).
  */
 export function parseCommand(body: string, inThread = false, inReply = false): ParseResult {
   const text = body.trim();
@@ -79,7 +79,7 @@ function parseRun(spec: CommandSpec, words: string[], inReply: boolean): ParseRe
   const [engine, ...others] = words;
   if (!engine) return bad(spec, 'missing arguments');
   if (!ENGINE.test(engine)) return bad(spec, `not an engine name: ${engine}`);
-  // The CID is the first word that is not a parameter (absent in a reply to audio).
+  // The CID is the first word that is not a parameter (absent in a reply to a file).
   const cid = others[0] !== undefined && !PARAM.test(others[0]) ? others[0] : undefined;
   if (cid === undefined && !inReply) return bad(spec, 'missing arguments');
   const rest = cid === undefined ? others : others.slice(1);
@@ -100,5 +100,5 @@ function parseRun(spec: CommandSpec, words: string[], inReply: boolean): ParseRe
 }
 
 function bad(spec: CommandSpec | null, why: string): ParseResult {
-  return { kind: 'usage', spec, message: spec ? `${why}. Usage: ${usage(spec)}` : why };
+  return { kind: 'usage', spec, message: spec ? wrongUsage(spec, why) : why };
 }

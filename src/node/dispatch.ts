@@ -1,10 +1,11 @@
-import { helpText } from '../commands/commands.ts';
+import { helpText, runUsage } from '../commands/commands.ts';
 import { type Command, parseCommand } from '../commands/parse.ts';
 import { taskInThread } from '../coordinator/book-views.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
 import type { EventId, UserId } from '../ids.ts';
+import { NoFileError } from '../matrix/file-errors.ts';
 import { repliedTo, threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT, type ReplyTag } from '../protocol/manager.ts';
@@ -15,7 +16,7 @@ import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { fixEngines, pipelineRequest } from './pipeline-request.ts';
 import { ReplyLimit } from './reply-limit.ts';
-import { resolveEngine } from './resolve-engine.ts';
+import { engineRuntime, resolveEngine } from './resolve-engine.ts';
 import { runInput } from './run-input.ts';
 import { meshText, statusText } from './status-text.ts';
 import { replicasOf, trustText } from './trust-text.ts';
@@ -70,6 +71,11 @@ export class Dispatch {
       }
       return await this.#run(room, req, parsed.command, thread);
     } catch (err) {
+      // A reply to a message without a file is wrong usage, answered as the parser would.
+      if (err instanceof NoFileError) {
+        await this.#reply(room, req, runUsage(err.message)).catch(() => {});
+        return null;
+      }
       // One MeshError for both: the id in the reply is the one the log line carries.
       const e = toMeshError(err);
       this.#ctx.log.warn('command failed', { room: room.id, request: req.id, errorId: e.id, err });
@@ -176,7 +182,12 @@ export class Dispatch {
     const asked = await pipelineRequest(ctx, cmd.engine, cmd.params);
     const { cid: engineCid } = resolveEngine(ctx, asked.engine, states);
     const engine = { name: asked.engine, cid: cidFromString(engineCid) };
-    const input = await runInput(ctx, room.id, { cid: cmd.cid, relatesTo: req.relatesTo });
+    const input = await runInput(ctx, room.id, {
+      cid: cmd.cid,
+      relatesTo: req.relatesTo,
+      engine: asked.engine,
+      runtime: engineRuntime(engine, ctx.engines, states),
+    });
     const { replicas, params } = replicasOf(asked.params, ctx.config.verifier.maxReplicas);
     const task: Task = {
       type: 'task',

@@ -6,10 +6,11 @@
  * after a failover makes the same task, and enqueueing it again is a no-op.
  */
 import type { CID } from 'multiformats/cid';
-import { BadInputError } from '../errors/index.ts';
 import type { RoomId } from '../ids.ts';
-import { fileFromMessage } from '../matrix/file-message.ts';
+import { NoFileError } from '../matrix/file-errors.ts';
+import { ANY_FILE, type FileKind, fileFromMessage } from '../matrix/file-message.ts';
 import { repliedTo } from '../matrix/reply.ts';
+import type { RuntimeKind } from '../protocol/engines.ts';
 import { cidFromString } from '../store/index.ts';
 import { AUDIO } from '../whisper/voice.ts';
 import type { NodeContext } from './context.ts';
@@ -19,6 +20,9 @@ export interface RunInputRequest {
   cid?: string;
   /** The command's `m.relates_to`: the message it replies to. */
   relatesTo?: unknown;
+  /** The engine that runs first, and its runtime when some node in view described it. */
+  engine: string;
+  runtime: RuntimeKind | undefined;
 }
 
 export async function runInput(
@@ -28,11 +32,21 @@ export async function runInput(
 ): Promise<CID> {
   if (request.cid !== undefined) return cidFromString(request.cid);
   const replied = repliedTo(request.relatesTo);
-  if (!replied) throw new BadInputError('name the input CID, or reply to a voice message');
+  // The parser lets a `!run` leave out its CID only in a reply; wrong usage all the same.
+  if (!replied) throw new NoFileError('missing arguments');
   const { maxInputBytes, fetchTimeoutMs } = ctx.config.limits;
-  return fileFromMessage(ctx, room, replied, AUDIO, {
+  return fileFromMessage(ctx, room, replied, kindFor(request), {
     maxBytes: maxInputBytes,
     timeoutMs: fetchTimeoutMs,
     signal: ctx.signal,
   });
+}
+
+/**
+ * The messages an engine takes its input from: whisper audio, any other engine any file. A
+ * package no node in view has described yet (not downloaded) is known by its name alone.
+ */
+function kindFor(request: RunInputRequest): FileKind {
+  const runtime = request.runtime ?? (request.engine === 'whisper' ? 'whisper' : undefined);
+  return runtime === 'whisper' ? AUDIO : ANY_FILE;
 }
