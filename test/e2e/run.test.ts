@@ -126,6 +126,40 @@ describe('a person runs work in a mesh of two bots', () => {
     });
   });
 
+  it('runs `!run wordcount` sent as a reply to a text file posted in the room, with no CID', async () => {
+    const { person, roomId } = mesh;
+    const bytes = Buffer.from('a file posted in the room\nno CID needed\n');
+    const { content_uri } = await person.client.uploadContent(bytes, {
+      type: 'text/plain',
+      name: 'notes.txt',
+    });
+    const file = {
+      msgtype: 'm.file',
+      body: 'notes.txt',
+      url: content_uri,
+      info: { mimetype: 'text/plain', size: bytes.byteLength },
+    };
+    const { event_id: posted } = await person.client.sendMessage(roomId, file as never);
+    const replyTo = async (to: string, body: string) => {
+      const content = {
+        msgtype: 'm.text',
+        body,
+        'm.relates_to': { 'm.in_reply_to': { event_id: to } },
+      };
+      const { event_id } = await person.client.sendMessage(roomId, content as never);
+      return person.waitForReply(event_id, REPLY_MS);
+    };
+    const reply = await replyTo(posted, '!run wordcount');
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toEqual({
+      lines: 2,
+      words: 9,
+      chars: 40,
+    });
+    // A reply to a message without a file is wrong usage.
+    const chat = await person.send(roomId, 'no file here');
+    expect((await replyTo(chat, '!run wordcount')).body).toContain('Usage: !run <engine> <cid>');
+  });
+
   it('withdraws a running task whose `!run` its sender deleted, and says so', async () => {
     const { person, roomId } = mesh;
     const request = await person.send(roomId, `!run sleep ${mesh.sampleCid} ms=4000`);
