@@ -89,6 +89,13 @@ export function createMemoryStore(opts: { logger?: Logger; fetchBudgetMs?: numbe
     async *blocks() {
       for (const { cid } of [...blocks.values()]) yield cid;
     },
+    async peekBlock(cid: CID, n: number) {
+      const mh = cid.multihash.bytes.toString();
+      const hit =
+        blocks.get(cid.toString()) ??
+        [...blocks.values()].find((b) => b.cid.multihash.bytes.toString() === mh);
+      return hit?.bytes.subarray(0, n);
+    },
     async deleteBlock(cid: CID) {
       blocks.delete(cid.toString());
     },

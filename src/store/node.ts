@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Helia } from '@helia/interface';
 import * as dagJson from '@ipld/dag-json';
@@ -16,6 +16,8 @@ export interface Node {
   network?: Network;
   /** A stored block's bytes in one read, or undefined when it is not stored. */
   readLocal(cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  /** Up to the first `n` bytes of a stored block, or undefined when it is not stored. */
+  peekLocal(cid: CID, n: number): Promise<Uint8Array | undefined>;
 }
 
 export interface NodeInit {
@@ -43,6 +45,23 @@ export async function openNode(init: NodeInit): Promise<Node> {
       throw err;
     }
   };
+  const peekLocal = async (cid: CID, n: number) => {
+    const { dir, file } = sharding.encode(cid);
+    let handle: FileHandle;
+    try {
+      handle = await open(join(path, dir, file), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const head = new Uint8Array(n);
+      const { bytesRead } = await handle.read(head, 0, n, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  };
   await blocks.open();
   let helia: Helia | undefined;
   try {
@@ -54,7 +73,7 @@ export async function openNode(init: NodeInit): Promise<Node> {
     const network =
       init.listen.length > 0 ? addNetwork(helia, init.listen, init.bitswapBudgetMs) : undefined;
     await helia.start();
-    return { helia, blocks, network, readLocal };
+    return { helia, blocks, network, readLocal, peekLocal };
   } catch (err) {
     await helia?.stop().catch(() => {});
     await blocks.close();

@@ -133,6 +133,7 @@ export function createStore(opts: StoreOptions): LocalStore {
     async *blocks(o = {}) {
       for await (const { cid } of live().blocks.getAll({ signal: o.signal })) yield cid;
     },
+    peekBlock: async (cid, n) => live().peekLocal(cid, n),
     async deleteBlock(cid, o = {}) {
       await live().helia.blockstore.delete(cid, { signal: o.signal });
     },

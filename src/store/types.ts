@@ -48,8 +48,17 @@ export interface Store {
   ): Promise<void>;
   /** Every block CID reachable from root (for shipping a DAG to a peer), bounded. */
   collect(root: CID, opts?: GetOptions & { maxBlocks?: number }): Promise<CID[]>;
-  /** Every block CID stored locally. */
+  /**
+   * Every block stored locally, by a CID whose multihash names it. Its codec may not be the
+   * one the block was stored under: blockstore-fs files blocks by multihash alone (and lists
+   * them as CIDv0), so match what this gives by multihash.
+   */
   blocks(opts?: { signal?: AbortSignal }): AsyncIterable<CID>;
+  /**
+   * Up to the first `n` bytes of a local block (matched by multihash), without reading the
+   * rest; undefined when it is not stored. Never fetches.
+   */
+  peekBlock(cid: CID, n: number, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
   /** Deletes a block from the local store (garbage collection). */
   deleteBlock(cid: CID, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Registers a fetcher used when a block is missing locally. */
