@@ -5,6 +5,7 @@ import type { Goho } from '../lattice/types.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { Serial } from '../node/serial.ts';
 import { archiveSchema, HPCP_EVENT } from '../protocol/hpcp.ts';
+import { plainSession } from './barrier.ts';
 import { collectGarbage, type GcResult } from './gc.ts';
 import type { ArchivistDeps } from './types.ts';
 
@@ -112,14 +113,27 @@ export class Archivist {
     return this.#pinning.idle();
   }
 
-  /** Deletes GOHO blocks that neither a pin nor one of `heads` reaches. */
+  /**
+   * Deletes GOHO blocks that neither a pin nor one of `keep` reaches (heads, or any block that
+   * must stay with the GOHO blocks it reaches). `keep` may be a function: it is then read as
+   * late as it can be, once the store is listed. Beside a running node, give the Archivist the
+   * barrier its store is guarded by; without one nothing else may use the store meanwhile.
+   */
   async collectGarbage(
-    heads: readonly CID[],
+    keep: readonly CID[] | (() => Promise<readonly CID[]>),
     opts: { signal?: AbortSignal } = {},
   ): Promise<GcResult> {
-    await this.idle();
-    const pinned = this.#d.pins.entries().map(([, head]) => CID.parse(head));
-    return collectGarbage(this.#d.store, [...pinned, ...heads], this.#d.log, opts);
+    const session = this.#d.barrier?.begin() ?? plainSession(this.#d.store);
+    try {
+      const starts = async () => {
+        await this.idle();
+        const pinned = this.#d.pins.entries().map(([, head]) => CID.parse(head));
+        return [...pinned, ...(typeof keep === 'function' ? await keep() : keep)];
+      };
+      return await collectGarbage(session, starts, this.#d.log, opts);
+    } finally {
+      session.end();
+    }
   }
 
   stop(): void {

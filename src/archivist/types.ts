@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { MeshClient } from '../matrix/types.ts';
 import type { HeadsFile } from '../node/heads-file.ts';
 import type { Store } from '../store/types.ts';
+import type { GcBarrier } from './barrier.ts';
 
 export interface ArchivistOptions {
   /** Whether this node pins the newest head of each GOHO of its rooms. Default true. */
@@ -33,5 +34,7 @@ export interface ArchivistDeps {
   pins: HeadsFile;
   isNode(room: RoomId, user: UserId): boolean;
   options: ArchivistOptions;
+  /** The barrier `store` is guarded by, when the node runs while garbage is collected. */
+  barrier?: GcBarrier;
   signal?: AbortSignal;
 }
