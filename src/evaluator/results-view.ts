@@ -44,8 +44,14 @@ export class ResultsView {
   /** Reads the leaves added since the last update; returns whether any were. */
   async update(opts: { signal?: AbortSignal } = {}): Promise<boolean> {
     const head = this.#goho.head();
-    if (head.equals(this.#head)) return false;
-    const delta = await this.#goho.since(this.#head, opts);
+    const last = this.#head;
+    if (head.equals(last)) return false;
+    // The last head read may be an old version garbage collection deleted since (it keeps
+    // current heads only): then every leaf is read again, which the fold takes as a no-op
+    // for those it has. A head root still here comes with its whole trie (see gc.ts).
+    const origin = this.#goho.origin();
+    const gone = !origin.equals(last) && !(await this.#store.hasBlock(last));
+    const delta = await this.#goho.since(gone ? origin : last, opts);
     for (const cid of delta.leaves) {
       const parsed = leafSchema.safeParse(await this.#store.getDag(cid, opts));
       if (parsed.success) this.#take(parsed.data);
