@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import { Archivist } from '../archivist/archivist.ts';
+import type { GcBarrier } from '../archivist/barrier.ts';
 import type { GcResult } from '../archivist/gc.ts';
 import { DEFAULT_ARCHIVIST } from '../archivist/types.ts';
 import type { Config } from '../config/schema.ts';
@@ -198,13 +199,25 @@ export class Ledgers {
   }
 
   /**
-   * Deletes old GOHO versions: every block of a pinned head, of this node's current heads,
-   * and of the latest head each admitted node announced is kept. Files, tasks, results and
-   * engines are never touched. Null when this node has no Archivist.
+   * Deletes old GOHO versions. Every block of a pinned head stays, and so does every block of
+   * this node's current heads (open rooms, and the saved heads of rooms not open), of the
+   * latest head each admitted node announced, and of what `protect` names (the blocks the
+   * node's tasks name: see taskBlocks). Files, tasks, results and engines are never touched.
+   * Null when this node has no Archivist.
    */
-  async collectGarbage(opts: { signal?: AbortSignal } = {}): Promise<GcResult | null> {
+  async collectGarbage(
+    opts: {
+      signal?: AbortSignal;
+      protect?: (o: { signal?: AbortSignal }) => Promise<readonly CID[]>;
+    } = {},
+  ): Promise<GcResult | null> {
     const archivist = this.#d.archivist;
     if (!archivist) return null;
+    const keep = async () => [...this.#liveHeads(), ...((await opts.protect?.(opts)) ?? [])];
+    return archivist.collectGarbage(keep, opts);
+  }
+
+  #liveHeads(): CID[] {
     const keep: CID[] = [];
     for (const [room, ledger] of this.#rooms) {
       for (const g of ledger.gohos) {
@@ -214,7 +227,12 @@ export class Ledgers {
         }
       }
     }
-    return archivist.collectGarbage(keep, opts);
+    // A room left is not open, but its ledger opens from its saved heads when invited back.
+    for (const [, head] of this.#d.heads.entries()) {
+      const cid = safeParse(head);
+      if (cid) keep.push(cid);
+    }
+    return keep;
   }
 
   /** Routes a room event to HPCP and the archivist; false when it is neither's. */
@@ -238,6 +256,14 @@ export class Ledgers {
   }
 }
 
+function safeParse(cid: string): CID | undefined {
+  try {
+    return CID.parse(cid);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The ledgers of a node as its config says: HPCP pacing and budgets, the bitswap path when
  * the store listens, and an Archivist (pins kept in `dataDir/archive.json`).
@@ -248,6 +274,8 @@ export async function createLedgers(
     roster: Roster;
     admission: Admission;
     network?: PeerNetwork;
+    /** The barrier `store` is guarded by, for garbage collection beside the running node. */
+    barrier?: GcBarrier;
   },
 ): Promise<Ledgers> {
   const isNode = (room: RoomId, user: UserId) => d.admission.isNode(d.roster.view(room), user);
@@ -265,6 +293,7 @@ export async function createLedgers(
     pins,
     isNode,
     options: { ...DEFAULT_ARCHIVIST, ...config.archive, owner: config.owner as UserId },
+    barrier: d.barrier,
     signal: d.signal,
   });
   return new Ledgers({

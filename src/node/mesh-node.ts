@@ -1,4 +1,5 @@
 import { availableParallelism, totalmem } from 'node:os';
+import type { CID } from 'multiformats/cid';
 import { RoomBlockExchange } from '../blocks/room-exchange.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
@@ -12,6 +13,7 @@ import { MeshRoom } from './mesh-room.ts';
 import { takeOwnReports } from './own-reports.ts';
 import { ensureMeshPowerLevels } from './power-levels.ts';
 import { applyRedaction } from './redactions.ts';
+import { taskBlocks } from './task-blocks.ts';
 import { WorkerRole } from './worker-role.ts';
 
 export const VERSION = '0.2.0';
@@ -121,6 +123,12 @@ export class MeshNode {
   /** Copies of this node's book of a room's tasks (for diagnostics and tests). */
   tasksIn(room: RoomId): TaskRecord[] {
     return structuredClone(this.#rooms.get(room)?.book.all() ?? []);
+  }
+
+  /** The blocks the tasks in this node's books name; garbage collection keeps them. */
+  taskBlocks(opts: { signal?: AbortSignal } = {}): Promise<CID[]> {
+    const records = [...this.#rooms.values()].flatMap((r) => r.book.all());
+    return taskBlocks(records, this.#ctx.store, opts);
   }
 
   /** Resolves when all work taken so far is done (for tests and clean shutdown). */
