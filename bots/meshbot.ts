@@ -4,6 +4,8 @@
  */
 
 import { join } from 'node:path';
+import { GcBarrier } from '../src/archivist/barrier.ts';
+import { GcSchedule } from '../src/archivist/schedule.ts';
 import type { Config } from '../src/config/schema.ts';
 import { loadEngines } from '../src/engines/manifest.ts';
 import { createEngineRunner } from '../src/engines/node-runner.ts';
@@ -25,6 +27,8 @@ export interface Bot {
   readonly node: MeshNode;
   /** The node's replicated ledgers (GOHOs and HPCP), per room. */
   readonly ledgers: Ledgers;
+  /** Its garbage collection (`archive.gcIntervalMinutes`); `gc.run()` collects now. */
+  readonly gc: GcSchedule;
   stop(): Promise<void>;
 }
 
@@ -38,13 +42,16 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.length = 0;
   };
   try {
-    const store = createStore({
+    const raw = createStore({
       dir: join(config.dataDir, 'store'),
       logger: log.child({ part: 'store' }),
       listen: config.lattice.listen,
     });
-    await store.start();
-    stops.push(() => store.stop());
+    await raw.start();
+    stops.push(() => raw.stop());
+    // Everything but the garbage collector uses the store through the barrier.
+    const barrier = new GcBarrier(raw);
+    const store = barrier.guard(raw);
     const models = createModels({
       dir: join(config.dataDir, 'models'),
       store,
@@ -82,6 +89,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
       roster,
       admission,
       network: store,
+      barrier,
       signal: abort.signal,
     });
     const node = new MeshNode({
@@ -101,8 +109,18 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     });
     stops.push(() => client.stop());
     await node.start();
+    const gc = new GcSchedule({
+      collect: ({ signal }) =>
+        ledgers.collectGarbage({ signal, protect: (o) => node.taskBlocks(o) }),
+      log: nodeLog.child({ part: 'gc' }),
+      options: { intervalMinutes: config.archive.gcIntervalMinutes },
+      signal: abort.signal,
+    });
+    // Stopped first: a collection running is aborted and ends before the store closes.
+    stops.push(() => gc.stop());
+    gc.start();
     nodeLog.info('node started', { engines: [...engines.keys()], rooms: undefined });
-    return { userId: self, node, ledgers, stop };
+    return { userId: self, node, ledgers, gc, stop };
   } catch (err) {
     await stop();
     throw err;

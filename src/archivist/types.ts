@@ -25,6 +25,11 @@ export const DEFAULT_ARCHIVIST: Omit<ArchivistOptions, 'owner'> = {
   pinTimeoutMs: 120_000,
 };
 
+/** How often a running node collects old GOHO versions, minutes (`archive.gcIntervalMinutes`). */
+export const DEFAULT_GC_INTERVAL_MINUTES = 60;
+/** A week: past 2^31 ms (about 24.8 days) a Node timer fires at once. */
+export const MAX_GC_INTERVAL_MINUTES = 7 * 24 * 60;
+
 export interface ArchivistDeps {
   store: Store;
   client: MeshClient;

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_ARCHIVIST } from '../archivist/types.ts';
+import {
+  DEFAULT_ARCHIVIST,
+  DEFAULT_GC_INTERVAL_MINUTES,
+  MAX_GC_INTERVAL_MINUTES,
+} from '../archivist/types.ts';
 import { DEFAULT_HPCP, type HpcpOptions } from './types.ts';
 
 const ms = z.number().int().nonnegative();
@@ -37,6 +41,16 @@ export const archiveConfigSchema = z.strictObject({
   reportDelayMs: ms.default(DEFAULT_ARCHIVIST.reportDelayMs),
   /** Warn when a head unchanged this long is held by fewer than two owners' nodes, ms. */
   warnAfterMs: z.number().int().positive().default(DEFAULT_ARCHIVIST.warnAfterMs),
+  /**
+   * Minutes between two collections of old GOHO versions by the running node; 0: never (then
+   * `meshbot gc` on the stopped node collects). At most a week: timers cannot wait much longer.
+   */
+  gcIntervalMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_GC_INTERVAL_MINUTES)
+    .default(DEFAULT_GC_INTERVAL_MINUTES),
 });
 export type ArchiveConfig = z.infer<typeof archiveConfigSchema>;
 export const ARCHIVE_DEFAULTS: ArchiveConfig = archiveConfigSchema.parse({});
