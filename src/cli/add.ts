@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../config/load.ts';
 import { silentLogger } from '../log/logger.ts';
 import { createStore } from '../store/index.ts';
+import { dataDirOf } from './data-dir.ts';
 
 interface Args {
   file: string;
@@ -23,9 +23,7 @@ export const addCommand: CommandModule<object, Args> = {
         describe: "the node's data dir (instead of --config)",
       }),
   handler: async (args) => {
-    const dataDir = args['data-dir']
-      ? resolve(args['data-dir'])
-      : await dataDirFromConfig(args.config);
+    const dataDir = await dataDirOf(args);
     const cid = await addFile(dataDir, args.file);
     process.stdout.write(`${cid}\n`);
   },
@@ -41,11 +39,4 @@ export async function addFile(dataDir: string, file: string): Promise<string> {
   } finally {
     await store.stop();
   }
-}
-
-async function dataDirFromConfig(file: string | undefined): Promise<string> {
-  if (!file) return resolve('.meshbot/node');
-  // Only the data dir is needed; a config without a token is still fine here.
-  const config = await loadConfig({ file, overrides: { homeserver: { accessToken: 'unused' } } });
-  return config.dataDir;
 }
