@@ -4,6 +4,7 @@ import { describeForChat, MeshError } from '../errors/index.ts';
 import { addCommand } from './add.ts';
 import { devCommand } from './dev.ts';
 import { enginesCommand } from './engines.ts';
+import { gcCommand } from './gc.ts';
 import { initCommand } from './init.ts';
 import { modelsCommand } from './models.ts';
 import { startCommand } from './start.ts';
@@ -17,6 +18,7 @@ await yargs(hideBin(process.argv))
   .command(devCommand)
   .command(enginesCommand)
   .command(modelsCommand)
+  .command(gcCommand)
   .demandCommand(1, 'Name a command.')
   .strict()
   .help()

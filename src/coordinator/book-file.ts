@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BookSnapshot } from './task-book.ts';
 
@@ -16,20 +16,7 @@ export class BookFile {
   }
 
   async load(): Promise<BookSnapshot | undefined> {
-    try {
-      const parsed = JSON.parse(await readFile(this.#file, 'utf8')) as BookSnapshot;
-      if (!Array.isArray(parsed?.tasks) || !Array.isArray(parsed.requests)) return undefined;
-      return {
-        ...parsed,
-        handled: Array.isArray(parsed.handled) ? parsed.handled : [],
-        withdrawn: stringPairs(parsed.withdrawn),
-        deletedRequests: stringPairs(parsed.deletedRequests),
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if (err instanceof SyntaxError) return undefined;
-      throw err;
-    }
+    return readBook(this.#file);
   }
 
   async save(snapshot: BookSnapshot): Promise<void> {
@@ -37,6 +24,41 @@ export class BookFile {
     const tmp = `${this.#file}.tmp`;
     await writeFile(tmp, JSON.stringify(snapshot));
     await rename(tmp, this.#file);
+  }
+}
+
+/** Every book saved in `dir` (a node's `mesh` folder), whatever its room; none if no folder. */
+export async function savedBooks(dir: string): Promise<BookSnapshot[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const books: BookSnapshot[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const book = await readBook(join(dir, name));
+    if (book) books.push(book);
+  }
+  return books;
+}
+
+/** A saved book; undefined when there is none, or it is not one (a node starts afresh then). */
+async function readBook(file: string): Promise<BookSnapshot | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as BookSnapshot;
+    if (!Array.isArray(parsed?.tasks) || !Array.isArray(parsed.requests)) return undefined;
+    return {
+      ...parsed,
+      handled: Array.isArray(parsed.handled) ? parsed.handled : [],
+      withdrawn: stringPairs(parsed.withdrawn),
+      deletedRequests: stringPairs(parsed.deletedRequests),
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
   }
 }
 
