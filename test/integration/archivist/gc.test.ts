@@ -86,6 +86,8 @@ async function nodeIn(dataDir: string, barrier?: (raw: Store) => GcBarrier) {
   });
   const ledger = await ledgers.open(ROOM);
   const stop = async () => {
+    // Pins still being written would land in a data dir being removed.
+    await ledgers.archivist?.idle();
     abort.abort();
     ledger.hpcp.stop();
     ledgers.archivist?.stop();
