@@ -126,7 +126,8 @@ export class Archivist {
     const session = this.#d.barrier?.begin() ?? plainSession(this.#d.store);
     try {
       const starts = async () => {
-        await this.idle();
+        // Pins still fetching may take minutes: a stopping node does not wait for them.
+        await orAbort(this.idle(), opts.signal);
         const pinned = this.#d.pins.entries().map(([, head]) => CID.parse(head));
         return [...pinned, ...(typeof keep === 'function' ? await keep() : keep)];
       };
@@ -182,5 +183,22 @@ export class Archivist {
         owners,
       });
     }
+  }
+}
+
+/** Resolves as `p` does, or rejects with the signal's reason when it aborts first. */
+async function orAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  let off = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const on = () => reject(signal.reason);
+    signal.addEventListener('abort', on, { once: true });
+    off = () => signal.removeEventListener('abort', on);
+  });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    off();
   }
 }

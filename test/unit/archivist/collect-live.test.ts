@@ -144,4 +144,38 @@ describe('garbage collection beside a running node', () => {
       }
     }
   });
+
+  it('is stopped at once while it waits for a pin still fetching', async () => {
+    // A pin of a head whose blocks only a peer has, and the peer never answers.
+    let answer = () => {};
+    const store = createMemoryStore({ fetchBudgetMs: 60_000 });
+    store.addFetcher({
+      name: 'silent peer',
+      fetch: () =>
+        new Promise((_, reject) => {
+          answer = () => reject(new Error('gone'));
+        }),
+    });
+    const elsewhere = await createGoho(createMemoryStore(), { name: 'fetched' });
+    await elsewhere.appendAll(leaves(0, 3));
+    const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
+    const archivist = new Archivist({
+      store,
+      client: {} as MeshClient,
+      log: silentLogger,
+      self: '@node:h' as UserId,
+      pins,
+      isNode: () => true,
+      options: { ...DEFAULT_ARCHIVIST, owner: '@alice:h' as UserId, pinTimeoutMs: 60_000 },
+    });
+    archivist.headChanged('!r:h' as never, elsewhere);
+    const abort = new AbortController();
+    const collecting = archivist.collectGarbage([], { signal: abort.signal });
+    setTimeout(() => abort.abort(new Error('node stopping')), 50);
+    const began = Date.now();
+    await expect(collecting).rejects.toThrow('node stopping');
+    expect(Date.now() - began).toBeLessThan(5_000);
+    archivist.stop();
+    answer();
+  });
 });
