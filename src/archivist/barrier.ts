@@ -92,6 +92,11 @@ export class GcBarrier {
         await note(root);
         return store.collect(root, o);
       },
+      // A cache hit (lattice/trie-node.ts): the caller has the block decoded and may link to
+      // it, so it stays; a deletion under way puts it back.
+      touch: (cid) => {
+        this.#touched?.add(blockKey(cid));
+      },
     };
   }
 

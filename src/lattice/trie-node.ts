@@ -65,7 +65,17 @@ export function groupByNibble(leaves: readonly CID[], depth: number): Map<number
   return groups;
 }
 
-const CACHE_LIMIT = 50_000;
+/**
+ * What a TrieIo keeps decoded, counted in CIDs (a bucket's leaves, a branch's children): a
+ * decoded CID takes about 400 bytes of heap, so at most some 13 MiB per GOHO. Old versions'
+ * nodes are read again only by a merge with a peer that is behind; the newest paths, which
+ * every append and merge reads, stay. (It was 50,000 nodes, up to 1.6 million CIDs: a busy
+ * node's heap grew by some 20 KiB a task for hours.)
+ */
+export const CACHE_CIDS = 32_768;
+
+const weightOf = (node: TrieNode): number =>
+  1 + (isBucket(node) ? node.bucket.length : node.branch.filter((c) => c !== null).length);
 
 /**
  * Reads and writes trie nodes. Nodes are immutable, so decoded ones are kept (bounded);
@@ -73,7 +83,9 @@ const CACHE_LIMIT = 50_000;
  */
 export class TrieIo {
   readonly #store: Store;
+  /** Decoded nodes by CID string; the map's order is the order of last use. */
   readonly #cache = new Map<string, TrieNode>();
+  #cachedCids = 0;
   /** Blocks written since creation (for benchmarks and tests). */
   written = 0;
 
@@ -84,7 +96,14 @@ export class TrieIo {
   async get(cid: CID, opts: { signal?: AbortSignal; budget?: Budget } = {}): Promise<TrieNode> {
     const key = cid.toString();
     const hit = this.#cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // A new version may link to it: a garbage collection running now must keep it.
+      this.#store.touch?.(cid);
+      // Last used now: to the end of the map's order.
+      this.#cache.delete(key);
+      this.#cache.set(key, hit);
+      return hit;
+    }
     const node = await readValid(this.#store, cid, trieNodeSchema, 'GOHO trie node', {
       signal: opts.signal,
       budget: opts.budget ?? new Budget(),
@@ -104,10 +123,22 @@ export class TrieIo {
   }
 
   #remember(key: string, node: TrieNode): void {
-    if (this.#cache.size >= CACHE_LIMIT) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
+    const known = this.#cache.get(key);
+    if (known) {
+      this.#cache.delete(key);
+      this.#cachedCids -= weightOf(known);
     }
     this.#cache.set(key, node);
+    this.#cachedCids += weightOf(node);
+    for (const [oldest, cached] of this.#cache) {
+      if (this.#cachedCids <= CACHE_CIDS) break;
+      this.#cache.delete(oldest);
+      this.#cachedCids -= weightOf(cached);
+    }
+  }
+
+  /** Decoded nodes held, and the CIDs in them (for tests). */
+  get cached(): { nodes: number; cids: number } {
+    return { nodes: this.#cache.size, cids: this.#cachedCids };
   }
 }

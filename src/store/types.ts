@@ -59,6 +59,12 @@ export interface Store {
    * rest; undefined when it is not stored. Never fetches.
    */
   peekBlock(cid: CID, n: number, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  /**
+   * Says that the caller uses a block it holds decoded (a cache hit) without reading it here:
+   * a garbage collection running meanwhile keeps it (archivist/barrier.ts). Optional: a store
+   * nothing collects beside its users needs none.
+   */
+  touch?(cid: CID): void;
   /** Deletes a block from the local store (garbage collection). */
   deleteBlock(cid: CID, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Registers a fetcher used when a block is missing locally. */

@@ -6,6 +6,7 @@
 import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { GcBarrier } from '../../../src/archivist/barrier.ts';
+import { TrieIo } from '../../../src/lattice/trie-node.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 import type { Store } from '../../../src/store/types.ts';
 
@@ -58,6 +59,20 @@ describe('the GC barrier', () => {
     expect(await nodeRead).toEqual(bytes);
     expect(await mem.hasBlock(cid)).toBe(true);
     session.end();
+  });
+
+  it('keeps a block the node holds decoded and uses from its cache', async () => {
+    const raw = createMemoryStore();
+    const barrier = new GcBarrier(raw);
+    const node = barrier.guard(raw);
+    const io = new TrieIo(node);
+    const cid = await io.put({ bucket: [await raw.putDag({ leaf: 1 })] });
+    const session = barrier.begin();
+    // A merge finds the node in its cache and links a new version to it: no store read.
+    await io.get(cid);
+    expect(await session.delete(cid)).toBe(false);
+    session.end();
+    expect(await raw.hasBlock(cid)).toBe(true);
   });
 
   it('runs one collection at a time, and notes nothing between collections', async () => {
