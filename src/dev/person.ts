@@ -63,7 +63,8 @@ export async function startPerson(
     if (!room || ev.isState()) return;
     const m = toMessage(room.roomId, ev);
     seen.push(m);
-    for (const l of listeners) l(m);
+    // A copy: a listener that has its message takes itself out of the list.
+    for (const l of [...listeners]) l(m);
   });
   const ready = new Promise<void>((resolve) => {
     client.on(ClientEvent.Sync, (state) => {
@@ -79,16 +80,23 @@ export async function startPerson(
     new Promise<Message>((resolve, reject) => {
       const hit = seen.find(pred);
       if (hit) return resolve(hit);
-      const timer = setTimeout(
-        () => reject(new TimeoutError(`no matching message within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      listeners.push((m) => {
-        if (pred(m)) {
-          clearTimeout(timer);
-          resolve(m);
-        }
-      });
+      // The listener goes once it has its message or its time is up: a long session waits
+      // for thousands of replies, and each listener sees every message after it.
+      const off = () => {
+        const at = listeners.indexOf(listener);
+        if (at >= 0) listeners.splice(at, 1);
+      };
+      const timer = setTimeout(() => {
+        off();
+        reject(new TimeoutError(`no matching message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (m: Message) => {
+        if (!pred(m)) return;
+        clearTimeout(timer);
+        off();
+        resolve(m);
+      };
+      listeners.push(listener);
     });
   return {
     userId,
