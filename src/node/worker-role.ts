@@ -2,27 +2,17 @@ import { CID } from 'multiformats/cid';
 import { ranElsewhere } from '../coordinator/book-views.ts';
 import { renewEvery } from '../coordinator/election.ts';
 import { FINAL } from '../coordinator/task-record.ts';
-import { type MeshError, toMeshError } from '../errors/index.ts';
-import { stageLeaf, stageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
 import { Batcher } from '../matrix/batcher.ts';
-import {
-  type AssignEvent,
-  type Assignment,
-  type Completion,
-  EVENT,
-  type InlineBlock,
-} from '../protocol/events.ts';
+import { type AssignEvent, type Assignment, type Completion, EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import { getTask, type Task } from '../queue/task.ts';
 import { requestOf, sendFiles, sendReply } from './answers.ts';
 import type { NodeContext } from './context.ts';
+import { executeAssignment, type Report as RunReport } from './execute-assignment.ts';
 import { formatResult } from './format-result.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { type OwnReport, takeOwnAnswer } from './own-reports.ts';
-import { ProgressNote } from './progress-note.ts';
-import { resultBlocks } from './result-blocks.ts';
-import { runTask, type TaskOutcome } from './run-task.ts';
 import { Serial } from './serial.ts';
 
 interface Held {
@@ -41,17 +31,10 @@ interface Held {
   readonly stop: AbortController;
 }
 
-interface Report {
-  completion: Completion;
-  blocks: InlineBlock[];
-  /** Whether the worker itself may answer the request (never for splits and their parts). */
-  answerable: boolean;
+interface Report extends RunReport {
   /** The assignment it reports on, once handed to the batcher. */
   held?: Held;
 }
-
-/** Errors worth another try on another node (the task itself may be fine). */
-const RETRYABLE_CODES = new Set(['ENGINE_REFUSED', 'NOT_FOUND', 'TIMEOUT', 'ABORTED']);
 
 /**
  * The worker side of the Manager protocol: takes assignments addressed to this node (the
@@ -180,80 +163,14 @@ export class WorkerRole {
       this.#ctx.log.warn('assignment with a bad task block dropped', { task: a.task, err });
       return null;
     }
-    return this.#execute(held, a, task);
-  }
-
-  /** Runs the task; none when its run was stopped (withdrawn, or the room left). */
-  async #execute(held: Held, a: Assignment, task: Task): Promise<Report | null> {
-    const ctx = this.#ctx;
-    const roomId = held.room.id;
-    const started = Date.now();
-    // Parts and pipelines are answered once as a whole, by the coordinator; so is a result
-    // the Verifier may compare with other nodes' first.
-    const answerable =
-      task.parent === undefined &&
-      task.pipeline === undefined &&
-      task.replicas === undefined &&
-      a.report !== true;
-    const note = this.#progressNote(roomId, a.task, task);
-    const engine = task.engine.name;
-    try {
-      const outcome = await runTask(ctx, task, a.task, {
-        onProgress: (f) => note?.update(`${engine}: ${Math.floor(f * 100)}%`),
-        onStatus: (text) => note?.update(text),
-        signal: held.stop.signal,
-      });
-      note?.finish(`${engine}: done after ${Math.round((Date.now() - started) / 1000)} s`);
-      const { result } = outcome;
-      // A task that carries a pipeline is not finished by its own output: the pipeline is.
-      const split = outcome.split || task.pipeline !== undefined;
-      const blocks = await resultBlocks(ctx.store, result);
-      this.#ledger.push(() => this.#record(roomId, a.task, task, outcome));
-      const wallMs = Date.now() - started;
-      const completion: Completion = {
-        task: a.task,
-        attempt: a.attempt,
-        ok: true,
-        result: `${result}`,
-        wallMs,
-        cpuMs: Math.round(outcome.cpuMs),
-      };
-      if (split) completion.split = true;
-      if (outcome.output) completion.bytes = outcome.output.byteLength;
-      return { completion, blocks, answerable: answerable && !split };
-    } catch (err) {
-      if (held.stop.signal.aborted) return this.#stopped(held, note, engine);
-      const e: MeshError = toMeshError(err);
-      note?.finish(`${engine}: stopped (${e.code})`);
-      ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
-      const retryable = e.retryable || RETRYABLE_CODES.has(e.code);
-      const error = { code: e.code, message: e.userMessage.slice(0, 2_000), retryable };
-      const wallMs = Date.now() - started;
-      return {
-        completion: { task: a.task, attempt: a.attempt, ok: false, error, wallMs },
-        blocks: [],
-        answerable,
-      };
-    }
-  }
-
-  /**
-   * A run stopped on purpose did not fail: a cancel has its own answer, and a room left takes
-   * nothing. So it is not reported, nor tried again elsewhere.
-   */
-  #stopped(held: Held, note: ProgressNote | undefined, engine: string): null {
-    if (held.dropped) note?.drop();
-    else note?.finish(`${engine}: cancelled`);
-    const why = held.dropped ? 'this node left the room' : 'its task was cancelled';
-    this.#ctx.log.info(`run stopped: ${why}`, { task: held.task });
-    return null;
-  }
-
-  /** Progress of a request's own task, in its thread (parts and replicas have none). */
-  #progressNote(roomId: RoomId, id: string, task: Task): ProgressNote | undefined {
-    return task.parent === undefined
-      ? new ProgressNote(this.#ctx, roomId, requestOf(task), id)
-      : undefined;
+    return executeAssignment(this.#ctx, {
+      roomId: held.room.id,
+      assignment: a,
+      task,
+      stop: held.stop.signal,
+      left: () => held.dropped === true,
+      record: (write) => this.#ledger.push(write),
+    });
   }
 
   /**
@@ -329,26 +246,6 @@ export class WorkerRole {
     }
     room.changed();
     this.#onReported(room, []);
-  }
-
-  /**
-   * The Results GOHO entries of a run: `results/<task>` for a finished task (a split's parts
-   * bring theirs later), and a pipeline task's output at its stage's path.
-   */
-  async #record(roomId: RoomId, id: string, task: Task, outcome: TaskOutcome): Promise<void> {
-    const ctx = this.#ctx;
-    const ledger = ctx.ledgers.get(roomId);
-    const leaf = outcome.output
-      ? stageLeaf(task, id, stageValue(outcome.output, outcome.result.toString()), ctx.self)
-      : null;
-    if (task.pipeline) {
-      if (leaf) await ledger.append(ledger.resultsGoho, [leaf]);
-      return;
-    }
-    if (outcome.split) return;
-    // stageValue gives a value a leaf can carry: a failure here is not the output's.
-    const c = { worker: ctx.self, ok: true as const, result: outcome.result };
-    await ledger.complete(CID.parse(id), c, leaf ? [leaf] : []);
   }
 
   #batcher(room: MeshRoom): Batcher<Report> {
