@@ -66,13 +66,13 @@ export function groupByNibble(leaves: readonly CID[], depth: number): Map<number
 }
 
 /**
- * What a TrieIo keeps decoded, counted in CIDs (a bucket's leaves, a branch's children): a
- * decoded CID takes about 400 bytes of heap, so at most some 13 MiB per GOHO. Old versions'
- * nodes are read again only by a merge with a peer that is behind; the newest paths, which
- * every append and merge reads, stay. (It was 50,000 nodes, up to 1.6 million CIDs: a busy
- * node's heap grew by some 20 KiB a task for hours.)
+ * What a TrieIo keeps decoded, counted in CIDs (a bucket's leaves, a branch's children). A
+ * decoded CID takes about 500 bytes of heap (its bytes, its digest and their buffers): some
+ * 4 MiB per GOHO. The newest paths, which every append and merge reads, stay; an old
+ * version's nodes are read again only by a merge with a peer that is behind, from the store.
+ * (It was 50,000 nodes, up to 1.6 million CIDs: a busy node's heap grew with every task.)
  */
-export const CACHE_CIDS = 32_768;
+export const CACHE_CIDS = 8_192;
 
 const weightOf = (node: TrieNode): number =>
   1 + (isBucket(node) ? node.bucket.length : node.branch.filter((c) => c !== null).length);
