@@ -7,6 +7,7 @@ import { enginesBenchmark } from './engines.ts';
 import { failoverBenchmark } from './failover.ts';
 import { gohoBenchmark } from './goho.ts';
 import { type Benchmark, table, writeResults } from './harness.ts';
+import { memoryBenchmark } from './memory.ts';
 import { meshBenchmark } from './mesh.ts';
 import { runBenchmark } from './run-reply.ts';
 import { verifyBenchmark } from './verify.ts';
@@ -17,6 +18,7 @@ const BENCHMARKS: Benchmark[] = [
   gohoBenchmark,
   enginesBenchmark,
   meshBenchmark,
+  memoryBenchmark,
   failoverBenchmark,
   whisperBenchmark,
   verifyBenchmark,
