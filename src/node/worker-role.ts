@@ -29,6 +29,8 @@ interface Held {
   dropped?: boolean;
   /** Stops the run: the task was withdrawn, or the node left the room. */
   readonly stop: AbortController;
+  /** Its job has begun (until then it waits behind another run, with nothing to stop). */
+  begun?: boolean;
 }
 
 interface Report extends RunReport {
@@ -109,8 +111,11 @@ export class WorkerRole {
    * its run here stops. The cancel is answered as such, so the run ends unreported.
    */
   onCancelled(room: MeshRoom, task: string): void {
-    for (const held of this.#held.values()) {
-      if (held.room === room && held.task === task) held.stop.abort();
+    for (const [key, held] of this.#held) {
+      if (held.room !== room || held.task !== task) continue;
+      held.stop.abort();
+      // Still waiting behind another run: let go now, not renewed nor counted until its turn.
+      if (!held.begun) this.#held.delete(key);
     }
   }
 
@@ -136,6 +141,8 @@ export class WorkerRole {
     };
     this.#jobs.push(async () => {
       if (held.dropped) return;
+      if (held.stop.signal.aborted) return release();
+      held.begun = true;
       const report = await this.#run(held, a).catch(() => null);
       if (!report || held.dropped) {
         release();
