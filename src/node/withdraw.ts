@@ -11,8 +11,9 @@ import type { MeshRoom } from './mesh-room.ts';
 const PER_EVENT = 100;
 
 /**
- * Cancels those of `ids` that are not final yet, with `reason`, in this book at once and
- * then in the room. Returns the ids it cancelled (none: nothing is sent).
+ * Cancels those of `ids` that are not final yet, with `reason` (and their parts), in this
+ * book at once and then in the room. Returns those of `ids` it cancelled (none: nothing is
+ * sent).
  */
 export async function withdraw(
   ctx: NodeContext,
@@ -26,10 +27,17 @@ export async function withdraw(
   const cancelled = ids.filter((id) => room.book.cancel(id, why, now));
   if (cancelled.length === 0) return cancelled;
   room.changed();
-  for (let i = 0; i < cancelled.length; i += PER_EVENT) {
+  // The parts this book cancelled with them (a split's, a pipeline's, a checked task's
+  // replicas) are named too: another node's book may not link them to their task (it saw a
+  // checked task done, or never read a split's plan), and its run of one would go on.
+  const parts = cancelled.flatMap((id) =>
+    (room.book.get(id)?.parts ?? []).filter((p) => room.book.get(p)?.state === 'cancelled'),
+  );
+  const named = [...new Set([...cancelled, ...parts])];
+  for (let i = 0; i < named.length; i += PER_EVENT) {
     const content = {
       term: room.election.term,
-      tasks: cancelled.slice(i, i + PER_EVENT),
+      tasks: named.slice(i, i + PER_EVENT),
       reason: why,
     };
     await ctx.client.send(room.id, MESH_EVENT.cancel, content, ctx.signal);
