@@ -1,7 +1,8 @@
 /**
  * The start/stop state machine both runtimes share. A start while one is on its way joins
  * it; a start during a stop waits for the stop, then starts; a stop during a start waits for
- * the start to settle, then stops what started. A start that fails leaves the runtime
+ * the start to settle, then stops what started (and a start asked for after it, then starts
+ * again). A start that fails leaves the runtime
  * stopped, and so does a stop that fails.
  */
 type State = 'stopped' | 'starting' | 'started' | 'stopping';
@@ -9,6 +10,8 @@ type State = 'stopped' | 'starting' | 'started' | 'stopping';
 export class Lifecycle {
   #state: State = 'stopped';
   #transition: Promise<void> | undefined;
+  /** A stop asked for during a start, waiting for it: a start asked for later comes after it. */
+  #stopAfterStart: Promise<void> | undefined;
 
   get started(): boolean {
     return this.#state === 'started';
@@ -16,6 +19,10 @@ export class Lifecycle {
 
   /** Runs `up` unless the runtime is started or starting. */
   async start(up: () => Promise<void>): Promise<void> {
+    if (this.#stopAfterStart) {
+      await this.#stopAfterStart.catch(() => {});
+      return this.start(up);
+    }
     if (this.#state === 'started') return;
     if (this.#state === 'starting') return this.#transition;
     if (this.#state === 'stopping') {
@@ -42,8 +49,15 @@ export class Lifecycle {
     if (this.#state === 'stopped') return;
     if (this.#state === 'stopping') return this.#transition;
     if (this.#state === 'starting') {
-      await this.#transition?.catch(() => {});
-      return this.stop(down);
+      if (this.#stopAfterStart) return this.#stopAfterStart;
+      const starting = this.#transition;
+      const stopping = (async () => {
+        await starting?.catch(() => {});
+        this.#stopAfterStart = undefined;
+        return this.stop(down);
+      })();
+      this.#stopAfterStart = stopping;
+      return stopping;
     }
     this.#state = 'stopping';
     this.#transition = down().finally(() => {

@@ -121,4 +121,26 @@ describe('Lifecycle', () => {
     await life.start(async () => {});
     expect(life.started).toBe(true);
   });
+
+  it('a start asked for after a stop that waits for a start ends started (the last word wins)', async () => {
+    const life = new Lifecycle();
+    const up = step();
+    let ups = 0;
+    let downs = 0;
+    const starting = life.start(async () => {
+      ups++;
+      await up.run();
+    });
+    const stopping = life.stop(async () => {
+      downs++;
+    });
+    const again = life.start(async () => {
+      ups++;
+    });
+    up.s.end();
+    await Promise.all([starting, stopping, again]);
+    expect(downs).toBe(1);
+    expect(ups).toBe(2);
+    expect(life.started).toBe(true);
+  });
 });
