@@ -1,9 +1,8 @@
 /**
  * The start/stop state machine both runtimes share. A start while one is on its way joins
  * it; a start during a stop waits for the stop, then starts; a stop during a start waits for
- * the start to settle, then stops what started (and a start asked for after it, then starts
- * again). A start that fails leaves the runtime
- * stopped, and so does a stop that fails.
+ * the start to settle, then stops what started (and a start asked for after that stop comes
+ * after it). A start that fails leaves the runtime stopped, and so does a stop that fails.
  */
 type State = 'stopped' | 'starting' | 'started' | 'stopping';
 
