@@ -44,6 +44,11 @@ export class GcBarrier {
   readonly #raw: Store;
   #touched: Set<string> | undefined;
   readonly #deleting = new Map<string, Promise<void>>();
+  /**
+   * Collections begun (Store.gcEpoch). A block the node named since the last began is noted
+   * by it and stays; one named before may be deleted, and is to be named again.
+   */
+  #epoch = 0;
 
   /** `raw`: the store under the guard, which the collector reads without keeping anything. */
   constructor(raw: Store) {
@@ -97,6 +102,7 @@ export class GcBarrier {
       touch: (cid) => {
         this.#touched?.add(blockKey(cid));
       },
+      gcEpoch: () => this.#epoch,
     };
   }
 
@@ -105,6 +111,7 @@ export class GcBarrier {
     if (this.#touched) throw new GcBusyError();
     const touched = new Set<string>();
     this.#touched = touched;
+    this.#epoch++;
     return {
       store: this.#raw,
       delete: (cid) => this.#delete(cid, touched),

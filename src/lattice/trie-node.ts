@@ -77,14 +77,22 @@ export const CACHE_CIDS = 8_192;
 const weightOf = (node: TrieNode): number =>
   1 + (isBucket(node) ? node.bucket.length : node.branch.filter((c) => c !== null).length);
 
+interface Cached {
+  node: TrieNode;
+  /** The store's gcEpoch when the block was last read, written or found there. */
+  epoch: number;
+}
+
 /**
  * Reads and writes trie nodes. Nodes are immutable, so decoded ones are kept (bounded);
- * every read that misses the cache is charged to the operation's budget.
+ * every read that misses the cache is charged to the operation's budget. A node cached
+ * before a garbage collection began is checked against the store once before it is handed
+ * out again (Store.gcEpoch).
  */
 export class TrieIo {
   readonly #store: Store;
   /** Decoded nodes by CID string; the map's order is the order of last use. */
-  readonly #cache = new Map<string, TrieNode>();
+  readonly #cache = new Map<string, Cached>();
   #cachedCids = 0;
   /** Blocks written since creation (for benchmarks and tests). */
   written = 0;
@@ -97,43 +105,69 @@ export class TrieIo {
     const key = cid.toString();
     const hit = this.#cache.get(key);
     if (hit) {
-      // A new version may link to it: a garbage collection running now must keep it.
-      this.#store.touch?.(cid);
+      const epoch = this.#epoch();
+      if (hit.epoch === epoch) {
+        // A new version may link to it: a garbage collection running now must keep it.
+        this.#store.touch?.(cid);
+      } else {
+        // A collection began since: the node may be gone from the store (or go with it), and
+        // a new version linking to it would name a block this node lacks.
+        await this.#stored(cid, hit.node, opts);
+        hit.epoch = epoch;
+      }
       // Last used now: to the end of the map's order.
       this.#cache.delete(key);
       this.#cache.set(key, hit);
-      return hit;
+      return hit.node;
     }
+    const epoch = this.#epoch();
     const node = await readValid(this.#store, cid, trieNodeSchema, 'GOHO trie node', {
       signal: opts.signal,
       budget: opts.budget ?? new Budget(),
     });
-    this.#remember(key, node);
+    this.#remember(key, node, epoch);
     return node;
   }
 
   async put(node: TrieNode, opts: { signal?: AbortSignal } = {}): Promise<CID> {
     const bytes = dagJson.encode(node);
     const cid = cidOf(DAG_JSON, bytes);
+    const epoch = this.#epoch();
     // Written even when cached: a collected block must come back when a new head needs it.
     await this.#store.putBlock(cid, bytes, opts);
     this.written += 1;
-    this.#remember(cid.toString(), node);
+    this.#remember(cid.toString(), node, epoch);
     return cid;
   }
 
-  #remember(key: string, node: TrieNode): void {
+  #epoch(): number {
+    return this.#store.gcEpoch?.() ?? 0;
+  }
+
+  /**
+   * Makes sure a cached node is in the store (asking for it keeps it from a collection
+   * running): written back from the cache when it went; immutable, it has the same bytes.
+   */
+  async #stored(cid: CID, node: TrieNode, opts: { signal?: AbortSignal }): Promise<void> {
+    if (await this.#store.hasBlock(cid, opts)) return;
+    const bytes = dagJson.encode(node);
+    if (cidOf(DAG_JSON, bytes).equals(cid)) await this.#store.putBlock(cid, bytes, opts);
+    // Not in its canonical encoding (a peer's): fetched again like any missing block.
+    else await this.#store.getBlock(cid, opts);
+  }
+
+  #remember(key: string, node: TrieNode, epoch: number): void {
     const known = this.#cache.get(key);
     if (known) {
       this.#cache.delete(key);
-      this.#cachedCids -= weightOf(known);
+      this.#cachedCids -= weightOf(known.node);
     }
-    this.#cache.set(key, node);
+    this.#cache.set(key, { node, epoch });
     this.#cachedCids += weightOf(node);
     for (const [oldest, cached] of this.#cache) {
       if (this.#cachedCids <= CACHE_CIDS) break;
       this.#cache.delete(oldest);
-      this.#cachedCids -= weightOf(cached);
+      this.#cachedCids -= weightOf(cached.node);
     }
   }
 

@@ -65,6 +65,14 @@ export interface Store {
    * nothing collects beside its users needs none.
    */
   touch?(cid: CID): void;
+  /**
+   * A number that changes whenever a garbage collection begins (archivist/barrier.ts). A
+   * block read (and held decoded) before it last changed may be gone, or go with the
+   * collection running: ask for it here again (or write it) before linking to it; one read,
+   * written or asked for since stays. Optional: a store nothing collects beside its users
+   * needs none.
+   */
+  gcEpoch?(): number;
   /** Deletes a block from the local store (garbage collection). */
   deleteBlock(cid: CID, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Registers a fetcher used when a block is missing locally. */
