@@ -127,6 +127,7 @@ function gohoAt(store: Store, origin: CID, initial: State): Goho {
     merge: (other, o = {}) =>
       serial(async () => {
         if (other.equals(state.head) || other.equals(origin)) return state.head;
+        const epoch = store.gcEpoch?.();
         const opts = { signal: o.signal, budget: new Budget(o.budget) };
         const root = await readRoot(store, other, opts);
         if (root.origin === null || !root.origin.equals(origin)) {
@@ -140,11 +141,13 @@ function gohoAt(store: Store, origin: CID, initial: State): Goho {
         );
         const size = state.size + leaves.length;
         for (const leaf of leaves) checkClock(leaf as Leaf, size);
-        return commit(
-          grown.ref,
-          grown.added.map((cid, i) => ({ cid, leaf: leaves[i] as Leaf })),
-          o,
-        );
+        const added = grown.added.map((cid, i) => ({ cid, leaf: leaves[i] as Leaf }));
+        // A garbage collection began meanwhile: the blocks this merge read or wrote before
+        // are not the collection's to keep (no head it keeps reaches them yet).
+        if (store.gcEpoch?.() !== epoch) {
+          await keepLinked(store, io, grown.ref, state.tree, added, { signal: o.signal });
+        }
+        return commit(grown.ref, added, o);
       }),
     has: (leaf, o = {}) => hasLeaf(io, state.tree, leaf, o),
     async since(older, o = {}) {
@@ -178,6 +181,29 @@ function gohoAt(store: Store, origin: CID, initial: State): Goho {
         return fold.appended(path);
       }),
   };
+}
+
+/**
+ * Asks the store again for every block a new trie links to that `older` has not (noting it
+ * for the collection running), and writes back the ones gone from what this node holds
+ * decoded: the same value, the same bytes.
+ */
+async function keepLinked(
+  store: Store,
+  io: TrieIo,
+  newer: Ref,
+  older: Ref,
+  added: readonly { cid: CID; leaf: Leaf }[],
+  o: Opts,
+): Promise<void> {
+  // TrieIo checks each node it hands out against the store once the epoch changed.
+  await diff(io, newer, older, o);
+  for (const { cid, leaf } of added) {
+    if (await store.hasBlock(cid, o)) continue;
+    const bytes = dagJson.encode(leaf);
+    if (cidOf(DAG_JSON, bytes).equals(cid)) await store.putBlock(cid, bytes, o);
+    else await store.getBlock(cid, o);
+  }
 }
 
 interface Prepared {
