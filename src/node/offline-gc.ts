@@ -38,7 +38,8 @@ export async function collectDataDir(
     if (node !== undefined) {
       throw new DataDirBusyError(
         `the node (pid ${node}) is running on ${dataDir}: it collects garbage itself every ` +
-          '`archive.gcIntervalMinutes`; stop it first to collect now',
+          '`archive.gcIntervalMinutes`; stop it first to collect now (a node that died ' +
+          'without stopping counts as running for a minute)',
       );
     }
     // Read before the store opens: a file that cannot be read stops the collection.
