@@ -25,8 +25,12 @@ export const DEFAULT_ARCHIVIST: Omit<ArchivistOptions, 'owner'> = {
   pinTimeoutMs: 120_000,
 };
 
-/** How often a running node collects old GOHO versions, minutes (`archive.gcIntervalMinutes`). */
-export const DEFAULT_GC_INTERVAL_MINUTES = 60;
+/**
+ * How often a running node collects old GOHO versions, minutes (`archive.gcIntervalMinutes`).
+ * Off unless asked for: collecting beside a running node is new in this version, and what it
+ * saves (some kilobytes per task) is worth less than the risk of a race still unfound.
+ */
+export const DEFAULT_GC_INTERVAL_MINUTES = 0;
 /** A week: past 2^31 ms (about 24.8 days) a Node timer fires at once. */
 export const MAX_GC_INTERVAL_MINUTES = 7 * 24 * 60;
 

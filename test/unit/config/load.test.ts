@@ -111,11 +111,12 @@ describe('the config loader', () => {
     }
   });
 
-  it('collects garbage hourly by default; 0 turns it off; a fraction or past a week is refused', async () => {
+  it('collects no garbage by default; 60 collects hourly; a fraction or past a week is refused', async () => {
     const gc = async (archive: unknown) =>
       (await loadConfig({ file: (await configFile({ ...base, archive })).file, env: {} })).archive
         .gcIntervalMinutes;
-    expect(await gc({})).toBe(60);
+    expect(await gc({})).toBe(0);
+    expect(await gc({ gcIntervalMinutes: 60 })).toBe(60);
     expect(await gc({ gcIntervalMinutes: 0 })).toBe(0);
     expect(await gc({ gcIntervalMinutes: 7 * 24 * 60 })).toBe(10_080);
     for (const bad of [-1, 1.5, 7 * 24 * 60 + 1, '60']) {
