@@ -4,7 +4,8 @@
  * `ignoresAbort`, it finishes anyway: a result that comes after the run was told to stop.
  */
 import { EngineAbortedError } from '../../src/engines/errors.ts';
-import type { RunRequest, RunResult } from '../../src/engines/types.ts';
+import type { Runner } from '../../src/engines/runner.ts';
+import type { EnginePackage, RunRequest, RunResult } from '../../src/engines/types.ts';
 
 export interface StoppableRun {
   /** The runtime's `run`. */
@@ -31,4 +32,22 @@ export function stoppableRun(opts: { ignoresAbort?: boolean } = {}): StoppableRu
       running();
     });
   return { run, started, signal: () => signal, finish: () => finish() };
+}
+
+/** What `stoppableRuntime` installs in a fake node's context. */
+interface HasRuntime {
+  ctx: { runtime: Runner };
+}
+
+/**
+ * Gives a fake node (test/support/fake-room.ts) a runtime whose every run is `run`: any
+ * engine downloads, and nothing is offered to the mesh.
+ */
+export function stoppableRuntime(f: HasRuntime, run: StoppableRun): void {
+  f.ctx.runtime = {
+    offers: () => [],
+    kinds: () => [],
+    download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
+    run: run.run,
+  } as Partial<Runner> as Runner;
 }

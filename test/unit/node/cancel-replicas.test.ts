@@ -7,15 +7,13 @@
  */
 import { CID } from 'multiformats/cid';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Runner } from '../../../src/engines/runner.ts';
-import type { EnginePackage } from '../../../src/engines/types.ts';
 import { withdraw } from '../../../src/node/withdraw.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import type { Task } from '../../../src/queue/task.ts';
 import { fakeNode } from '../../support/fake-node.ts';
 import { ROOM, runningTask } from '../../support/fake-room.ts';
-import { stoppableRun } from '../../support/stoppable-run.ts';
+import { stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
@@ -35,12 +33,7 @@ describe('`!cancel` of a task whose replicas run on other nodes', () => {
     });
     const { f } = n;
     const run = stoppableRun();
-    f.ctx.runtime = {
-      offers: () => [],
-      kinds: () => [],
-      download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
-      run: run.run,
-    } as Partial<Runner> as Runner;
+    stoppableRuntime(f, run);
     await n.node.start();
     const lease = { holder: COORDINATOR, term: 1, leaseMs: 3_600_000, renewal: 0 };
     await n.deliver(COORDINATOR, MESH_EVENT.lease, lease, '');

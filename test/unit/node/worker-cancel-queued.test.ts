@@ -5,13 +5,11 @@
  * not only when the run ahead of it ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Runner } from '../../../src/engines/runner.ts';
-import type { EnginePackage } from '../../../src/engines/types.ts';
 import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { fakeNode } from '../../support/fake-node.ts';
 import { runningTask } from '../../support/fake-room.ts';
-import { stoppableRun } from '../../support/stoppable-run.ts';
+import { stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
@@ -32,12 +30,7 @@ describe('a cancel of an assignment waiting behind another run', () => {
     const { f } = n;
     f.ctx.config.mesh.heartbeatMs = 1_000;
     const run = stoppableRun();
-    f.ctx.runtime = {
-      offers: () => [],
-      kinds: () => [],
-      download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
-      run: run.run,
-    } as Partial<Runner> as Runner;
+    stoppableRuntime(f, run);
     const loads: number[] = [];
     const sendState = f.ctx.client.sendState.bind(f.ctx.client);
     f.ctx.client.sendState = async (room, type, key, content) => {

@@ -7,13 +7,12 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Runner } from '../../../src/engines/runner.ts';
-import type { EnginePackage } from '../../../src/engines/types.ts';
 import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { echoRoom } from '../../support/echo-room.ts';
 import { type FakeNode, fakeNode } from '../../support/fake-node.ts';
 import { ROOM, runningTask } from '../../support/fake-room.ts';
-import { type StoppableRun, stoppableRun } from '../../support/stoppable-run.ts';
+import { type StoppableRun, stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
@@ -40,12 +39,7 @@ async function runningHere(ignoresAbort = false): Promise<Running> {
   const { f } = n;
   f.ctx.config.mesh.heartbeatMs = 1_000;
   const run = stoppableRun({ ignoresAbort });
-  f.ctx.runtime = {
-    offers: () => [],
-    kinds: () => [],
-    download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
-    run: run.run,
-  } as Partial<Runner> as Runner;
+  stoppableRuntime(f, run);
   const loads: number[] = [];
   const sendState = f.ctx.client.sendState.bind(f.ctx.client);
   f.ctx.client.sendState = async (room, type, key, content) => {

@@ -4,14 +4,12 @@
  * load it announces in its other rooms must not count the assignment any more.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Runner } from '../../../src/engines/runner.ts';
-import type { EnginePackage } from '../../../src/engines/types.ts';
 import type { RoomId } from '../../../src/ids.ts';
 import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { type FakeNode, fakeNode } from '../../support/fake-node.ts';
 import { ROOM, runningTask } from '../../support/fake-room.ts';
-import { type StoppableRun, stoppableRun } from '../../support/stoppable-run.ts';
+import { type StoppableRun, stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
@@ -44,12 +42,7 @@ async function holdingAnAssignment(ignoresAbort = true): Promise<Kickable> {
   const { f } = n;
   f.ctx.config.mesh.heartbeatMs = 1_000;
   const run = stoppableRun({ ignoresAbort });
-  f.ctx.runtime = {
-    offers: () => [],
-    kinds: () => [],
-    download: async (ref) => ({ manifest: { name: ref.name } }) as unknown as EnginePackage,
-    run: run.run,
-  } as Partial<Runner> as Runner;
+  stoppableRuntime(f, run);
   let kicked = false;
   const tried: Kickable['tried'] = [];
   const announced: Kickable['announced'] = [];
