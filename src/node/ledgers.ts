@@ -16,6 +16,7 @@ import type { MeshClient, RoomEvent } from '../matrix/types.ts';
 import type { Admission } from '../mesh/admission.ts';
 import { liveNodes, type Roster } from '../mesh/roster.ts';
 import { createQueue, type Queue } from '../queue/index.ts';
+import { cidOrUndefined } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
 import { HeadsFile } from './heads-file.ts';
 import { Serial } from './serial.ts';
@@ -229,7 +230,7 @@ export class Ledgers {
     }
     // A room left is not open, but its ledger opens from its saved heads when invited back.
     for (const [, head] of this.#d.heads.entries()) {
-      const cid = safeParse(head);
+      const cid = cidOrUndefined(head);
       if (cid) keep.push(cid);
     }
     return keep;
@@ -253,14 +254,6 @@ export class Ledgers {
       this.#d.log.warn('saved head unreadable; starting from the origin', { name, head, err });
       return fresh;
     }
-  }
-}
-
-function safeParse(cid: string): CID | undefined {
-  try {
-    return CID.parse(cid);
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,7 +1,8 @@
 import * as dagJson from '@ipld/dag-json';
-import { CID } from 'multiformats/cid';
+import type { CID } from 'multiformats/cid';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { parseTask, type Task } from '../queue/task.ts';
+import { cidOrUndefined } from '../store/cid.ts';
 import type { Store } from '../store/types.ts';
 
 /**
@@ -24,7 +25,7 @@ export async function taskBlocks(
     const named = [rec.id, rec.result, rec.parent];
     if (task) named.push(task.input.toString(), task.engine.cid.toString());
     for (const s of named) {
-      const cid = s === undefined ? undefined : parse(s);
+      const cid = s === undefined ? undefined : cidOrUndefined(s);
       if (cid) out.push(cid);
     }
   }
@@ -39,18 +40,10 @@ async function readTask(
 ): Promise<Task | undefined> {
   try {
     if (rec.block) return parseTask(dagJson.decode(Buffer.from(rec.block, 'base64')));
-    const id = parse(rec.id);
+    const id = cidOrUndefined(rec.id);
     return id ? parseTask(await store.getDag(id, { offline: true, signal })) : undefined;
   } catch {
     // A task block this node lacks, or a bad one, names nothing more; the id still stays.
-    return undefined;
-  }
-}
-
-function parse(s: string): CID | undefined {
-  try {
-    return CID.parse(s);
-  } catch {
     return undefined;
   }
 }

@@ -25,14 +25,18 @@ export function cidFromString(s: string): CID {
   }
 }
 
+/** The CID a string is, as it is (no trimming); undefined when it is none. */
+export function cidOrUndefined(s: string): CID | undefined {
+  try {
+    return CID.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a string parses as a CID, as it is (no trimming). */
 export function isCidString(s: string): boolean {
-  try {
-    CID.parse(s);
-    return true;
-  } catch {
-    return false;
-  }
+  return cidOrUndefined(s) !== undefined;
 }
 
 /** sha2-256 of bytes, synchronously (node:crypto), as a CIDv1 with the given codec. */

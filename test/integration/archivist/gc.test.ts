@@ -31,6 +31,7 @@ import { putTask, type Task } from '../../../src/queue/task.ts';
 import { DAG_JSON } from '../../../src/store/cid.ts';
 import { cidOf, createStore, type Store } from '../../../src/store/index.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
+import { offline } from '../../support/goho-read.ts';
 
 const BIN = new URL('../../../bin/meshbot.js', import.meta.url).pathname;
 const ROOM = '!gc:test' as RoomId;
@@ -45,11 +46,6 @@ const leaf = (who: string, i: number): LeafInput => ({
   action: 'set',
   value: i,
   author: who,
-});
-
-const offline = (store: Store): Store => ({
-  ...store,
-  getBlock: (cid, o) => store.getBlock(cid, { ...o, offline: true }),
 });
 
 async function readable(store: Store, origin: CID, head: CID): Promise<number> {

@@ -6,7 +6,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { Archivist } from '../../../src/archivist/archivist.ts';
 import { DEFAULT_ARCHIVIST } from '../../../src/archivist/types.ts';
@@ -16,25 +15,7 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import type { MeshClient } from '../../../src/matrix/types.ts';
 import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
-import type { Store } from '../../../src/store/types.ts';
-
-const leaves = (from: number, n: number): LeafInput[] =>
-  Array.from({ length: n }, (_, i) => ({
-    path: 'p',
-    action: 'append' as const,
-    value: from + i,
-    author: '@a:h',
-  }));
-
-const offline = (store: Store): Store => ({
-  ...store,
-  getBlock: (cid, o) => store.getBlock(cid, { ...o, offline: true }),
-});
-
-async function readable(store: Store, origin: CID, head: CID): Promise<number> {
-  const g = await openGoho(offline(store), origin, head);
-  return (await g.leaves()).length;
-}
+import { leaves, readable } from '../../support/goho-read.ts';
 
 describe('the Archivist', () => {
   it('pins the newest head, and GC keeps pinned and announced heads but not old versions', async () => {

@@ -13,31 +13,13 @@ import { GcBarrier } from '../../../src/archivist/barrier.ts';
 import { gohoKind } from '../../../src/archivist/mark.ts';
 import { DEFAULT_ARCHIVIST } from '../../../src/archivist/types.ts';
 import type { UserId } from '../../../src/ids.ts';
-import { createGoho, type Goho, type LeafInput, openGoho } from '../../../src/lattice/index.ts';
+import { createGoho, type Goho, openGoho } from '../../../src/lattice/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { MeshClient } from '../../../src/matrix/types.ts';
 import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 import type { Store } from '../../../src/store/types.ts';
-
-const leaves = (from: number, n: number): LeafInput[] =>
-  Array.from({ length: n }, (_, i) => ({
-    path: 'p',
-    action: 'append' as const,
-    value: from + i,
-    author: '@a:h',
-  }));
-
-/** Reads never go to the network: a block the collection took shows as an error. */
-const offline = (store: Store): Store => ({
-  ...store,
-  getBlock: (cid, o) => store.getBlock(cid, { ...o, offline: true }),
-});
-
-async function readable(store: Store, origin: CID, head: CID): Promise<number> {
-  const g = await openGoho(offline(store), origin, head);
-  return (await g.leaves()).length;
-}
+import { leaves, readable } from '../../support/goho-read.ts';
 
 interface Live {
   mem: ReturnType<typeof createMemoryStore>;

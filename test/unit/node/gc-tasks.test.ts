@@ -17,8 +17,8 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { Ledgers } from '../../../src/node/ledgers.ts';
 import { taskBlocks } from '../../../src/node/task-blocks.ts';
-import type { Store } from '../../../src/store/types.ts';
 import { fakeRoom, ROOM, runningTask } from '../../support/fake-room.ts';
+import { offline } from '../../support/goho-read.ts';
 
 const ME = '@me:hs';
 const stops: (() => void)[] = [];
@@ -33,11 +33,6 @@ const leaves = (from: number, n: number): LeafInput[] =>
     value: from + i,
     author: ME,
   }));
-
-const offline = (store: Store): Store => ({
-  ...store,
-  getBlock: (cid, o) => store.getBlock(cid, { ...o, offline: true }),
-});
 
 async function node() {
   const f = await fakeRoom({ self: ME });
