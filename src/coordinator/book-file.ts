@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BookSnapshot } from './task-book.ts';
+import type { BookSnapshot } from './task-record.ts';
 
 /**
  * A room's TaskBook on disk, so a restarted node remembers what happened before its saved

@@ -1,6 +1,7 @@
 import type { Completion } from '../protocol/events.ts';
 import { RequestLog, trim } from './request-log.ts';
 import {
+  type BookSnapshot,
   type CheckOutcome,
   FINAL,
   type PendingRequest,
@@ -8,21 +9,6 @@ import {
   type TaskInfo,
   type TaskRecord,
 } from './task-record.ts';
-
-export interface BookSnapshot {
-  seq: number;
-  tasks: TaskRecord[];
-  requests: PendingRequest[];
-  handled: string[];
-  /** Tasks withdrawn before this book knew them: [id, why]. */
-  withdrawn?: [string, string][];
-  /** Requests their senders deleted: [request, sender]. */
-  deletedRequests?: [string, string][];
-  /** The Verifier's trust records (checked when read back). */
-  trust?: unknown;
-  /** Who held the lease terms this node remembers: [term, holder] (checked when read back). */
-  terms?: unknown;
-}
 
 const KEEP_FINISHED = 2_000;
 const KEEP_WITHDRAWN = 5_000;

@@ -93,3 +93,19 @@ export interface PendingRequest {
 export function reasons(rec: TaskRecord): string {
   return rec.failures.map((f) => `attempt ${f.attempt} on ${f.worker}: ${f.message}`).join('; ');
 }
+
+/** What a TaskBook saves and reads back (book-file.ts). */
+export interface BookSnapshot {
+  seq: number;
+  tasks: TaskRecord[];
+  requests: PendingRequest[];
+  handled: string[];
+  /** Tasks withdrawn before this book knew them: [id, why]. */
+  withdrawn?: [string, string][];
+  /** Requests their senders deleted: [request, sender]. */
+  deletedRequests?: [string, string][];
+  /** The Verifier's trust records (checked when read back). */
+  trust?: unknown;
+  /** Who held the lease terms this node remembers: [term, holder] (checked when read back). */
+  terms?: unknown;
+}
