@@ -3,25 +3,19 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { silentLogger } from '../log/logger.ts';
 import { createStore } from '../store/index.ts';
-import { dataDirOf } from './data-dir.ts';
+import { type DataDirArgs, dataDirOf, withDataDirOptions } from './data-dir.ts';
 
-interface Args {
+interface Args extends DataDirArgs {
   file: string;
-  config?: string;
-  'data-dir'?: string;
 }
 
 export const addCommand: CommandModule<object, Args> = {
   command: 'add <file>',
   describe: "add a file to this node's store and print its CID",
   builder: (y) =>
-    y
-      .positional('file', { type: 'string', demandOption: true, describe: 'the file to add' })
-      .option('config', { type: 'string', describe: "the node's config file (for its data dir)" })
-      .option('data-dir', {
-        type: 'string',
-        describe: "the node's data dir (instead of --config)",
-      }),
+    withDataDirOptions(
+      y.positional('file', { type: 'string', demandOption: true, describe: 'the file to add' }),
+    ),
   handler: async (args) => {
     const dataDir = await dataDirOf(args);
     const cid = await addFile(dataDir, args.file);

@@ -2,27 +2,16 @@ import type { CommandModule } from 'yargs';
 import type { GcResult } from '../archivist/gc.ts';
 import { createLogger } from '../log/logger.ts';
 import { collectDataDir } from '../node/offline-gc.ts';
-import { dataDirOf } from './data-dir.ts';
-
-interface Args {
-  config?: string;
-  'data-dir'?: string;
-}
+import { type DataDirArgs, dataDirOf, withDataDirOptions } from './data-dir.ts';
 
 /**
  * `meshbot gc`: deletes the old GOHO versions of a stopped node's store (a running node does
  * it itself every `archive.gcIntervalMinutes`) and prints what it freed.
  */
-export const gcCommand: CommandModule<object, Args> = {
+export const gcCommand: CommandModule<object, DataDirArgs> = {
   command: 'gc',
   describe: "delete old GOHO versions from a stopped node's store; prints what it freed",
-  builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: "the node's config file (for its data dir)" })
-      .option('data-dir', {
-        type: 'string',
-        describe: "the node's data dir (instead of --config)",
-      }),
+  builder: (y) => withDataDirOptions(y),
   handler: async (args) => {
     const dataDir = await dataDirOf(args);
     const result = await collectDataDir(dataDir, { log: createLogger({ level: 'warn' }) });

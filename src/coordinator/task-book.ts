@@ -4,7 +4,6 @@ import {
   type BookSnapshot,
   type CheckOutcome,
   FINAL,
-  type PendingRequest,
   reasons,
   type TaskInfo,
   type TaskRecord,
