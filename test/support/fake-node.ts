@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LeaveHandler, RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
 import { MeshNode } from '../../src/node/mesh-node.ts';
+import { EVENT, type NodeState } from '../../src/protocol/events.ts';
 import { type FakeRoom, type FakeRoomOptions, fakeRoom, ROOM } from './fake-room.ts';
 
 export interface FakeNode {
@@ -75,4 +76,15 @@ export async function fakeNode(
       for (const h of leave) await h(ROOM);
     },
   };
+}
+
+/** The loads a fake node announces in its node state, in order, from now on. */
+export function announcedLoads(f: FakeRoom): number[] {
+  const loads: number[] = [];
+  const sendState = f.ctx.client.sendState.bind(f.ctx.client);
+  f.ctx.client.sendState = async (room, type, key, content) => {
+    if (type === EVENT.node) loads.push((content as NodeState).load);
+    return sendState(room, type, key, content);
+  };
+  return loads;
 }

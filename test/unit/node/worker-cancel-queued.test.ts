@@ -5,9 +5,9 @@
  * not only when the run ahead of it ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
+import { EVENT } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
-import { fakeNode } from '../../support/fake-node.ts';
+import { announcedLoads, fakeNode } from '../../support/fake-node.ts';
 import { runningTask } from '../../support/fake-room.ts';
 import { stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
@@ -31,12 +31,7 @@ describe('a cancel of an assignment waiting behind another run', () => {
     f.ctx.config.mesh.heartbeatMs = 1_000;
     const run = stoppableRun();
     stoppableRuntime(f, run);
-    const loads: number[] = [];
-    const sendState = f.ctx.client.sendState.bind(f.ctx.client);
-    f.ctx.client.sendState = async (room, type, key, content) => {
-      if (type === EVENT.node) loads.push((content as NodeState).load);
-      return sendState(room, type, key, content);
-    };
+    const loads = announcedLoads(f);
     await n.node.start();
     const lease = { holder: COORDINATOR, term: 1, leaseMs: 3_600_000, renewal: 0 };
     await n.deliver(COORDINATOR, MESH_EVENT.lease, lease, '');

@@ -7,10 +7,10 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Runner } from '../../../src/engines/runner.ts';
-import { EVENT, type NodeState } from '../../../src/protocol/events.ts';
+import { EVENT } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
 import { echoRoom } from '../../support/echo-room.ts';
-import { type FakeNode, fakeNode } from '../../support/fake-node.ts';
+import { announcedLoads, type FakeNode, fakeNode } from '../../support/fake-node.ts';
 import { ROOM, runningTask } from '../../support/fake-room.ts';
 import { type StoppableRun, stoppableRun, stoppableRuntime } from '../../support/stoppable-run.ts';
 
@@ -40,12 +40,7 @@ async function runningHere(ignoresAbort = false): Promise<Running> {
   f.ctx.config.mesh.heartbeatMs = 1_000;
   const run = stoppableRun({ ignoresAbort });
   stoppableRuntime(f, run);
-  const loads: number[] = [];
-  const sendState = f.ctx.client.sendState.bind(f.ctx.client);
-  f.ctx.client.sendState = async (room, type, key, content) => {
-    if (type === EVENT.node) loads.push((content as NodeState).load);
-    return sendState(room, type, key, content);
-  };
+  const loads = announcedLoads(f);
   await n.node.start();
   const lease = { holder: COORDINATOR, term: 1, leaseMs: 3_600_000, renewal: 0 };
   await n.deliver(COORDINATOR, MESH_EVENT.lease, lease, '');
