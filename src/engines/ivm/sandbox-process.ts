@@ -3,6 +3,8 @@
  * crash or a runaway engine takes down this process and never the bot. It runs one task at
  * a time, in arrival order, and exits when the bot process goes away.
  */
+
+import { createMemoryKeeper, SETTLE_AFTER_MS } from './memory-keeper.ts';
 import { type ChildMessage, OUT_OF_MEMORY_SIGNAL, type RunMessage } from './protocol.ts';
 import { createRealmPool } from './realm-pool.ts';
 import { type Outcome, runTask, type TaskEnd } from './run-task.ts';
@@ -33,17 +35,17 @@ const pool = createRealmPool({
 });
 
 /**
- * What this process may hold between tasks (Node, isolated-vm, the warm realms). A realm's
- * own check (realm-pool.ts `heavy`) sees its heap only; WebAssembly memories and what several
- * realms keep together show here. Past it, every warm realm goes: the parent's memory guard
- * judges the next task by this process's whole resident memory.
+ * What this process may hold between tasks (Node, isolated-vm, the warm realms): half of what
+ * the parent's memory guard allows it on top of a task (memory-keeper.ts).
  */
-const WARM_BYTES = Number(process.env.MESHBOT_IVM_WARM_MB ?? 256) * 1024 * 1024;
-const trim = () => {
-  if (process.memoryUsage.rss() > WARM_BYTES) pool.clear();
-};
+const memory = createMemoryKeeper({
+  pool,
+  warmBytes: Number(process.env.MESHBOT_IVM_WARM_MB ?? 256) * 1024 * 1024,
+});
 /** A task ended since the last `tidy`: the memory left behind is unchecked. */
 let dirty = false;
+/** Whether `drain` is at work: a task runs, or an answer waits for its memory to settle. */
+let draining = false;
 
 /** The running task, and how to cancel it while it can be. */
 let current: { id: number; cancel?: () => void } | undefined;
@@ -57,34 +59,63 @@ let tidying: NodeJS.Immediate | undefined;
 const tidy = () => {
   tidying = undefined;
   // A task that started since checked its own realm; the rest wait for its answer.
-  if (current) return;
+  if (draining) return;
   pool.tidy();
-  trim();
+  memory.trim();
   dirty = false;
 };
 
 /** Runs the waiting tasks one by one; a short task in a warm realm is answered before this returns. */
 function drain(): void {
+  draining = true;
   for (let msg = waiting.shift(); msg; msg = waiting.shift()) {
+    const startedAt = performance.now();
     const ended = execute(msg);
+    // The next task starts once this one is answered.
     if (ended instanceof Promise) {
-      // The next task starts once this one is answered.
-      void ended.then(answer, (err) => send(hostError(msg, err))).finally(drain);
+      void ended
+        .then(
+          (e) => answer(e, msg, startedAt),
+          (err) => send(hostError(msg, err)),
+        )
+        .finally(drain);
       return;
     }
-    answer(ended);
+    const answered = answer(ended, msg, startedAt);
+    if (answered) {
+      void answered.finally(drain);
+      return;
+    }
   }
+  draining = false;
   tidying ??= setImmediate(tidy);
 }
 
-/** Sends the task's answer first, then gives its realm back. */
-function answer(ended: TaskEnd): void {
-  send(ended.outcome);
+/**
+ * Sends the task's answer, then gives its realm back; a task that ran long enough to have
+ * left much memory gives its realm back first, and is answered once that memory is gone.
+ */
+function answer(ended: TaskEnd, msg: RunMessage, startedAt: number): Promise<void> | undefined {
   dirty = true;
+  if (performance.now() - startedAt < SETTLE_AFTER_MS) {
+    send(ended.outcome);
+    cleanUp(ended);
+    return undefined;
+  }
+  cleanUp(ended);
+  const settling = memory.settle(startedAt + msg.limits.wallMs);
+  if (!settling) {
+    send(ended.outcome);
+    return undefined;
+  }
+  return settling.then(() => send(ended.outcome));
+}
+
+function cleanUp(ended: TaskEnd): void {
   try {
     ended.cleanUp();
   } catch (err) {
-    // A bug here; the answer is out, and the realm is not reused.
+    // A bug here; the realm is not reused.
     process.stderr.write(`sandbox: cleaning up after a task failed: ${String(err)}\n`);
   }
 }
@@ -113,7 +144,7 @@ function execute(msg: RunMessage): TaskEnd | Promise<TaskEnd> {
   let end: TaskEnd | Promise<TaskEnd>;
   try {
     // A task that follows another before `tidy` ran: what the last one left is checked now.
-    if (dirty) trim();
+    if (dirty) memory.trim();
     end = runTask(pool, msg, { progress, cancellable });
   } catch (err) {
     end = { outcome: hostError(msg, err), cleanUp() {} };
@@ -141,7 +172,7 @@ process.on('message', (raw) => {
     return;
   }
   waiting.push(msg);
-  if (!current && waiting.length === 1) drain();
+  if (!draining) drain();
 });
 
 process.on('disconnect', () => {
