@@ -18,7 +18,8 @@ export function threadOf(relatesTo: unknown): string | undefined {
 /**
  * The event a message replies to, if it is a reply. In a thread, an `m.in_reply_to` marked
  * `is_falling_back` only names the thread's latest message (for clients without threads):
- * the message is about the thread's root then (a `!run` in the thread of a file).
+ * the message is about the thread's root then (a `!run` in the thread of a file). So is a
+ * message in a thread with no `m.in_reply_to` at all, which some clients send.
  */
 export function repliedTo(relatesTo: unknown): EventId | undefined {
   const rel = relatesTo as
@@ -29,7 +30,9 @@ export function repliedTo(relatesTo: unknown): EventId | undefined {
         'm.in_reply_to'?: { event_id?: unknown };
       }
     | undefined;
-  const fallback = rel?.rel_type === 'm.thread' && rel.is_falling_back === true;
+  const fallback =
+    rel?.rel_type === 'm.thread' &&
+    (rel.is_falling_back === true || rel['m.in_reply_to'] === undefined);
   const id = fallback ? rel?.event_id : rel?.['m.in_reply_to']?.event_id;
   return typeof id === 'string' && id.startsWith('$') ? (id as EventId) : undefined;
 }

@@ -91,14 +91,16 @@ function posted(msgtype: string, id: string, bytes: Uint8Array, info: object = {
 }
 
 let seq = 0;
-/** Alice posts `body` as a reply to `to`; the task the coordinator made, and its reply, if any. */
-async function replyWith(f: FakeRoom, body: string, to: string | null = '$file') {
+/** Alice posts `body` as a reply to `to` (or with the `m.relates_to` given); the task the
+ * coordinator made, and its reply, if any. */
+async function replyWith(f: FakeRoom, body: string, to: string | null | object = '$file') {
+  const relatesTo = typeof to === 'string' ? { 'm.in_reply_to': { event_id: to } } : to;
   const req = {
     id: `$run${++seq}`,
     sender: ALICE,
     body,
     seenAt: Date.now(),
-    ...(to === null ? {} : { relatesTo: { 'm.in_reply_to': { event_id: to } } }),
+    ...(relatesTo === null ? {} : { relatesTo }),
   };
   const sentBefore = f.sent.length;
   const accepted = await new Dispatch(f.ctx).handle(f.room, req);
@@ -130,6 +132,26 @@ describe('`!run <engine>` in reply to a file', () => {
     // The coordinator holds the blocks: workers fetch them from the mesh as any input's.
     const held = await f.ctx.store.cat(task?.input as CID, { offline: true, maxBytes: 2 * MiB });
     expect(Buffer.from(held).equals(Buffer.from(text))).toBe(true);
+  });
+
+  it("runs on the file when the `!run` is in the file's thread, with or without a reply in it", async () => {
+    const text = new TextEncoder().encode('one two three\n');
+    const f = await mesh({ $file: posted('m.file', 'notes', text) });
+    const cid = await cliAdd(text);
+    // Element: the thread, and a fallback reply to the thread's latest message.
+    const fallback = {
+      rel_type: 'm.thread',
+      event_id: '$file',
+      is_falling_back: true,
+      'm.in_reply_to': { event_id: '$latest' },
+    };
+    // Clients that send the thread alone.
+    const bare = { rel_type: 'm.thread', event_id: '$file' };
+    for (const relatesTo of [fallback, bare]) {
+      const { task, reply } = await replyWith(f, '!run wordcount', relatesTo);
+      expect(reply).toBeUndefined();
+      expect(task?.input.toString()).toBe(cid);
+    }
   });
 
   it('takes an image, a video or audio the same way, and the task is the one the CID would make', async () => {

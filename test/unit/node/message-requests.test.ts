@@ -56,7 +56,14 @@ describe('repliedTo', () => {
     const real = { ...thread, is_falling_back: false, 'm.in_reply_to': { event_id: '$other' } };
     expect(repliedTo(real)).toBe('$other');
     expect(repliedTo({ 'm.in_reply_to': { event_id: '$x' } })).toBe('$x');
-    expect(repliedTo(thread)).toBeUndefined();
+    expect(repliedTo({ 'm.in_reply_to': { event_id: 'not an id' } })).toBeUndefined();
+    expect(repliedTo(undefined)).toBeUndefined();
+  });
+
+  it("takes a message in a thread with no reply at all as one to the thread's root", () => {
+    // Some clients send only the thread relation: a `!run` in a file's thread names the file.
+    expect(repliedTo({ rel_type: 'm.thread', event_id: '$voice' })).toBe('$voice');
+    expect(repliedTo({ rel_type: 'm.thread', event_id: 'not an id' })).toBeUndefined();
   });
 });
 
