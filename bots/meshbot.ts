@@ -15,7 +15,7 @@ import type { Logger } from '../src/log/logger.ts';
 import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
 import { Admission } from '../src/mesh/admission.ts';
 import { Roster } from '../src/mesh/roster.ts';
-import { claim, DataDirBusyError, holder } from '../src/node/data-dir-lock.ts';
+import { claimNode, DataDirBusyError, holder } from '../src/node/data-dir-lock.ts';
 import { HeadsFile } from '../src/node/heads-file.ts';
 import { createLedgers, type Ledgers } from '../src/node/ledgers.ts';
 import { MeshNode } from '../src/node/mesh-node.ts';
@@ -43,7 +43,7 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.length = 0;
   };
   try {
-    stops.push(await claim(config.dataDir, 'node'));
+    stops.push(await claimNode(config.dataDir));
     const gcPid = await holder(config.dataDir, 'gc');
     if (gcPid !== undefined) {
       throw new DataDirBusyError(

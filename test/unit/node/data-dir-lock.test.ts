@@ -4,12 +4,15 @@
  * here, or some other process, or this very process (both are pid 1 in their containers).
  * The file its holder keeps fresh says it runs, whatever its pid.
  */
-import { mkdir, mkdtemp, stat, utimes, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { claim, holder } from '../../../src/node/data-dir-lock.ts';
+import { claim, claimNode, holder } from '../../../src/node/data-dir-lock.ts';
 import { collectDataDir } from '../../../src/node/offline-gc.ts';
 
 const dataDir = async () => {
@@ -66,5 +69,99 @@ describe('the data dir pid files across pid namespaces', () => {
     await sleep(200);
     expect(Date.now() - (await stat(join(dir, 'node.pid'))).mtimeMs).toBeLessThan(10_000);
     await release();
+  });
+});
+
+describe('one node per data dir', () => {
+  /** A pid file as a node of this pid namespace (or of `namespace`) writes it. */
+  const nodeFile = async (dir: string, pid: number, namespace?: string) => {
+    const ns = namespace ?? (await readlink('/proc/self/ns/pid'));
+    await writeFile(join(dir, 'node.pid'), `${pid}\nanother-node\n${ns}\n`);
+  };
+  /** A process that runs until killed, and one that has exited (its pid names nothing now). */
+  const running = () => spawn('sleep', ['60'], { stdio: 'ignore' });
+  const exited = async () => {
+    const p = spawn('true', { stdio: 'ignore' });
+    await once(p, 'exit');
+    return p.pid as number;
+  };
+
+  it('refuses a second node while the first runs, and takes the dir once it stopped', async () => {
+    const dir = await dataDir();
+    const release = await claimNode(dir);
+    // This process's own file is not another node's; a second process's claim sees it.
+    const child = running();
+    try {
+      await nodeFile(dir, child.pid as number);
+      const refused = claimNode(dir, { watchMs: 50 });
+      await expect(refused).rejects.toMatchObject({ code: 'DATA_DIR_BUSY' });
+      await expect(refused).rejects.toThrow(/another node \(pid \d+\) is running on/);
+    } finally {
+      child.kill();
+    }
+    await once(child, 'exit');
+    // Its node is gone: a node restarted after a crash takes the dir at once.
+    const started = performance.now();
+    const again = await claimNode(dir, { watchMs: 5_000 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await readFile(join(dir, 'node.pid'), 'utf8')).split('\n')[0]).toBe(`${process.pid}`);
+    await again();
+    await release();
+  });
+
+  it('takes over the file of a node of this namespace that died, or one nobody kept fresh', async () => {
+    const dir = await dataDir();
+    await nodeFile(dir, await exited());
+    await (await claimNode(dir, { watchMs: 5_000 }))();
+    await nodeFile(dir, 4194399, 'pid:[another]');
+    await age(dir, 'node', 10);
+    await (await claimNode(dir, { watchMs: 5_000 }))();
+  });
+
+  it('watches the file of a node of another namespace: refused if it is kept fresh, else taken', async () => {
+    const dir = await dataDir();
+    await nodeFile(dir, 1, 'pid:[another]');
+    const fresh = setInterval(() => {
+      const now = new Date();
+      utimes(join(dir, 'node.pid'), now, now).catch(() => {});
+    }, 50);
+    try {
+      await expect(claimNode(dir, { watchMs: 1_000 })).rejects.toMatchObject({
+        code: 'DATA_DIR_BUSY',
+      });
+    } finally {
+      clearInterval(fresh);
+    }
+    // Its holder stopped refreshing it (it crashed): taken once the watch saw no refresh.
+    await nodeFile(dir, 1, 'pid:[another]');
+    const started = performance.now();
+    const release = await claimNode(dir, { watchMs: 600 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(550);
+    await release();
+  });
+
+  it('gives the dir to one of two node processes that start together', async () => {
+    const dir = await dataDir();
+    const lock = fileURLToPath(new URL('../../../src/node/data-dir-lock.ts', import.meta.url));
+    // Each claims, says how it went, and holds its claim a while.
+    const script =
+      `const { claimNode } = await import(${JSON.stringify(lock)});` +
+      `try { await claimNode(${JSON.stringify(dir)}, { watchMs: 100 }); console.log('claimed'); ` +
+      'await new Promise((r) => setTimeout(r, 1500)); } catch (e) { console.log(e.code); }';
+    const node = () =>
+      spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+    const said = await Promise.all(
+      [node(), node()].map(async (p) => {
+        let out = '';
+        p.stdout?.on('data', (b) => {
+          out += String(b);
+        });
+        await once(p, 'exit');
+        return out.trim();
+      }),
+    );
+    expect(said.sort()).toEqual(['DATA_DIR_BUSY', 'claimed']);
   });
 });
