@@ -5,6 +5,7 @@ import {
   type CheckOutcome,
   FINAL,
   reasons,
+  type Settlement,
   type TaskInfo,
   type TaskRecord,
 } from './task-record.ts';
@@ -33,14 +34,15 @@ export class TaskBook {
    */
   readonly #withdrawn = new Map<string, string>();
   #seq = 0;
-  #onCancelled: ((id: string) => void) | undefined;
+  #onSettled: ((id: string, why: Settlement) => void) | undefined;
 
   /**
    * `listener` hears of each task this book takes as cancelled, whichever event brought the
-   * cancel (a node stops running it then). One listener: a new one replaces the last.
+   * cancel, and of each task a report settled (final, or split by its plan): a node stops
+   * running it then. One listener: a new one replaces the last.
    */
-  onCancelled(listener: (id: string) => void): void {
-    this.#onCancelled = listener;
+  onSettled(listener: (id: string, why: Settlement) => void): void {
+    this.#onSettled = listener;
   }
 
   get(id: string): TaskRecord | undefined {
@@ -132,11 +134,13 @@ export class TaskBook {
       if (rec.parent) return;
       Object.assign(rec, { state: 'split', result: c.result, worker });
       if (c.bytes !== undefined) rec.resultBytes = c.bytes;
+      this.#onSettled?.(rec.id, 'settled');
       return;
     }
     if (c.ok && c.result) {
       Object.assign(rec, { state: 'done', result: c.result, worker, finishedAt: now });
       if (c.bytes !== undefined) rec.resultBytes = c.bytes;
+      this.#onSettled?.(rec.id, 'settled');
       return;
     }
     const error = c.error ?? { code: 'ERROR', message: 'unknown error' };
@@ -312,6 +316,7 @@ export class TaskBook {
       if (outcome.error) rec.error = outcome.error;
       if (outcome.result) rec.result = outcome.result;
       if (outcome.worker) rec.worker = outcome.worker;
+      this.#onSettled?.(id, rec.state === 'cancelled' ? 'cancelled' : 'settled');
     }
     rec.answered = true;
     rec.block = undefined;
@@ -365,11 +370,12 @@ export class TaskBook {
       error: { code: 'CANCELLED', message: why },
       finishedAt: now,
     });
-    this.#onCancelled?.(rec.id);
+    this.#onSettled?.(rec.id, 'cancelled');
   }
 
   #finish(rec: TaskRecord, error: { code: string; message: string }, now: number): void {
     Object.assign(rec, { state: 'failed', error, finishedAt: now });
+    this.#onSettled?.(rec.id, 'settled');
   }
 
   /**

@@ -6,6 +6,13 @@ export type TaskState = 'queued' | 'assigned' | 'split' | 'done' | 'failed' | 'c
 
 export const FINAL: ReadonlySet<TaskState> = new Set(['done', 'failed', 'cancelled']);
 
+/**
+ * Why a book no longer needs a run of a task: it was cancelled (`!cancel`, its request
+ * deleted), or a report settled it (a node's result or failure made it final, or its plan
+ * split it). A node's run of it stops then.
+ */
+export type Settlement = 'cancelled' | 'settled';
+
 export interface Failure {
   attempt: number;
   worker?: string;

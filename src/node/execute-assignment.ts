@@ -4,6 +4,7 @@
  * (queued on the worker's ledger line). A run stopped on purpose reports nothing.
  */
 import { CID } from 'multiformats/cid';
+import type { Settlement } from '../coordinator/task-record.ts';
 import { type MeshError, toMeshError } from '../errors/index.ts';
 import { stageLeaf, stageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
@@ -26,7 +27,8 @@ export interface Execution {
   roomId: RoomId;
   assignment: Assignment;
   task: Task;
-  /** Aborted when the task was withdrawn or the node left the room. */
+  /** Aborted when the task was withdrawn (reason `cancelled`) or settled elsewhere (`settled`),
+   * or the node left the room. */
   stop: AbortSignal;
   /** Whether the node left the room (read once the run stopped). */
   left(): boolean;
@@ -79,11 +81,18 @@ export async function executeAssignment(ctx: NodeContext, x: Execution): Promise
     return { completion, blocks, answerable: answerable && !split };
   } catch (err) {
     if (x.stop.aborted) {
-      // Stopped on purpose, not failed: a cancel has its own answer, and a room left takes
-      // nothing. So it is not reported, nor tried again elsewhere.
+      // Stopped on purpose, not failed: a cancel has its own answer, a task settled elsewhere
+      // is answered from that report, and a room left takes nothing. So it is not reported,
+      // nor tried again elsewhere.
+      const settled = x.stop.reason === ('settled' satisfies Settlement);
       if (x.left()) note?.drop();
+      else if (settled) note?.finish(`${engine}: stopped, another node's report settled it`);
       else note?.finish(`${engine}: cancelled`);
-      const why = x.left() ? 'this node left the room' : 'its task was cancelled';
+      const why = x.left()
+        ? 'this node left the room'
+        : settled
+          ? "another node's report settled its task"
+          : 'its task was cancelled';
       ctx.log.info(`run stopped: ${why}`, { task: a.task });
       return null;
     }

@@ -144,8 +144,9 @@ export class MeshNode {
     await ledgers.open(room);
     const mesh = this.#rooms.get(room) ?? new MeshRoom(this.#ctx, room);
     // However a cancel reaches the book (the coordinator's own withdrawal, its cancel event,
-    // a deleted request), the task's run here stops then, not when it would have ended.
-    mesh.book.onCancelled((task) => this.#worker.onCancelled(mesh, task));
+    // a deleted request), or another node's report settles the task, the task's run here
+    // stops then, not when it would have ended.
+    mesh.book.onSettled((task, why) => this.#worker.onSettled(mesh, task, why));
     await mesh.load();
     this.#rooms.set(room, mesh);
     roster.view(room)?.members.add(self);

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid';
 import { ranElsewhere } from '../coordinator/book-views.ts';
 import { renewEvery } from '../coordinator/election.ts';
-import { FINAL } from '../coordinator/task-record.ts';
+import { FINAL, type Settlement } from '../coordinator/task-record.ts';
 import type { RoomId } from '../ids.ts';
 import { Batcher } from '../matrix/batcher.ts';
 import { type AssignEvent, type Assignment, type Completion, EVENT } from '../protocol/events.ts';
@@ -27,7 +27,8 @@ interface Held {
   validUntil: number;
   /** Set when the node left the room: nothing more is sent there for this assignment. */
   dropped?: boolean;
-  /** Stops the run: the task was withdrawn, or the node left the room. */
+  /** Stops the run: the task was withdrawn or settled elsewhere (the reason, a `Settlement`),
+   * or the node left the room. */
   readonly stop: AbortController;
   /** Its job has begun (until then it waits behind another run, with nothing to stop). */
   begun?: boolean;
@@ -107,13 +108,15 @@ export class WorkerRole {
   }
 
   /**
-   * The room's book took `task` as cancelled (`!cancel`, its pipeline's, its request deleted):
-   * its run here stops. The cancel is answered as such, so the run ends unreported.
+   * The room's book took `task` as cancelled (`!cancel`, its pipeline's, its request deleted),
+   * or a report settled it (another node finished it first, or its failure was final): its
+   * run here stops, unreported. A cancel is answered as such, a settled task by its report.
    */
-  onCancelled(room: MeshRoom, task: string): void {
+  onSettled(room: MeshRoom, task: string, why: Settlement): void {
     for (const [key, held] of this.#held) {
       if (held.room !== room || held.task !== task) continue;
-      held.stop.abort();
+      // A run that has ended (its report on its way) takes no notice.
+      held.stop.abort(why);
       // Still waiting behind another run: let go now, not renewed nor counted until its turn.
       if (!held.begun) this.#held.delete(key);
     }

@@ -111,7 +111,7 @@ describe('split tasks in the Manager book', () => {
     const b = splitBook();
     finish(b, 'part1', '@w2:x', 'bafy1', 20);
     const heard: string[] = [];
-    b.onCancelled((id) => heard.push(id));
+    b.onSettled((id) => heard.push(id));
     b.cancel('parent', 'cancelled by @p:x', 80);
     expect(heard).toEqual(['part2', 'parent']);
     // A cancel heard again (the room's echo of the coordinator's own) changes nothing.

@@ -23,6 +23,33 @@ describe('the Manager book', () => {
     expect(b.get('task1')).toMatchObject({ state: 'assigned', worker: '@w2:x', attempt: 2 });
   });
 
+  it('tells its listener of each task a report settles, and of none a retry keeps open', () => {
+    const b = new TaskBook();
+    const heard: string[] = [];
+    b.onSettled((id, why) => heard.push(`${id} ${why}`));
+    for (const n of [1, 2, 3, 4, 5]) {
+      b.accept(`task${n}`, 'AA==', info(n), 0);
+      b.assign(`task${n}`, { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    }
+    const retryable = { code: 'ENGINE_REFUSED', message: 'no docker', retryable: true };
+    b.complete('@w1:x', { task: 'task1', attempt: 1, ok: false, error: retryable }, 3, 10);
+    expect(heard).toEqual([]);
+    b.complete('@w1:x', { task: 'task2', attempt: 1, ok: true, result: 'bafyr' }, 3, 10);
+    const fatal = { code: 'ENGINE_FAILED', message: 'boom' };
+    b.complete('@w1:x', { task: 'task3', attempt: 1, ok: false, error: fatal }, 3, 10);
+    const plan = { task: 'task4', attempt: 1, ok: true, result: 'bafyplan', split: true };
+    b.complete('@w1:x', plan, 3, 10);
+    b.expire(LEASE + 1, 1);
+    b.cancel('task1', 'cancelled by @p:x', 20);
+    expect(heard).toEqual([
+      'task2 settled',
+      'task3 settled',
+      'task4 settled',
+      'task5 settled', // its lease ran out on its last attempt: it failed for good
+      'task1 cancelled',
+    ]);
+  });
+
   it('only the assigned worker renews', () => {
     const b = book();
     b.assign('task1', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);

@@ -16,6 +16,7 @@ import { type StoppableRun, stoppableRun, stoppableRuntime } from '../../support
 
 const ME = '@me:hs';
 const COORDINATOR = '@coord:hs';
+const OTHER = '@other:hs';
 const ALICE = '@alice:hs';
 
 afterEach(() => {
@@ -34,7 +35,7 @@ async function runningHere(ignoresAbort = false): Promise<Running> {
   const n = await fakeNode({
     self: ME,
     members: [ALICE],
-    nodes: { [COORDINATOR]: { owner: ALICE } },
+    nodes: { [COORDINATOR]: { owner: ALICE }, [OTHER]: { owner: ALICE } },
   });
   const { f } = n;
   f.ctx.config.mesh.heartbeatMs = 1_000;
@@ -109,6 +110,51 @@ describe('a running task that its node’s book takes as cancelled', () => {
     const completions = sent.flatMap((s) => s.content.completions as { ok: boolean }[]);
     expect(completions.map((c) => c.ok)).toEqual([true]);
     expect(failed(n)).toBe(false);
+  });
+});
+
+describe('a running task that another node’s report settles', () => {
+  /** The coordinator gave the task to OTHER too (it took this node for lost), and OTHER reports. */
+  const reportedByOther = async (n: Running, report: Record<string, unknown>) => {
+    const block = n.f.room.book.get(n.id)?.block as string;
+    const assignments = [{ task: n.id, worker: OTHER, attempt: 2, block }];
+    await n.deliver(COORDINATOR, EVENT.assign, { term: 1, leaseMs: 30_000, assignments });
+    expect(n.run.signal()?.aborted).toBe(false);
+    const completion = { task: n.id, attempt: 2, ...report };
+    await n.deliver(OTHER, EVENT.complete, { completions: [completion], blocks: [] });
+  };
+
+  it.each([
+    ['finished first by another node', { ok: true, result: 'bafkqaaa' }, 'done'],
+    [
+      'failed for good on another node',
+      { ok: false, error: { code: 'ENGINE_FAILED', message: 'boom', retryable: false } },
+      'failed',
+    ],
+  ])('%s: its run here is aborted, and nothing is reported', async (_, report, state) => {
+    vi.useFakeTimers();
+    const n = await runningHere();
+    const before = n.f.sent.length;
+    await reportedByOther(n, report);
+    expect(n.run.signal()?.aborted).toBe(true);
+    await n.node.idle();
+    expect(n.node.tasksIn(ROOM).find((t) => t.id === n.id)?.state).toBe(state);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(reported(n, before)).toEqual([]);
+    expect(n.f.sent.slice(before).filter((s) => s.type === MESH_EVENT.renew)).toEqual([]);
+    expect(n.load()).toBe(0);
+    expect(failed(n)).toBe(false);
+    const line = "run stopped: another node's report settled its task";
+    expect(n.f.logs.some((l) => l.includes(line))).toBe(true);
+  });
+
+  it('a retryable failure elsewhere settles nothing: the run here goes on', async () => {
+    const n = await runningHere();
+    const error = { code: 'ENGINE_REFUSED', message: 'no docker', retryable: true };
+    await reportedByOther(n, { ok: false, error });
+    expect(n.run.signal()?.aborted).toBe(false);
+    n.run.finish();
+    await n.node.idle();
   });
 });
 
