@@ -1,9 +1,10 @@
 /**
  * The input of a `!run`: the CID it names, or the file of the message it replies to. Only
  * the acting coordinator makes tasks of requests, so it alone fetches the file, once, and adds
- * it to its store; workers fetch the blocks from the mesh like those of any input. Equal
- * bytes give one CID on every node (store/files.ts): a coordinator that takes a request over
- * after a failover makes the same task, and enqueueing it again is a no-op.
+ * it to its store; workers fetch the blocks from the mesh like those of any input, or the
+ * file itself when no node has them (input-fallback.ts). Equal bytes give one CID on every
+ * node (store/files.ts): a coordinator that takes a request over after a failover makes the
+ * same task, and enqueueing it again is a no-op.
  */
 import type { CID } from 'multiformats/cid';
 import type { RoomId } from '../ids.ts';

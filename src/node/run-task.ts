@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors/index.ts';
 import type { SplitPlan } from '../queue/split.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
+import { inputFromRequestFile } from './input-fallback.ts';
 
 /** A run's outcome: its output's CID; for a split, the plan's, which names the parts. */
 export interface TaskOutcome {
@@ -31,7 +32,7 @@ export async function runTask(
   // refused, with the reason, otherwise.
   const ref = { name: task.engine.name, cid: task.engine.cid.toString() };
   const engine = await ctx.runtime.download(ref, { signal });
-  const input = await fetchInput(ctx, task.input, signal);
+  const input = await fetchInput(ctx, task, signal);
   const result = await ctx.runtime.run({
     engine,
     input,
@@ -62,19 +63,25 @@ function deliberatelyWrong(ctx: NodeContext, output: Uint8Array): Uint8Array {
   return wrong;
 }
 
-/** `stop`: the run's own signal; only the fetch's timeout makes the input not found. */
-async function fetchInput(ctx: NodeContext, cid: CID, stop: AbortSignal): Promise<Uint8Array> {
+/**
+ * `stop`: the run's own signal; only the fetch's timeout makes the input not found. An input
+ * that was a file posted in the room is fetched from there then (input-fallback.ts).
+ */
+async function fetchInput(ctx: NodeContext, task: Task, stop: AbortSignal): Promise<Uint8Array> {
   const { fetchTimeoutMs, maxInputBytes } = ctx.config.limits;
+  const cid = task.input;
   const signal = AbortSignal.any([stop, AbortSignal.timeout(fetchTimeoutMs)]);
   try {
     return await ctx.store.cat(cid, { signal, maxBytes: maxInputBytes });
   } catch (err) {
-    if (signal.aborted && !stop.aborted) {
-      throw new NotFoundError(`input ${cid} not found within ${fetchTimeoutMs} ms`, {
-        userMessage: `no node in the mesh has ${cid} (looked for ${Math.round(fetchTimeoutMs / 1000)} s)`,
-        cause: err,
-      });
-    }
-    throw err;
+    // Not found: no node had it in time, or (no peers at all) the store says so at once.
+    if (stop.aborted || !(signal.aborted || err instanceof NotFoundError)) throw err;
+    const fromFile = await inputFromRequestFile(ctx, task, stop);
+    if (fromFile) return fromFile;
+    if (!signal.aborted) throw err;
+    throw new NotFoundError(`input ${cid} not found within ${fetchTimeoutMs} ms`, {
+      userMessage: `no node in the mesh has ${cid} (looked for ${Math.round(fetchTimeoutMs / 1000)} s)`,
+      cause: err,
+    });
   }
 }
