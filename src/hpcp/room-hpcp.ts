@@ -46,6 +46,16 @@ export class RoomHpcp {
     d.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
+  /**
+   * The heads this node announced last, and those its next announcement counts its blocks
+   * from: a garbage collection keeps them (peers fetch the announced ones, and the next
+   * announcement reads the old version to find what changed since).
+   */
+  ownHeads(): CID[] {
+    const pending = [...this.#pending.values()].filter((c): c is CID => c !== undefined);
+    return [...this.#lastSent.values(), ...pending];
+  }
+
   /** A GOHO changed here: announce it (with what changed since `before`) after the window. */
   changed(goho: Goho, before: CID): void {
     const origin = goho.origin().toString();

@@ -202,7 +202,8 @@ export class Ledgers {
   /**
    * Deletes old GOHO versions. Every block of a pinned head stays, and so does every block of
    * this node's current heads (open rooms, and the saved heads of rooms not open), of the
-   * latest head each admitted node announced, and of what `protect` names (the blocks the
+   * latest head each admitted node announced (this one too, and the heads its next
+   * announcement counts from), and of what `protect` names (the blocks the
    * node's tasks name: see taskBlocks). Files, tasks, results and engines are never touched.
    * Null when this node has no Archivist.
    */
@@ -221,6 +222,7 @@ export class Ledgers {
   #liveHeads(): CID[] {
     const keep: CID[] = [];
     for (const [room, ledger] of this.#rooms) {
+      keep.push(...ledger.hpcp.ownHeads());
       for (const g of ledger.gohos) {
         keep.push(g.head());
         for (const [sender, head] of ledger.hpcp.seen.announcedBy(g.origin().toString())) {

@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Archivist } from '../../../src/archivist/archivist.ts';
 import { DEFAULT_ARCHIVIST } from '../../../src/archivist/types.ts';
 import type { UserId } from '../../../src/ids.ts';
@@ -17,12 +17,14 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { Ledgers } from '../../../src/node/ledgers.ts';
 import { taskBlocks } from '../../../src/node/task-blocks.ts';
+import { HPCP_EVENT } from '../../../src/protocol/hpcp.ts';
 import { fakeRoom, ROOM, runningTask } from '../../support/fake-room.ts';
 import { offline } from '../../support/goho-read.ts';
 
 const ME = '@me:hs';
 const stops: (() => void)[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const s of stops.splice(0)) s();
 });
 
@@ -109,6 +111,30 @@ describe("a node's garbage collection", () => {
     expect(await store.hasBlock(old)).toBe(false);
     expect(await store.hasBlock(leafLike)).toBe(false);
     expect((await openGoho(offline(store), results.origin(), results.head())).size()).toBe(101);
+  });
+
+  it('keeps the head this node announced last, while a newer one waits to be announced', async () => {
+    const { f, store, ledgers, ledger } = await node();
+    vi.useFakeTimers();
+    const results = ledger.resultsGoho;
+    const announced = () => f.sent.filter((s) => s.type === HPCP_EVENT.heads).length;
+    await ledger.append(results, leaves(0, 50));
+    await vi.advanceTimersByTimeAsync(60_000);
+    const older = results.head();
+    await ledger.append(results, leaves(50, 50));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(announced()).toBe(2);
+    const said = results.head();
+    // Not announced yet: peers still fetch `said`, and the next announcement counts from it.
+    await ledger.append(results, leaves(100, 50));
+
+    expect((await ledgers.collectGarbage())?.deleted).toBeGreaterThan(0);
+    expect(await store.hasBlock(older)).toBe(false);
+    const saidVersion = await openGoho(offline(store), results.origin(), said);
+    expect(await saidVersion.leaves()).toHaveLength(100);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(announced()).toBe(3);
+    vi.useRealTimers();
   });
 
   it('names the input, engine, result and block of every task in the book', async () => {
