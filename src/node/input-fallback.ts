@@ -23,7 +23,7 @@ export async function inputFromRequestFile(
   if (task.parent !== undefined || !ctx.client.getEvent) return undefined;
   const room = task.room as RoomId;
   const { maxInputBytes, fetchTimeoutMs } = ctx.config.limits;
-  const log = ctx.log.child({ task: task.request, input: task.input.toString() });
+  const log = ctx.log.child({ request: task.request, input: task.input.toString() });
   try {
     const request = await ctx.client.getEvent(room, task.request as EventId);
     const replied = repliedTo(request.content['m.relates_to']);
