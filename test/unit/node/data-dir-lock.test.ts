@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { claim, claimNode, holder } from '../../../src/node/data-dir-lock.ts';
 import { collectDataDir } from '../../../src/node/offline-gc.ts';
 
@@ -143,25 +143,28 @@ describe('one node per data dir', () => {
   it('gives the dir to one of two node processes that start together', async () => {
     const dir = await dataDir();
     const lock = fileURLToPath(new URL('../../../src/node/data-dir-lock.ts', import.meta.url));
-    // Each claims, says how it went, and holds its claim a while.
+    // Each claims and says how it went; the one that claimed holds the dir until it is killed
+    // (both have spoken by then, however late the second started).
     const script =
       `const { claimNode } = await import(${JSON.stringify(lock)});` +
       `try { await claimNode(${JSON.stringify(dir)}, { watchMs: 100 }); console.log('claimed'); ` +
-      'await new Promise((r) => setTimeout(r, 1500)); } catch (e) { console.log(e.code); }';
+      'setInterval(() => {}, 1000); } catch (e) { console.log(e.code); }';
     const node = () =>
       spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+    const both = [node(), node()];
     const said = await Promise.all(
-      [node(), node()].map(async (p) => {
+      both.map(async (p) => {
         let out = '';
         p.stdout?.on('data', (b) => {
           out += String(b);
         });
-        await once(p, 'exit');
+        await vi.waitFor(() => expect(out).toMatch(/\n/), { timeout: 30_000 });
         return out.trim();
       }),
     );
+    for (const p of both) p.kill();
     expect(said.sort()).toEqual(['DATA_DIR_BUSY', 'claimed']);
   });
 });
