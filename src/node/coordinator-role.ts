@@ -3,7 +3,7 @@ import { CID } from 'multiformats/cid';
 import { parseCommand } from '../commands/parse.ts';
 import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
-import type { TaskRecord } from '../coordinator/task-record.ts';
+import type { PendingRequest, TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import { ownText } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
@@ -44,10 +44,18 @@ export class CoordinatorRole {
   readonly #ledger: Serial;
   /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
   readonly #eyed = new Map<string, { room: RoomId; request: string }>();
+  /**
+   * `!run`s in reply to a file, handled one at a time beside the pumps: the file's download
+   * may take up to `limits.fetchTimeoutMs`, and in a pump every other command would wait.
+   */
+  readonly #files: Serial;
+  /** What those accepted since their room's last pump, for that pump to acknowledge. */
+  readonly #fetched = new Map<RoomId, Accepted[]>();
 
   constructor(ctx: NodeContext, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
     this.#ledger = new Serial(ctx.log, 'queue append');
+    this.#files = new Serial(ctx.log, 'file request');
     this.#rooms = rooms;
     this.#dispatch = new Dispatch(ctx);
     this.#answers = new Answers(ctx);
@@ -74,6 +82,9 @@ export class CoordinatorRole {
 
   /** Resolves when the work started so far (pumps, answers, sends) is done. */
   async idle(): Promise<void> {
+    // A pump may hand a `!run` to the file line, which pokes the pump once the file is in.
+    for (const p of this.#pumps.values()) await p.serial.idle();
+    await this.#files.idle();
     for (const p of this.#pumps.values()) await p.serial.idle();
     await this.#answers.idle();
     await this.#outbox.idle();
@@ -162,8 +173,12 @@ export class CoordinatorRole {
       room.book.refreshLeases(assignmentLeaseMs, Date.now());
       ctx.log.info('acting as coordinator', { room: room.id, term });
     }
-    const accepted: Accepted[] = [];
+    const accepted: Accepted[] = this.#fetched.get(room.id)?.splice(0) ?? [];
     for (const req of room.book.requests.pending()) {
+      if (this.#dispatch.needsFile(req)) {
+        this.#handleBeside(room, req);
+        continue;
+      }
       const a = await this.#dispatch.handle(room, req);
       if (!a) continue;
       accepted.push(a);
@@ -186,6 +201,23 @@ export class CoordinatorRole {
     this.#acknowledge(room, term, accepted, sent);
     this.#answers.answerAll(room);
     this.#endReactions(room);
+  }
+
+  /**
+   * A `!run` in reply to a file, handled once the file is in (or refused): on the file line,
+   * while the pumps go on. Taken off the pending requests now, so the next pump leaves it.
+   */
+  #handleBeside(room: MeshRoom, req: PendingRequest): void {
+    room.book.requests.handled(req.id);
+    this.#files.push(async () => {
+      const a = await this.#dispatch.handle(room, req);
+      if (!a) return;
+      this.#ledger.push(() => this.#ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
+      const fetched = this.#fetched.get(room.id) ?? [];
+      fetched.push(a);
+      this.#fetched.set(room.id, fetched);
+      this.poke(room);
+    });
   }
 
   /**

@@ -48,6 +48,18 @@ export class Dispatch {
     this.#limit = new ReplyLimit(opts.now);
   }
 
+  /**
+   * Whether handling the request waits for a download: a `!run` whose input is the file of
+   * the message it replies to.
+   */
+  needsFile(req: PendingRequest): boolean {
+    if (req.edits !== undefined || repliedTo(req.relatesTo) === undefined) return false;
+    const parsed = parseCommand(req.body, threadOf(req.relatesTo) !== undefined, true);
+    return (
+      parsed.kind === 'ok' && parsed.command.name === 'run' && parsed.command.cid === undefined
+    );
+  }
+
   /** Handles a request; returns the accepted task of a `!run`, else null. */
   async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
     room.book.requests.handled(req.id);

@@ -85,10 +85,12 @@ export async function echoRoom() {
   while (!node.coordinatorOf(ROOM).acting) await sleep(50);
   expect(node.coordinatorOf(ROOM)).toMatchObject({ holder: ME, term: 1 });
 
-  /** Alice posts `body`. */
-  const say = (body: string) => {
-    land({ sender: '@alice:hs', type: 'm.room.message', content: { msgtype: 'm.text', body } });
+  /** Alice posts a message with this content. */
+  const post = (content: Record<string, unknown>) => {
+    land({ sender: '@alice:hs', type: 'm.room.message', content });
   };
+  /** Alice posts `body`. */
+  const say = (body: string) => post({ msgtype: 'm.text', body });
   /** Alice posts `!run echo <the input "hello">`. */
   const ask = () => say(`!run echo ${input}`);
   const replies = () =>
@@ -96,5 +98,5 @@ export async function echoRoom() {
   const slipIn = (fn: (type: string) => Landed[]) => {
     before = fn;
   };
-  return { node, f, ask, say, replies, runs, settled, slipIn, leave };
+  return { node, f, ask, say, post, replies, runs, settled, slipIn, leave };
 }
