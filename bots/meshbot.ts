@@ -15,10 +15,11 @@ import type { Logger } from '../src/log/logger.ts';
 import { createBotSdkClient } from '../src/matrix/bot-sdk-client.ts';
 import { Admission } from '../src/mesh/admission.ts';
 import { Roster } from '../src/mesh/roster.ts';
-import { claimNode, DataDirBusyError, holder } from '../src/node/data-dir-lock.ts';
+import { DataDirBusyError, holder } from '../src/node/data-dir-lock.ts';
 import { HeadsFile } from '../src/node/heads-file.ts';
 import { createLedgers, type Ledgers } from '../src/node/ledgers.ts';
 import { MeshNode } from '../src/node/mesh-node.ts';
+import { claimNode } from '../src/node/node-claim.ts';
 import { createStore } from '../src/store/index.ts';
 import { announcedModels } from '../src/whisper/announce.ts';
 import { createModels } from '../src/whisper/models.ts';
@@ -43,7 +44,11 @@ export async function startBot(config: Config, log: Logger): Promise<Bot> {
     stops.length = 0;
   };
   try {
-    stops.push(await claimNode(config.dataDir));
+    const onLost = () =>
+      log.error('another node took this data dir (node.pid): stop one of the two', {
+        dataDir: config.dataDir,
+      });
+    stops.push(await claimNode(config.dataDir, { onLost }));
     const gcPid = await holder(config.dataDir, 'gc');
     if (gcPid !== undefined) {
       throw new DataDirBusyError(

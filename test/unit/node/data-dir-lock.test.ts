@@ -6,13 +6,23 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { claim, claimNode, holder } from '../../../src/node/data-dir-lock.ts';
+import { claim, holder } from '../../../src/node/data-dir-lock.ts';
+import { claimNode, takeOver } from '../../../src/node/node-claim.ts';
 import { collectDataDir } from '../../../src/node/offline-gc.ts';
 
 const dataDir = async () => {
@@ -140,20 +150,21 @@ describe('one node per data dir', () => {
     await release();
   });
 
-  it('gives the dir to one of two node processes that start together', async () => {
-    const dir = await dataDir();
-    const lock = fileURLToPath(new URL('../../../src/node/data-dir-lock.ts', import.meta.url));
-    // Each claims and says how it went; the one that claimed holds the dir until it is killed
-    // (both have spoken by then, however late the second started).
+  /** Two node processes claim `dir` at the same instant; what each says (one that claimed
+   * holds the dir until both have spoken, however late the second started). */
+  const claimTogether = async (dir: string): Promise<string[]> => {
+    const lock = fileURLToPath(new URL('../../../src/node/node-claim.ts', import.meta.url));
+    const go = Date.now() + 1_000;
     const script =
       `const { claimNode } = await import(${JSON.stringify(lock)});` +
+      `while (Date.now() < ${go}) {}` +
       `try { await claimNode(${JSON.stringify(dir)}, { watchMs: 100 }); console.log('claimed'); ` +
       'setInterval(() => {}, 1000); } catch (e) { console.log(e.code); }';
-    const node = () =>
+    const both = [0, 1].map(() =>
       spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
-      });
-    const both = [node(), node()];
+      }),
+    );
     const said = await Promise.all(
       both.map(async (p) => {
         let out = '';
@@ -165,6 +176,60 @@ describe('one node per data dir', () => {
       }),
     );
     for (const p of both) p.kill();
-    expect(said.sort()).toEqual(['DATA_DIR_BUSY', 'claimed']);
+    return said.sort();
+  };
+
+  it('gives the dir to one of two node processes that start together', async () => {
+    expect(await claimTogether(await dataDir())).toEqual(['DATA_DIR_BUSY', 'claimed']);
+  });
+
+  it('gives it to one of them too when they take over the file of a node that died', async () => {
+    // Both judge the file gone; a second one moving it aside must not take the first's.
+    for (let trial = 0; trial < 4; trial++) {
+      const dir = await dataDir();
+      await nodeFile(dir, await exited());
+      expect(await claimTogether(dir)).toEqual(['DATA_DIR_BUSY', 'claimed']);
+    }
+  }, 60_000);
+
+  it('moves aside only the file it judged gone: one another node wrote since goes back', async () => {
+    const dir = await dataDir();
+    const path = join(dir, 'node.pid');
+    await nodeFile(dir, await exited());
+    const judged = { text: await readFile(path, 'utf8'), touched: (await stat(path)).mtimeMs };
+    // Another node took over first and wrote its own file.
+    await nodeFile(dir, 4194399, 'pid:[another]');
+    await takeOver(path, judged);
+    expect((await readFile(path, 'utf8')).split('\n')[0]).toBe('4194399');
+    // The file judged gone is moved out of the way, and nothing else is left behind.
+    await nodeFile(dir, await exited());
+    const stale = { text: await readFile(path, 'utf8'), touched: (await stat(path)).mtimeMs };
+    await takeOver(path, stale);
+    expect(await readdir(dir)).toEqual(['store']);
+  });
+
+  it('reads a node.pid an older version is still writing (created, not yet written)', async () => {
+    const dir = await dataDir();
+    const child = running();
+    try {
+      await writeFile(join(dir, 'node.pid'), '');
+      setTimeout(() => void nodeFile(dir, child.pid as number), 100);
+      await expect(claimNode(dir, { watchMs: 100 })).rejects.toMatchObject({
+        code: 'DATA_DIR_BUSY',
+      });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('tells its holder when another process took its file', async () => {
+    const dir = await dataDir();
+    let lost = 0;
+    const release = await claimNode(dir, { refreshMs: 20, onLost: () => lost++ });
+    await nodeFile(dir, 4194399, 'pid:[another]');
+    await vi.waitFor(() => expect(lost).toBe(1));
+    await release();
+    // Not its file: left alone.
+    expect((await readFile(join(dir, 'node.pid'), 'utf8')).split('\n')[0]).toBe('4194399');
   });
 });
