@@ -5,7 +5,7 @@ import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { PendingRequest, TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
-import { ownText } from '../matrix/reply.ts';
+import { ownText, threadOf } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
@@ -51,6 +51,8 @@ export class CoordinatorRole {
   readonly #files: Serial;
   /** What those accepted since their room's last pump, for that pump to acknowledge. */
   readonly #fetched = new Map<RoomId, Accepted[]>();
+  /** Requests on the file line, by id: still pending in the book until the line takes them. */
+  readonly #onFileLine = new Map<string, { room: RoomId; thread: string | undefined }>();
 
   constructor(ctx: NodeContext, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
@@ -160,6 +162,7 @@ export class CoordinatorRole {
     const ctx = this.#ctx;
     if (!room.election.acting()) {
       this.#terms.delete(room.id);
+      this.#fetched.delete(room.id);
       return;
     }
     const term = room.election.term;
@@ -175,6 +178,7 @@ export class CoordinatorRole {
     }
     const accepted: Accepted[] = this.#fetched.get(room.id)?.splice(0) ?? [];
     for (const req of room.book.requests.pending()) {
+      if (this.#onFileLine.has(req.id) || this.#afterFile(room, req)) continue;
       if (this.#dispatch.needsFile(req)) {
         this.#handleBeside(room, req);
         continue;
@@ -205,19 +209,41 @@ export class CoordinatorRole {
 
   /**
    * A `!run` in reply to a file, handled once the file is in (or refused): on the file line,
-   * while the pumps go on. Taken off the pending requests now, so the next pump leaves it.
+   * while the pumps go on. It stays pending in the book until the line takes it (a node that
+   * stops meanwhile finds it there again), and is left so if this node no longer coordinates
+   * by then, for the one that does.
    */
   #handleBeside(room: MeshRoom, req: PendingRequest): void {
-    room.book.requests.handled(req.id);
+    this.#onFileLine.set(req.id, { room: room.id, thread: threadOf(req.relatesTo) });
     this.#files.push(async () => {
-      const a = await this.#dispatch.handle(room, req);
-      if (!a) return;
-      this.#ledger.push(() => this.#ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
-      const fetched = this.#fetched.get(room.id) ?? [];
-      fetched.push(a);
-      this.#fetched.set(room.id, fetched);
-      this.poke(room);
+      try {
+        // Deleted (or handled) meanwhile, or another node coordinates now.
+        const pending = room.book.requests.pending().some((r) => r.id === req.id);
+        if (!pending || !room.election.acting()) return;
+        const a = await this.#dispatch.handle(room, req);
+        if (!a) return;
+        this.#ledger.push(() => this.#ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
+        const fetched = this.#fetched.get(room.id) ?? [];
+        fetched.push(a);
+        this.#fetched.set(room.id, fetched);
+      } finally {
+        this.#onFileLine.delete(req.id);
+        this.poke(room);
+      }
     });
+  }
+
+  /**
+   * A command posted in the thread of a `!run` still on the file line (its `!status` or
+   * `!cancel`, which names no task there): it waits for that `!run`, as in room order.
+   */
+  #afterFile(room: MeshRoom, req: PendingRequest): boolean {
+    const thread = threadOf(req.relatesTo);
+    if (thread === undefined) return false;
+    for (const [id, f] of this.#onFileLine) {
+      if (f.room === room.id && (id === thread || f.thread === thread)) return true;
+    }
+    return false;
   }
 
   /**
