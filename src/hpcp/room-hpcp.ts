@@ -33,6 +33,8 @@ export class RoomHpcp {
   /** Local changes not announced yet: origin -> head to attach blocks since. */
   readonly #pending = new Map<string, CID | undefined>();
   readonly #lastSent = new Map<string, CID>();
+  /** Announcements waiting to go out (rate limits): their bases are still needed. */
+  readonly #sending = new Set<Outgoing[]>();
   readonly #latestSeen = new Map<string, CID>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #dialed = new Set<string>();
@@ -52,8 +54,9 @@ export class RoomHpcp {
    * announcement reads the old version to find what changed since).
    */
   ownHeads(): CID[] {
-    const pending = [...this.#pending.values()].filter((c): c is CID => c !== undefined);
-    return [...this.#lastSent.values(), ...pending];
+    const sending = [...this.#sending].flatMap((out) => out.map((o) => o.prev));
+    const bases = [...this.#pending.values(), ...sending].filter((c): c is CID => c !== undefined);
+    return [...this.#lastSent.values(), ...bases];
   }
 
   /** A GOHO changed here: announce it (with what changed since `before`) after the window. */
@@ -221,23 +224,26 @@ export class RoomHpcp {
 
   #send(out: Outgoing[], reason: HeadsEvent['reason']): void {
     if (out.length === 0) return;
-    this.#sends.push(async () => {
-      if (this.#d.signal?.aborted) return;
-      // Sends wait out rate limits; a head already said since then is not said again
-      // (an answer still is: the asker may have missed it).
-      const fresh =
-        reason === 'answer'
-          ? out
-          : out.filter((o) => !this.seen.has(o.goho.origin().toString(), o.goho.head().toString()));
-      if (fresh.length === 0) return;
-      const content = await headsContent(this.#d, fresh, reason);
-      await this.#d.client.send(this.#room, HPCP_EVENT.heads, content, this.#d.signal);
-      for (const h of content.heads) {
-        this.seen.add(h.origin, h.head);
-        this.#lastSent.set(h.origin, CID.parse(h.head));
-      }
-      this.#d.log.debug('heads announced', { room: this.#room, reason, heads: content.heads });
-    });
+    this.#sending.add(out);
+    this.#sends.push(() => this.#sendNow(out, reason).finally(() => this.#sending.delete(out)));
+  }
+
+  async #sendNow(out: Outgoing[], reason: HeadsEvent['reason']): Promise<void> {
+    if (this.#d.signal?.aborted) return;
+    // Sends wait out rate limits; a head already said since then is not said again
+    // (an answer still is: the asker may have missed it).
+    const fresh =
+      reason === 'answer'
+        ? out
+        : out.filter((o) => !this.seen.has(o.goho.origin().toString(), o.goho.head().toString()));
+    if (fresh.length === 0) return;
+    const content = await headsContent(this.#d, fresh, reason);
+    await this.#d.client.send(this.#room, HPCP_EVENT.heads, content, this.#d.signal);
+    for (const h of content.heads) {
+      this.seen.add(h.origin, h.head);
+      this.#lastSent.set(h.origin, CID.parse(h.head));
+    }
+    this.#d.log.debug('heads announced', { room: this.#room, reason, heads: content.heads });
   }
 
   #dial(addrs: readonly string[]): void {

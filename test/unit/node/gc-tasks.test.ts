@@ -137,6 +137,35 @@ describe("a node's garbage collection", () => {
     vi.useRealTimers();
   });
 
+  it('keeps the head an announcement counts from while it waits to be sent', async () => {
+    const { f, ledger } = await node();
+    vi.useFakeTimers();
+    // The homeserver holds the announcement back (a rate limit).
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const client = f.ctx.client as { send: (...a: unknown[]) => Promise<unknown> };
+    const send = client.send;
+    client.send = async (...a: unknown[]) => {
+      if (a[1] === HPCP_EVENT.heads) await held;
+      return send(...a);
+    };
+    const results = ledger.resultsGoho;
+    const before = results.head();
+    await ledger.append(results, leaves(0, 50));
+    await vi.advanceTimersByTimeAsync(60_000);
+    // Its first announcement since the start: nothing was announced before, and the one
+    // being sent attaches the blocks added since `before`.
+    expect(ledger.hpcp.ownHeads().map(String)).toContain(before.toString());
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.waitFor(() =>
+      expect(ledger.hpcp.ownHeads().map(String)).toEqual([`${results.head()}`]),
+    );
+    vi.useRealTimers();
+  });
+
   it('names the input, engine, result and block of every task in the book', async () => {
     const { f, store } = await node();
     const id = await runningTask(f);
