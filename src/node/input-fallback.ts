@@ -19,8 +19,10 @@ export async function inputFromRequestFile(
   task: Task,
   signal: AbortSignal,
 ): Promise<Uint8Array | undefined> {
-  // A part's input is its parent's plan's, not the request's.
-  if (task.parent !== undefined || !ctx.client.getEvent) return undefined;
+  // A split part's input is its parent's plan's, not the request's (a replica's is its
+  // task's, which is the request's).
+  const part = task.parent !== undefined && task.replica === undefined;
+  if (part || !ctx.client.getEvent) return undefined;
   const room = task.room as RoomId;
   const { maxInputBytes, fetchTimeoutMs } = ctx.config.limits;
   const log = ctx.log.child({ request: task.request, input: task.input.toString() });

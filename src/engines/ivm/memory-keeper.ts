@@ -29,8 +29,9 @@ const POLL_MS = 5;
  * the disposed realms'. */
 const STALL_MS = 200;
 /** And in any case after this long (ms), or at the task's wall deadline, whichever is first:
- * the task's answer waits for it. */
-const SETTLE_MAX_MS = 2000;
+ * the task's answer waits for it. Under the parent's default grace after a cancel (1.5 s),
+ * so that a cancel that comes meanwhile is answered before the parent gives up on the sandbox. */
+const SETTLE_MAX_MS = 1000;
 
 const MiB = 1024 * 1024;
 

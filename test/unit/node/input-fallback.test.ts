@@ -103,4 +103,13 @@ describe('an input no node has, that was a file posted in the room', () => {
     await expect(runTask(part.f.ctx, p, 'task-id')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(part.downloads).toEqual([]);
   });
+
+  it("is fetched so for a replica too: its input is its task's", async () => {
+    const notes = text('one two three\n');
+    const { f, downloads } = await worker(replyTo('$file'), { $file: notes });
+    const of = await cidOf(text('the checked task'));
+    const t = await task(f, await cidOf(notes), { parent: of, replica: { of, n: 1 } });
+    expect(str((await runTask(f.ctx, t, 'task-id')).output)).toBe('one two three\n');
+    expect(downloads).toEqual(['mxc://hs/$file']);
+  });
 });
