@@ -179,7 +179,7 @@ export class CoordinatorRole {
     const accepted: Accepted[] = this.#fetched.get(room.id)?.splice(0) ?? [];
     for (const req of room.book.requests.pending()) {
       if (this.#onFileLine.has(req.id) || this.#afterFile(room, req)) continue;
-      if (this.#dispatch.needsFile(req)) {
+      if (this.#dispatch.needsFile(room, req)) {
         this.#handleBeside(room, req);
         continue;
       }

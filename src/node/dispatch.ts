@@ -50,10 +50,12 @@ export class Dispatch {
 
   /**
    * Whether handling the request waits for a download: a `!run` whose input is the file of
-   * the message it replies to.
+   * the message it replies to, from a member who may run work (others are refused at once).
    */
-  needsFile(req: PendingRequest): boolean {
+  needsFile(room: MeshRoom, req: PendingRequest): boolean {
     if (req.edits !== undefined || repliedTo(req.relatesTo) === undefined) return false;
+    const ctx = this.#ctx;
+    if (ctx.admission.refusal(ctx.roster.view(room.id), req.sender as UserId)) return false;
     const parsed = parseCommand(req.body, threadOf(req.relatesTo) !== undefined, true);
     return (
       parsed.kind === 'ok' && parsed.command.name === 'run' && parsed.command.cid === undefined

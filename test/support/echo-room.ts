@@ -85,9 +85,9 @@ export async function echoRoom() {
   while (!node.coordinatorOf(ROOM).acting) await sleep(50);
   expect(node.coordinatorOf(ROOM)).toMatchObject({ holder: ME, term: 1 });
 
-  /** Alice posts a message with this content. */
-  const post = (content: Record<string, unknown>) => {
-    land({ sender: '@alice:hs', type: 'm.room.message', content });
+  /** Alice (or `sender`) posts a message with this content. */
+  const post = (content: Record<string, unknown>, sender = '@alice:hs') => {
+    land({ sender, type: 'm.room.message', content });
   };
   /** Alice posts `body`. */
   const say = (body: string) => post({ msgtype: 'm.text', body });

@@ -90,6 +90,19 @@ describe('a `!run` in reply to a file whose download is slow', () => {
     expect(runs).not.toContain('a slow file');
   });
 
+  it('is refused at once, not queued behind a download, when its sender may not run work', async () => {
+    const { post, replies, asked, runOn } = await slowFiles();
+    await runOn('$file1');
+    const reply = { 'm.in_reply_to': { event_id: '$file2' } };
+    post({ msgtype: 'm.text', body: '!run echo', 'm.relates_to': reply }, '@eve:hs');
+    await vi.waitFor(() =>
+      expect(replies().map((r) => String(r.content.body))).toContainEqual(
+        expect.stringMatching(/nothing was run/),
+      ),
+    );
+    expect(asked).toEqual(['$file1']);
+  });
+
   it('stays pending in the book until the file line takes it', async () => {
     const { asked, runOn } = await slowFiles();
     await runOn('$file1');
