@@ -117,8 +117,9 @@ export const isMine = (text: string) => text.split('\n')[1] === INSTANCE;
 
 /**
  * Touches the file every `refreshMs`; the returned function stops that and removes the file
- * if it is still this process's. `onLost`: called once if the file is found to be another
- * process's (it took the data dir; refreshing stops then).
+ * if it is still this process's. With `onLost`, the file is read first: one found missing is
+ * written again (another node may have moved it aside for a moment, see node-claim.ts), and
+ * `onLost` is called once if it is another process's (it took the data dir; refreshing stops).
  */
 export function keepFresh(
   path: string,
@@ -126,10 +127,17 @@ export function keepFresh(
   onLost?: () => void,
 ): () => Promise<void> {
   const timer = setInterval(async () => {
-    if (onLost && !isMine(await readFile(path, 'utf8').catch(() => ''))) {
-      clearInterval(timer);
-      onLost();
-      return;
+    if (onLost) {
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      if (text === undefined) {
+        await writeFile(path, MINE, { flag: 'wx' }).catch(() => {});
+        return;
+      }
+      if (!isMine(text)) {
+        clearInterval(timer);
+        onLost();
+        return;
+      }
     }
     const now = new Date();
     utimes(path, now, now).catch(() => {});

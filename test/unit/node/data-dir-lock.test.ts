@@ -12,6 +12,7 @@ import {
   readdir,
   readFile,
   readlink,
+  rm,
   stat,
   utimes,
   writeFile,
@@ -220,6 +221,19 @@ describe('one node per data dir', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it('writes its file again when it went missing, and is not told it lost it', async () => {
+    const dir = await dataDir();
+    let lost = 0;
+    const release = await claimNode(dir, { refreshMs: 20, onLost: () => lost++ });
+    const path = join(dir, 'node.pid');
+    const mine = await readFile(path, 'utf8');
+    await rm(path);
+    await vi.waitFor(async () => expect(await readFile(path, 'utf8')).toBe(mine));
+    expect(lost).toBe(0);
+    await release();
+    expect(await readdir(dir)).toEqual(['store']);
   });
 
   it('tells its holder when another process took its file', async () => {
