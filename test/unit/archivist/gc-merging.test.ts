@@ -8,8 +8,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as dagJson from '@ipld/dag-json';
-import { CID } from 'multiformats/cid';
+import type { CID } from 'multiformats/cid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Archivist } from '../../../src/archivist/archivist.ts';
 import { GcBarrier } from '../../../src/archivist/barrier.ts';
@@ -22,7 +21,7 @@ import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { Ledgers } from '../../../src/node/ledgers.ts';
 import { HPCP_EVENT } from '../../../src/protocol/hpcp.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
-import type { Store } from '../../../src/store/types.ts';
+import { missing } from '../../support/goho-read.ts';
 
 const ROOM = '!gc:hs' as RoomId;
 const ME = '@me:hs' as UserId;
@@ -39,24 +38,6 @@ const leaves = (from: number, n: number): LeafInput[] =>
     value: from + i,
     author: PEER,
   }));
-
-/** The blocks of a head (root, trie nodes, leaves) the store lacks. */
-async function missing(store: Store, head: CID): Promise<string[]> {
-  const out: string[] = [];
-  const stack: CID[] = [head];
-  for (let cid = stack.pop(); cid; cid = stack.pop()) {
-    if (!(await store.hasBlock(cid))) {
-      out.push(cid.toString());
-      continue;
-    }
-    const value = dagJson.decode<Record<string, unknown>>(await store.getBlock(cid));
-    for (const link of [value.tree, ...((value.bucket ?? value.branch ?? []) as unknown[])]) {
-      const child = CID.asCID(link);
-      if (child) stack.push(child);
-    }
-  }
-  return out;
-}
 
 let seq = 0;
 const announce = (origin: CID, head: CID, size: number) => ({

@@ -3,15 +3,13 @@
  * been deleted from the store since. A merge that then finds it in the cache must not link the
  * new head to it as if it were stored: every block of the node's head stays in its store.
  */
-import * as dagJson from '@ipld/dag-json';
-import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { GcBarrier } from '../../../src/archivist/barrier.ts';
 import { collectGarbage } from '../../../src/archivist/gc.ts';
 import { createGoho, type LeafInput } from '../../../src/lattice/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
-import type { Store } from '../../../src/store/types.ts';
+import { missing } from '../../support/goho-read.ts';
 
 const leaves = (from: number, n: number): LeafInput[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -20,24 +18,6 @@ const leaves = (from: number, n: number): LeafInput[] =>
     value: from + i,
     author: '@peer:h',
   }));
-
-/** The blocks of a head (root, trie nodes, leaves) the store lacks. */
-async function missing(store: Store, head: CID): Promise<string[]> {
-  const out: string[] = [];
-  const stack: CID[] = [head];
-  for (let cid = stack.pop(); cid; cid = stack.pop()) {
-    if (!(await store.hasBlock(cid))) {
-      out.push(cid.toString());
-      continue;
-    }
-    const value = dagJson.decode<Record<string, unknown>>(await store.getBlock(cid));
-    for (const link of [value.tree, ...((value.bucket ?? value.branch ?? []) as unknown[])]) {
-      const child = CID.asCID(link);
-      if (child) stack.push(child);
-    }
-  }
-  return out;
-}
 
 describe('garbage collection and the GOHO trie cache', () => {
   it('never lets a merge link a head to a cached trie node a collection deleted', async () => {
