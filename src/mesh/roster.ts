@@ -11,13 +11,26 @@ export interface RoomView {
   powerDefault: number;
 }
 
+/** The power level `m.room.power_levels` asks to redact others' events when it names none. */
+const DEFAULT_REDACT_LEVEL = 50;
+
+/** What the roster keeps of a room beside its view: to tell which redactions withdraw a node. */
+interface RoomTrace {
+  /** The event that holds each node's announcement now. */
+  announcements: Map<UserId, string>;
+  /** The power level the room asks to redact another's event. */
+  redactLevel: number;
+}
+
 /**
  * Keeps, per room, the joined members, their power levels, and the node announcements
  * (`org.meshbot.node` state events a node sets about itself — one set about someone else
- * is ignored). Loaded from room state on join, then kept current from the timeline.
+ * is ignored). Loaded from room state on join, then kept current from the timeline; a
+ * redaction of a node's announcement withdraws it, as the room's state shows it after.
  */
 export class Roster {
   readonly #rooms = new Map<RoomId, RoomView>();
+  readonly #traces = new Map<RoomId, RoomTrace>();
   readonly #client: MeshClient;
   readonly #log: Logger;
 
@@ -36,6 +49,7 @@ export class Roster {
 
   forget(roomId: RoomId): void {
     this.#rooms.delete(roomId);
+    this.#traces.delete(roomId);
   }
 
   async load(roomId: RoomId): Promise<RoomView> {
@@ -45,36 +59,42 @@ export class Roster {
       powerLevels: new Map(),
       powerDefault: 0,
     };
+    const trace: RoomTrace = { announcements: new Map(), redactLevel: DEFAULT_REDACT_LEVEL };
     for (const m of await this.#client.joinedMembers(roomId)) view.members.add(m);
     for (const e of (await this.#client.stateOfType(roomId, EVENT.node)).values())
-      this.#applyNode(view, e);
+      this.#applyNode(view, trace, e);
     for (const e of (await this.#client.stateOfType(roomId, 'm.room.power_levels')).values())
-      applyPower(view, e);
+      applyPower(view, trace, e);
     this.#rooms.set(roomId, view);
+    this.#traces.set(roomId, trace);
     return view;
   }
 
   /** Applies a timeline event; state changes of interest update the view. */
   apply(roomId: RoomId, event: RoomEvent): void {
     const view = this.#rooms.get(roomId);
-    if (!view || event.state_key === undefined) return;
-    if (event.type === EVENT.node) this.#applyNode(view, event);
-    else if (event.type === 'm.room.power_levels') applyPower(view, event);
+    const trace = this.#traces.get(roomId);
+    if (!view || !trace || event.state_key === undefined) return;
+    if (event.type === EVENT.node) this.#applyNode(view, trace, event);
+    else if (event.type === 'm.room.power_levels') applyPower(view, trace, event);
     else if (event.type === 'm.room.member') {
       const who = event.state_key as UserId;
       if (event.content.membership === 'join') view.members.add(who);
       else {
         view.members.delete(who);
         view.nodes.delete(who);
+        trace.announcements.delete(who);
       }
     }
   }
 
-  #applyNode(view: RoomView, event: RoomEvent): void {
+  #applyNode(view: RoomView, trace: RoomTrace, event: RoomEvent): void {
     if (event.sender !== event.state_key) return;
+    trace.announcements.set(event.sender, event.event_id);
     const parsed = nodeStateSchema.safeParse(event.content);
     if (!parsed.success) {
-      // An emptied state event is how a node withdraws; anything else malformed is logged.
+      // An emptied state event is how a node withdraws (a redacted one reads the same);
+      // anything else malformed is logged.
       if (Object.keys(event.content).length > 0) {
         this.#log.warn('invalid node announcement ignored', { sender: event.sender });
       }
@@ -83,9 +103,39 @@ export class Roster {
     }
     view.nodes.set(event.sender, parsed.data);
   }
+
+  /**
+   * Applies an `m.room.redaction`: one of a node's current announcement withdraws the node,
+   * as the room's state reads once the homeserver applied it (until the node announces
+   * itself again). A homeserver applies it only when its sender is the node itself or may
+   * redact others' events; a node sees the redaction event alone, so it asks the same of it.
+   * Returns the node withdrawn, if any.
+   */
+  redact(roomId: RoomId, event: RoomEvent): UserId | undefined {
+    const view = this.#rooms.get(roomId);
+    const trace = this.#traces.get(roomId);
+    const redacted = event.content.redacts ?? (event as { redacts?: unknown }).redacts;
+    if (!view || !trace || typeof redacted !== 'string') return undefined;
+    for (const [node, id] of trace.announcements) {
+      if (id !== redacted) continue;
+      const power = view.powerLevels.get(event.sender) ?? view.powerDefault;
+      if (event.sender !== node && power < trace.redactLevel) return undefined;
+      trace.announcements.delete(node);
+      if (!view.nodes.delete(node)) return undefined;
+      this.#log.info('a node announcement was deleted: the node is withdrawn', {
+        room: roomId,
+        node,
+        by: event.sender,
+      });
+      return node;
+    }
+    return undefined;
+  }
 }
 
-function applyPower(view: RoomView, event: RoomEvent): void {
+function applyPower(view: RoomView, trace: RoomTrace, event: RoomEvent): void {
+  const redact = event.content.redact;
+  trace.redactLevel = typeof redact === 'number' ? redact : DEFAULT_REDACT_LEVEL;
   const users = event.content.users;
   view.powerLevels.clear();
   if (users && typeof users === 'object') {

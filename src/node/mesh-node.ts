@@ -220,6 +220,9 @@ export class MeshNode {
       return;
     }
     if (event.type === 'm.room.redaction') {
+      // This node's own announcement deleted: it announces itself again at once, rather than
+      // at the next heartbeat, so that the other nodes drop its events for a moment only.
+      if (ctx.roster.redact(roomId, event) === ctx.self) void this.#announce(roomId);
       if (applyRedaction(ctx, room, event)) this.#coordinator.poke(room);
       return;
     }

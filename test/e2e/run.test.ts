@@ -2,11 +2,12 @@
  * A person in a room with two bots on a real Synapse posts `!run` and reads the result as a
  * threaded reply. Every part is real: Synapse, matrix-bot-sdk, helia on disk, isolated-vm.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevMesh, startDevMesh } from '../../src/dev/dev-mesh.ts';
 import { isProgressNote, type Message } from '../../src/dev/person.ts';
+import { EVENT } from '../../src/protocol/events.ts';
 import { askMesh, testMeshOptions } from '../support/mesh.ts';
 
 const REPLY_MS = 45_000;
@@ -172,6 +173,33 @@ describe('a person runs work in a mesh of two bots', () => {
     await person.client.redactEvent(roomId, request);
     const reply = await person.waitForReply(request, REPLY_MS);
     expect(reply.body).toBe(`sleep: its request was deleted by ${person.userId}`);
+  });
+
+  it('has a bot whose announcement a moderator deleted announce itself again at once, and keeps serving', async () => {
+    const { person, roomId } = mesh;
+    const bot = mesh.bots[1]?.userId as string;
+    const announcement = async () =>
+      (await person.client.roomState(roomId)).find(
+        (e) => e.type === EVENT.node && e.state_key === bot,
+      );
+    const deleted = (await announcement())?.event_id as string;
+    await person.client.redactEvent(roomId, deleted);
+    // The heartbeat would announce it again in a minute; the bot does so as soon as it sees the
+    // redaction.
+    let now: Awaited<ReturnType<typeof announcement>>;
+    const end = Date.now() + 15_000;
+    do {
+      await new Promise((r) => setTimeout(r, 250));
+      now = await announcement();
+    } while ((now?.event_id === deleted || !now?.content.engines) && Date.now() < end);
+    expect(now?.event_id).not.toBe(deleted);
+    const engines = (now?.content.engines ?? []) as { name: string }[];
+    expect(engines.map((e) => e.name)).toContain('wordcount');
+    const log = await readFile(join(dir, 'bots.log'), 'utf8');
+    expect(log).toContain('a node announcement was deleted: the node is withdrawn');
+    const cid = await addText('after the deletion\n');
+    const { reply } = await ask(`!run wordcount ${cid}`);
+    expect(JSON.parse(reply.body.split('\n')[0] as string)).toMatchObject({ words: 3 });
   });
 
   it('answers an unknown engine with the engines the mesh has', async () => {
