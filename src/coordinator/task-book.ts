@@ -86,6 +86,13 @@ export class TaskBook {
       this.#cancelled(rec, why, now);
     } else if (!info.parent && this.requests.isDeleted(info.request, info.submitter)) {
       this.#cancelled(rec, deletedBy(info.submitter), now);
+    } else if (info.parent) {
+      // A part derived while its task ended (a split's plan or a pipeline stage read from the
+      // store meanwhile): the cancel named only the parts known then, so it ends here.
+      const parent = this.#tasks.get(info.parent);
+      if (parent?.state === 'cancelled' || parent?.state === 'failed') {
+        this.#cancelled(rec, parent.error?.message ?? `its task ${parent.state}`, now);
+      }
     }
     this.#tasks.set(id, rec);
     // Parts share their parent's request; the request names the parent.

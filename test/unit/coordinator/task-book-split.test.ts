@@ -41,6 +41,30 @@ describe('split tasks in the Manager book', () => {
     expect(b.joinable()).toEqual([]);
   });
 
+  it('a part derived after its task was cancelled, or failed, arrives cancelled with its reason', () => {
+    const b = splitBook();
+    b.cancel('parent', 'cancelled by @p:x', 20);
+    b.accept('late', 'AA==', part(), 21);
+    expect(b.get('late')).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'CANCELLED', message: 'cancelled by @p:x' },
+    });
+    expect(b.queued()).toEqual([]);
+    const failed = new TaskBook();
+    failed.accept('parent', 'AA==', parentInfo, 0);
+    failed.assign('parent', { worker: '@w1:x', attempt: 1, term: 1 }, LEASE, 0);
+    failed.complete(
+      '@w1:x',
+      { task: 'parent', attempt: 1, ok: false, error: { code: 'BOOM', message: 'boom' } },
+      1,
+      5,
+    );
+    expect(failed.get('parent')?.state).toBe('failed');
+    failed.accept('late', 'AA==', part(), 6);
+    expect(failed.get('late')?.state).toBe('cancelled');
+    expect(failed.queued()).toEqual([]);
+  });
+
   it('is joinable once every part is final, and parts are never answered on their own', () => {
     const b = splitBook();
     finish(b, 'part1', '@w2:x', 'bafyr1', 20);
