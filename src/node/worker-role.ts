@@ -70,7 +70,11 @@ export class WorkerRole {
   start(): void {
     // Like the coordinator's lease: under a rate limit every event counts (see renewEvery).
     const every = Math.max(300, Math.floor(renewEvery(this.#ctx.config.mesh.assignmentLeaseMs)));
-    this.#timer ??= setInterval(() => void this.#renewAll(), every);
+    this.#timer ??= setInterval(() => {
+      // The node stopped (its signal aborted): nothing of it renews any more.
+      if (this.#ctx.signal.aborted) return this.stop();
+      void this.#renewAll();
+    }, every);
     this.#timer.unref();
   }
 
