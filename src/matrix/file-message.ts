@@ -104,6 +104,7 @@ function mediaOf(event: RoomEvent, kind: FileKind, maxBytes: number): string {
   return url;
 }
 
-function seconds(ms: number): string {
+/** A duration for a reply: whole seconds. */
+export function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }

@@ -179,7 +179,7 @@ export class CoordinatorRole {
     const accepted: Accepted[] = this.#fetched.get(room.id)?.splice(0) ?? [];
     for (const req of room.book.requests.pending()) {
       if (this.#onFileLine.has(req.id) || this.#afterFile(room, req)) continue;
-      if (this.#dispatch.needsFile(room, req)) {
+      if (this.#dispatch.needsDownload(room, req)) {
         this.#handleBeside(room, req);
         continue;
       }
@@ -208,7 +208,8 @@ export class CoordinatorRole {
   }
 
   /**
-   * A `!run` in reply to a file, handled once the file is in (or refused): on the file line,
+   * A `!run` in reply to a file, or with a pipeline definition to fetch, handled once the
+   * download is in (or refused): on the file line,
    * while the pumps go on. It stays pending in the book until the line takes it (a node that
    * stops meanwhile finds it there again), and is left so if this node no longer coordinates
    * by then, for the one that does.

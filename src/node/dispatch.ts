@@ -49,17 +49,18 @@ export class Dispatch {
   }
 
   /**
-   * Whether handling the request waits for a download: a `!run` whose input is the file of
-   * the message it replies to, from a member who may run work (others are refused at once).
+   * Whether handling the request waits for a download, from a member who may run work (others
+   * are refused at once): a `!run` whose input is the file of the message it replies to, or
+   * one whose `pipeline=` names a definition to fetch.
    */
-  needsFile(room: MeshRoom, req: PendingRequest): boolean {
-    if (req.edits !== undefined || repliedTo(req.relatesTo) === undefined) return false;
+  needsDownload(room: MeshRoom, req: PendingRequest): boolean {
+    if (req.edits !== undefined) return false;
     const ctx = this.#ctx;
     if (ctx.admission.refusal(ctx.roster.view(room.id), req.sender as UserId)) return false;
-    const parsed = parseCommand(req.body, threadOf(req.relatesTo) !== undefined, true);
-    return (
-      parsed.kind === 'ok' && parsed.command.name === 'run' && parsed.command.cid === undefined
-    );
+    const replies = repliedTo(req.relatesTo) !== undefined;
+    const parsed = parseCommand(req.body, threadOf(req.relatesTo) !== undefined, replies);
+    if (parsed.kind !== 'ok' || parsed.command.name !== 'run') return false;
+    return parsed.command.cid === undefined || parsed.command.params.pipeline !== undefined;
   }
 
   /** Handles a request; returns the accepted task of a `!run`, else null. */

@@ -5,8 +5,9 @@
  * names is fixed to a CID the mesh offers, so every node derives the same tasks from it.
  */
 import type { CID } from 'multiformats/cid';
-import { BadInputError } from '../errors/index.ts';
+import { BadInputError, TimeoutError } from '../errors/index.ts';
 import { checkPipeline, type Pipeline, parsePipeline } from '../evaluator/pipeline.ts';
+import { seconds } from '../matrix/file-message.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { cidFromString } from '../store/index.ts';
 import type { NodeContext } from './context.ts';
@@ -39,11 +40,22 @@ export async function pipelineRequest(
 }
 
 async function fetchDefinition(ctx: NodeContext, cid: CID): Promise<Pipeline> {
-  const signal = AbortSignal.any([
-    ctx.signal,
-    AbortSignal.timeout(ctx.config.limits.fetchTimeoutMs),
-  ]);
-  const bytes = await ctx.store.cat(cid, { signal, maxBytes: MAX_DEFINITION_BYTES });
+  const { fetchTimeoutMs } = ctx.config.limits;
+  const deadline = AbortSignal.timeout(fetchTimeoutMs);
+  const signal = AbortSignal.any([ctx.signal, deadline]);
+  let bytes: Uint8Array;
+  try {
+    bytes = await ctx.store.cat(cid, { signal, maxBytes: MAX_DEFINITION_BYTES });
+  } catch (err) {
+    // The store rethrows the caller's abort as it is; a user is owed which limit it was.
+    if (deadline.aborted && !ctx.signal.aborted) {
+      throw new TimeoutError(`pipeline ${cid} not fetched within ${fetchTimeoutMs} ms`, {
+        cause: err,
+        userMessage: `the pipeline ${cid} could not be fetched from the mesh within ${seconds(fetchTimeoutMs)}`,
+      });
+    }
+    throw err;
+  }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));

@@ -115,3 +115,33 @@ describe('a `!run` in reply to a file whose download is slow', () => {
     expect(second.log.pending().map((r) => r.id)).toContain(second.request);
   });
 });
+
+describe('a `!run` whose pipeline definition is slow to fetch', () => {
+  it('holds up no other command, and gets its answer once the fetch gives up', async () => {
+    const { f, ask, say, runs, replies, settled } = await echoRoom();
+    f.ctx.config.limits.fetchTimeoutMs = 1_500;
+    const definition = (await f.ctx.store.addBytes(new TextEncoder().encode('{"x":1}'))).toString();
+    const input = (await f.ctx.store.addBytes(new TextEncoder().encode('in'))).toString();
+    // The definition's blocks are on no reachable node: its fetch waits for its timeout.
+    const cat = f.ctx.store.cat.bind(f.ctx.store);
+    f.ctx.store.cat = ((cid: { toString(): string }, o: { signal?: AbortSignal } = {}) =>
+      cid.toString() === definition
+        ? new Promise((_, reject) =>
+            o.signal?.addEventListener('abort', () => reject(o.signal?.reason)),
+          )
+        : cat(cid as never, o as never)) as never;
+    say(`!run echo ${input} pipeline=${definition}`);
+    await moment();
+    ask();
+    await vi.waitFor(() => expect(runs).toEqual(['hello']), { timeout: 1_200 });
+    const bodies = () => replies().map((r) => String(r.content.body));
+    await vi.waitFor(
+      () =>
+        expect(bodies()).toContain(
+          `the pipeline ${definition} could not be fetched from the mesh within 2 s (TIMEOUT)`,
+        ),
+      { timeout: 5_000 },
+    );
+    await settled();
+  });
+});
