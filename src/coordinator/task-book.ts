@@ -163,12 +163,14 @@ export class TaskBook {
   /**
    * Assignments whose lease ran out (their worker vanished): the task waits for another
    * worker, or fails for good after `maxAttempts`. Only the acting coordinator calls this;
-   * the others follow from its next assignment or its answer.
+   * the others follow from its next assignment or its answer. An assignment `unsent` says is
+   * still on its way to the room has no lease running yet: its worker has not heard of it.
    */
-  expire(now: number, maxAttempts: number): TaskRecord[] {
+  expire(now: number, maxAttempts: number, unsent?: (task: string) => boolean): TaskRecord[] {
     const changed: TaskRecord[] = [];
     for (const rec of this.#tasks.values()) {
       if (rec.state !== 'assigned' || (rec.leaseUntil ?? 0) > now) continue;
+      if (unsent?.(rec.id)) continue;
       const message = `${rec.worker} stopped answering while running it (attempt ${rec.attempt})`;
       this.#fail(rec, { attempt: rec.attempt, worker: rec.worker, code: 'LOST', message });
       if (rec.attempt >= maxAttempts) {

@@ -18,6 +18,7 @@ import { needsOf } from './needs.ts';
 import { PipelineJobs } from './pipelines.ts';
 import { Serial } from './serial.ts';
 import { SplitJobs } from './splits.ts';
+import { UnsentAssignments } from './unsent-assignments.ts';
 import { othersFor, Verification } from './verification.ts';
 
 /**
@@ -45,19 +46,23 @@ export class CoordinatorRole {
   /** Requests this node showed 👀 on and has not shown the end of yet, by task. */
   readonly #eyed = new Map<string, { room: RoomId; request: string }>();
   /**
-   * `!run`s in reply to a file, handled one at a time beside the pumps: the file's download
-   * may take up to `limits.fetchTimeoutMs`, and in a pump every other command would wait.
+   * `!run`s in reply to a file (or with a pipeline definition to fetch), handled one at a
+   * time beside the pumps: the download may take up to `limits.fetchTimeoutMs`, and in a pump
+   * every other command would wait.
    */
   readonly #files: Serial;
   /** What those accepted since their room's last pump, for that pump to acknowledge. */
   readonly #fetched = new Map<RoomId, Accepted[]>();
   /** Requests on the file line, by id: still pending in the book until the line takes them. */
   readonly #onFileLine = new Map<string, { room: RoomId; thread: string | undefined }>();
+  /** Assignments still on their way to the room: no lease runs for them yet. */
+  readonly #unsent: UnsentAssignments;
 
   constructor(ctx: NodeContext, rooms: () => MeshRoom[]) {
     this.#ctx = ctx;
     this.#ledger = new Serial(ctx.log, 'queue append');
     this.#files = new Serial(ctx.log, 'file request');
+    this.#unsent = new UnsentAssignments(() => ctx.config.mesh.assignmentLeaseMs);
     this.#rooms = rooms;
     this.#dispatch = new Dispatch(ctx);
     this.#answers = new Answers(ctx);
@@ -188,7 +193,7 @@ export class CoordinatorRole {
       accepted.push(a);
       this.#ledger.push(() => ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));
     }
-    for (const rec of room.book.expire(Date.now(), maxAttempts)) {
+    for (const rec of room.book.expire(Date.now(), maxAttempts, (t) => this.#unsent.has(t))) {
       if (rec.worker) room.suspect(rec.worker as UserId);
       ctx.log.warn('assignment lease expired', {
         task: rec.id,
@@ -326,7 +331,9 @@ export class CoordinatorRole {
       const block = rec.block ?? '';
       const report = this.#verification.reportAll ? { report: true } : {};
       const a0 = { task: rec.id, worker, attempt, block, ...report };
-      sent.set(rec.id, this.#outbox.assign(room, term, a0));
+      const sending = this.#outbox.assign(room, term, a0);
+      sent.set(rec.id, sending);
+      this.#unsent.track(room, { task: rec.id, worker, attempt }, sending);
       const a = { worker, term, attempt };
       this.#ledger.push(() => ctx.ledgers.get(room.id).assign(CID.parse(rec.id), a));
     }

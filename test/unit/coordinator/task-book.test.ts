@@ -23,6 +23,17 @@ describe('the Manager book', () => {
     expect(b.get('task1')).toMatchObject({ state: 'assigned', worker: '@w2:x', attempt: 2 });
   });
 
+  it('runs no lease for an assignment still on its way to the room', () => {
+    const b = book();
+    b.assign('task1', { worker: '@w:x', attempt: 1, term: 1 }, LEASE, 0);
+    expect(b.expire(5_000, 3, (t) => t === 'task1')).toEqual([]);
+    expect(b.get('task1')?.state).toBe('assigned');
+    // Sent at last: its lease starts then.
+    b.renew('@w:x', 'task1', 1, LEASE, 5_000);
+    expect(b.expire(5_500, 3)).toEqual([]);
+    expect(b.expire(6_001, 3).map((r) => r.id)).toEqual(['task1']);
+  });
+
   it('tells its listener of each task a report settles, and of none a retry keeps open', () => {
     const b = new TaskBook();
     const heard: string[] = [];
