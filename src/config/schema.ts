@@ -8,8 +8,11 @@ import {
   LATTICE_DEFAULTS,
   latticeConfigSchema,
 } from '../hpcp/config.ts';
+import { MAX_ASSIGNMENT_LEASE_MS } from '../protocol/events.ts';
+import { MAX_LEASE_MS } from '../protocol/manager.ts';
 import { testingConfigSchema, verifierConfigSchema } from '../verifier/config.ts';
 import { whisperConfigSchema } from '../whisper/config.ts';
+import { timerMs } from './timer.ts';
 
 /** The engines that ship with meshbot. */
 export const BUILTIN_ENGINES_DIR = fileURLToPath(new URL('../../engines', import.meta.url));
@@ -37,14 +40,22 @@ export const admissionSchema = z.strictObject({
   nodePowerLevel: z.number().int().default(0),
 });
 
+/**
+ * A lease the node announces in events whose schema bounds it: peers drop an event past it, so
+ * a longer one would leave the room with no coordinator (or assignments nobody takes). Both
+ * bounds are well under a Node timer's longest wait, halved or thirded for renewals too.
+ */
+const leaseMs = (max: number, what: string) =>
+  z.number().int().min(1_000).max(max, `at most ${max} ms: the longest ${what} other nodes accept`);
+
 /** Timings of the coordination protocol. Every node of a room should use the same ones. */
 export const meshSchema = z.strictObject({
   /** How long a coordinator's lease lasts; renewed at half of it. A new one after expiry. */
-  leaseMs: z.number().int().min(1_000).default(30_000),
+  leaseMs: leaseMs(MAX_LEASE_MS, "coordinator's lease").default(30_000),
   /** How long an assignment lives unless its worker renews it (at half of it). */
-  assignmentLeaseMs: z.number().int().min(1_000).default(30_000),
+  assignmentLeaseMs: leaseMs(MAX_ASSIGNMENT_LEASE_MS, 'assignment lease').default(30_000),
   /** How often an idle node re-announces itself (load, liveness). */
-  heartbeatMs: z.number().int().min(1_000).default(60_000),
+  heartbeatMs: timerMs.min(1_000).default(60_000),
   /** Attempts before a task that keeps failing (or whose workers vanish) fails for good. */
   maxAttempts: z.number().int().min(1).max(20).default(3),
   /** Assignments a worker holds beyond its capacity, so it never waits for the next one. */
@@ -53,11 +64,11 @@ export const meshSchema = z.strictObject({
    * 👀 (then ✅ or ❌) only for a `!run` not answered within this time: a quick answer shows
    * its own state, and each reaction is one more event in the room. 0: reactions on every one.
    */
-  ackDelayMs: z.number().int().min(0).default(1_500),
+  ackDelayMs: timerMs.default(1_500),
   /** A progress notice (edited in place) for work still running after this long. */
-  progressAfterMs: z.number().int().min(0).default(5_000),
+  progressAfterMs: timerMs.default(5_000),
   /** Shortest time between two edits of a progress notice. */
-  progressEveryMs: z.number().int().min(500).default(5_000),
+  progressEveryMs: timerMs.min(500).default(5_000),
 });
 export type MeshTimings = z.infer<typeof meshSchema>;
 const MESH_DEFAULTS = {
@@ -125,7 +136,7 @@ export const configSchema = z.strictObject({
         .positive()
         .default(64 * 1024 * 1024),
       /** How long a worker looks for an input block in the mesh, ms. */
-      fetchTimeoutMs: z.number().int().positive().default(15_000),
+      fetchTimeoutMs: timerMs.positive().default(15_000),
       /** Longest result text put in a reply, characters. */
       // A reply is also cut to what one event can carry (matrix/reply.ts fitReply).
       maxReplyChars: z.number().int().positive().max(20_000).default(4_000),

@@ -4,9 +4,14 @@ import {
   DEFAULT_GC_INTERVAL_MINUTES,
   MAX_GC_INTERVAL_MINUTES,
 } from '../archivist/types.ts';
+import { timerMs } from '../config/timer.ts';
 import { DEFAULT_HPCP, type HpcpOptions } from './types.ts';
 
-const ms = z.number().int().nonnegative();
+/**
+ * A merge runs under AbortSignal.timeout(mergeTimeoutMs): below a second no announced head,
+ * however small, could be fetched and merged, and the node would never converge.
+ */
+const MIN_MERGE_TIMEOUT_MS = 1_000;
 
 /** Config key `lattice`: how GOHOs are replicated (HPCP) and how blocks reach this node. */
 export const latticeConfigSchema = z.strictObject({
@@ -16,15 +21,17 @@ export const latticeConfigSchema = z.strictObject({
    */
   listen: z.array(z.string().startsWith('/')).default([]),
   /** Local changes within this window go out as one announcement, ms. */
-  announceDelayMs: ms.default(DEFAULT_HPCP.announceDelayMs),
+  announceDelayMs: timerMs.default(DEFAULT_HPCP.announceDelayMs),
   /** One rank step before announcing a merged head nobody announced yet, ms. */
-  mergeDelayMs: ms.default(DEFAULT_HPCP.mergeDelayMs),
+  mergeDelayMs: timerMs.default(DEFAULT_HPCP.mergeDelayMs),
   /** One rank step before answering a node that asks for heads, ms. */
-  answerDelayMs: ms.default(DEFAULT_HPCP.answerDelayMs),
+  answerDelayMs: timerMs.default(DEFAULT_HPCP.answerDelayMs),
   /** Fewest ms between two answers to head requests. */
-  answerIntervalMs: ms.default(DEFAULT_HPCP.answerIntervalMs),
+  answerIntervalMs: timerMs.default(DEFAULT_HPCP.answerIntervalMs),
   /** Longest one merge of an announced head may take, fetching included, ms. */
-  mergeTimeoutMs: ms.default(DEFAULT_HPCP.mergeTimeoutMs),
+  mergeTimeoutMs: timerMs
+    .min(MIN_MERGE_TIMEOUT_MS, `at least ${MIN_MERGE_TIMEOUT_MS} ms: a merge fetches blocks first`)
+    .default(DEFAULT_HPCP.mergeTimeoutMs),
   /** Most blocks one merge may read (a DAG-bomb guard). */
   maxMergeBlocks: z.number().int().positive().default(DEFAULT_HPCP.budget.maxBlocks),
   /** Most bytes one merge may read. */
@@ -38,9 +45,9 @@ export const archiveConfigSchema = z.strictObject({
   /** Pin the newest head of every GOHO of this node's rooms. */
   enabled: z.boolean().default(DEFAULT_ARCHIVIST.enabled),
   /** Pins are reported to the room at most once per this many ms. */
-  reportDelayMs: ms.default(DEFAULT_ARCHIVIST.reportDelayMs),
+  reportDelayMs: timerMs.default(DEFAULT_ARCHIVIST.reportDelayMs),
   /** Warn when a head unchanged this long is held by fewer than two owners' nodes, ms. */
-  warnAfterMs: z.number().int().positive().default(DEFAULT_ARCHIVIST.warnAfterMs),
+  warnAfterMs: timerMs.positive().default(DEFAULT_ARCHIVIST.warnAfterMs),
   /**
    * Minutes between two collections of old GOHO versions by the running node; 0: never (then
    * `meshbot gc` on the stopped node collects). At most a week: timers cannot wait much longer.

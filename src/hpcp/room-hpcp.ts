@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
+import { MAX_TIMER_MS } from '../config/timer.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import type { Goho } from '../lattice/types.ts';
 import type { RoomEvent } from '../matrix/types.ts';
@@ -264,10 +265,15 @@ export class RoomHpcp {
   /** Runs `job` once after `ms`; a timer already set under the same key is kept. */
   #later(key: string, ms: number, job: () => void): void {
     if (this.#timers.has(key) || this.#d.signal?.aborted) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(key);
-      job();
-    }, ms);
+    // A delay is a setting times a rank or a backoff: past a timer's longest wait it would
+    // fire at once, so it waits the longest instead.
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        job();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     t.unref?.();
     this.#timers.set(key, t);
   }

@@ -71,11 +71,14 @@ export const assignmentSchema = z.object({
   report: z.boolean().optional(),
 });
 
+/** The longest assignment lease an assign event may carry (and `mesh.assignmentLeaseMs`). */
+export const MAX_ASSIGNMENT_LEASE_MS = 86_400_000;
+
 export const assignSchema = z.object({
   term: z.number().int().nonnegative(),
   assignments: z.array(assignmentSchema).min(1).max(100),
   /** How long each assignment lives unless its worker renews it (org.meshbot.renew). */
-  leaseMs: z.number().int().min(500).max(86_400_000).optional(),
+  leaseMs: z.number().int().min(500).max(MAX_ASSIGNMENT_LEASE_MS).optional(),
 });
 
 const failureSchema = z.object({

@@ -26,11 +26,14 @@ export const PROGRESS_TAG = 'org.meshbot.progress';
 /** The key a bot's threaded reply carries so every node knows the request was answered. */
 export const REPLY_TAG = 'org.meshbot.reply';
 
+/** The longest coordinator's lease a node may announce (and the config may set: `mesh.leaseMs`). */
+export const MAX_LEASE_MS = 3_600_000;
+
 export const leaseSchema = z.object({
   holder: userId,
   term: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   /** How long the lease lasts after each renewal, as the holder promises it. */
-  leaseMs: z.number().int().min(500).max(3_600_000),
+  leaseMs: z.number().int().min(500).max(MAX_LEASE_MS),
   /** Counts renewals: a state event identical to the current one would not be sent again. */
   renewal: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
