@@ -14,7 +14,10 @@ const ENV_KEYS: Record<string, string[]> = {
 };
 
 export interface LoadOptions {
-  /** A JSON config file. Relative paths inside it resolve against its folder. */
+  /**
+   * A JSON config file. Relative paths inside it (and the default data dir) resolve against
+   * its folder; those from the environment and `overrides` against the working directory.
+   */
   file?: string;
   env?: NodeJS.ProcessEnv;
   /** Highest precedence, e.g. CLI flags. */
@@ -37,27 +40,44 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<Config> {
 /**
  * One layer of config over those below it, merged key by key; except the access token: a
  * layer that gives it in either form (the token, or its file) replaces both forms below, so
- * that a token file named in the environment wins over a token in the config file. A token
- * file's relative path is resolved against the layer's `base` (the config file's folder, or
- * the working directory).
+ * that a token file named in the environment wins over a token in the config file. The
+ * layer's relative paths are resolved against its `base` first (see withPaths).
  */
 function layer(
   below: Record<string, unknown>,
-  over: Record<string, unknown>,
+  given: Record<string, unknown>,
   base: string,
 ): Record<string, unknown> {
+  const over = withPaths(given, base);
   const hs = over.homeserver;
   if (!isPlainObject(hs) || (hs.accessToken === undefined && hs.accessTokenFile === undefined)) {
     return deepMerge(below, over);
   }
-  const file = hs.accessTokenFile;
-  const given = typeof file === 'string' ? { ...hs, accessTokenFile: resolve(base, file) } : hs;
   let under = below;
   if (isPlainObject(below.homeserver)) {
     const { accessToken: _t, accessTokenFile: _f, ...rest } = below.homeserver;
     under = { ...below, homeserver: rest };
   }
-  return deepMerge(under, { ...over, homeserver: given });
+  return deepMerge(under, over);
+}
+
+/**
+ * A layer with its relative paths made absolute against `base`: the config file's folder for
+ * the file, the working directory for the environment and flags (a MESHBOT_DATA_DIR of `data`
+ * is where the shell that set it is). Empty or non-string values are left for the schema to
+ * refuse.
+ */
+function withPaths(over: Record<string, unknown>, base: string): Record<string, unknown> {
+  const abs = (p: unknown) => (typeof p === 'string' && p !== '' ? resolve(base, p) : p);
+  const out = { ...over };
+  if ('dataDir' in over) out.dataDir = abs(over.dataDir);
+  const { homeserver: hs, engines } = over;
+  if (isPlainObject(hs) && 'accessTokenFile' in hs) {
+    out.homeserver = { ...hs, accessTokenFile: abs(hs.accessTokenFile) };
+  }
+  if (isPlainObject(engines) && 'dir' in engines)
+    out.engines = { ...engines, dir: abs(engines.dir) };
+  return out;
 }
 
 export async function parseConfig(value: unknown): Promise<Config> {
@@ -146,6 +166,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The default paths made absolute: every path a layer gave already is (see withPaths). */
 function resolvePaths(cfg: Config, base: string): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   return {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,25 @@ describe('the config loader', () => {
     expect((await loadConfig({ file, env, overrides: { dataDir: '/from-flag' } })).dataDir).toBe(
       '/from-flag',
     );
+  });
+
+  it('resolves a relative path from the environment or a flag against the working directory', async () => {
+    const { dir, file } = await configFile({ ...base, dataDir: 'from-file' });
+    expect((await loadConfig({ file, env: {} })).dataDir).toBe(join(dir, 'from-file'));
+    // The shell that set MESHBOT_DATA_DIR=data means its own ./data, not the config's folder.
+    const cwd = process.cwd();
+    const elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'meshbot-cwd-')));
+    process.chdir(elsewhere);
+    try {
+      const env = { MESHBOT_DATA_DIR: 'from-env' };
+      expect((await loadConfig({ file, env })).dataDir).toBe(join(elsewhere, 'from-env'));
+      const overrides = { dataDir: 'from-flag', engines: { dir: 'engines' } };
+      const cfg = await loadConfig({ file, env, overrides });
+      expect(cfg.dataDir).toBe(join(elsewhere, 'from-flag'));
+      expect(cfg.engines.dir).toBe(join(elsewhere, 'engines'));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('reads the access token from a file, relative to the config', async () => {
