@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.ts';
 import { BUILTIN_ENGINES_DIR } from '../config/schema.ts';
 import { packIntoDataDir } from '../engines/pack.ts';
+import { defaultDataDir } from './data-dir.ts';
 
 interface PackArgs {
   names: string[];
@@ -11,7 +12,8 @@ interface PackArgs {
   dir?: string;
 }
 
-const pack: CommandModule<object, PackArgs> = {
+/** `meshbot engines pack`. */
+export const packCommand: CommandModule<object, PackArgs> = {
   command: 'pack [names..]',
   describe: "add engine packages to this node's store and print each CID (same files, same CID)",
   builder: (y) =>
@@ -40,7 +42,7 @@ const pack: CommandModule<object, PackArgs> = {
       : undefined;
     const dataDir = args['data-dir']
       ? resolve(args['data-dir'])
-      : (config?.dataDir ?? resolve('.meshbot/node'));
+      : (config?.dataDir ?? defaultDataDir());
     const dir = args.dir ? resolve(args.dir) : (config?.engines.dir ?? BUILTIN_ENGINES_DIR);
     const packed = await packIntoDataDir(dataDir, {
       dir,
@@ -63,6 +65,6 @@ const pack: CommandModule<object, PackArgs> = {
 export const enginesCommand: CommandModule = {
   command: 'engines <command>',
   describe: 'engine packages: pack',
-  builder: (y) => y.command(pack).demandCommand(1),
+  builder: (y) => y.command(packCommand).demandCommand(1),
   handler: () => {},
 };
