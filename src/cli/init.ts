@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { startBot } from '../../bots/meshbot.ts';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../errors/index.ts';
-import { loginUser } from '../homeserver/register.ts';
+import { homeserverBase, loginUser } from '../homeserver/register.ts';
 import { createLogger } from '../log/logger.ts';
 import { readSecret } from './secret.ts';
 import { untilSignal } from './signals.ts';
@@ -54,20 +54,20 @@ export const initCommand: CommandModule<object, Args> = {
       .option('start', { type: 'boolean', default: false, describe: 'start the node afterwards' }),
   handler: async (args) => {
     const answers = await ask(args);
+    // Written as it is used: a config with `https://host/` would be asked at `//_matrix/…`.
+    const homeserver = homeserverBase(answers.homeserver);
     const file = resolve(args.config);
     const dir = dirname(file);
     const localpart = answers.user.replace(/^@/, '').split(':')[0] as string;
-    const login = await loginUser(answers.homeserver, localpart, answers.password).catch(
-      (err: unknown) => {
-        throw new ConfigError(`could not log in as ${answers.user}: ${(err as Error).message}`);
-      },
-    );
+    const login = await loginUser(homeserver, localpart, answers.password).catch((err: unknown) => {
+      throw new ConfigError(`could not log in as ${answers.user}: ${(err as Error).message}`);
+    });
     await mkdir(dir, { recursive: true });
     const tokenFile = join(dir, 'bot-token.txt');
     await writeFile(tokenFile, `${login.accessToken}\n`, { mode: 0o600 });
     await chmod(tokenFile, 0o600);
     const config = {
-      homeserver: { url: answers.homeserver, accessTokenFile: relative(dir, tokenFile) || '.' },
+      homeserver: { url: homeserver, accessTokenFile: relative(dir, tokenFile) || '.' },
       owner: answers.owner,
       dataDir: relative(dir, resolve(args['data-dir'] ?? join(dir, '.meshbot', 'node'))) || '.',
     };

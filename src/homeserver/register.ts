@@ -11,6 +11,14 @@ export interface RegistrationTarget {
 }
 
 /**
+ * A homeserver URL as API paths are appended to it: without the trailing slashes a URL copied
+ * from a browser has (`https://host/` would be asked at `https://host//_matrix/…`).
+ */
+export function homeserverBase(url: string): string {
+  return url.trim().replace(/\/+$/, '');
+}
+
+/**
  * Creates `localpart` through Synapse's shared-secret admin API
  * (`/_synapse/admin/v1/register`); if the name is taken, logs in with `password` instead.
  */
@@ -20,7 +28,7 @@ export async function registerUser(
   password: string,
   opts: RegisterUserOptions = {},
 ): Promise<RegisteredUser> {
-  const endpoint = `${target.url}/_synapse/admin/v1/register`;
+  const endpoint = `${homeserverBase(target.url)}/_synapse/admin/v1/register`;
   const { nonce } = (await call('GET', endpoint, undefined, opts.signal)) as { nonce: string };
   const admin = opts.admin ?? false;
   const mac = createHmac('sha1', target.secret)
@@ -50,7 +58,8 @@ export async function loginUser(
     password,
     initial_device_display_name: 'meshbot',
   };
-  return toUser(await call('POST', `${url}/_matrix/client/v3/login`, body, signal));
+  const endpoint = `${homeserverBase(url)}/_matrix/client/v3/login`;
+  return toUser(await call('POST', endpoint, body, signal));
 }
 
 /** A Matrix error answer (`errcode`), surfaced as a typed homeserver error. */

@@ -1,0 +1,42 @@
+/**
+ * `meshbot init` with every answer given as a flag: it logs in, and writes the homeserver to
+ * the config as it asked it, without the trailing slash a URL copied from a browser has.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { initCommand } from '../../../src/cli/init.ts';
+
+describe('meshbot init', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('logs in at /_matrix/… and writes the homeserver URL without a trailing slash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-init-'));
+    const urls: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      urls.push(String(input));
+      const body = { user_id: '@bot:example.org', access_token: 'syt_t', device_id: 'D' };
+      return new Response(JSON.stringify(body), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const config = join(dir, 'meshbot.json');
+    await initCommand.handler({
+      homeserver: 'https://matrix.example.org/',
+      user: '@bot:example.org',
+      password: 'pw',
+      owner: '@alice:example.org',
+      config,
+      start: false,
+      _: [],
+      $0: 'meshbot',
+    });
+    expect(urls).toEqual(['https://matrix.example.org/_matrix/client/v3/login']);
+    const written = JSON.parse(await readFile(config, 'utf8'));
+    expect(written.homeserver.url).toBe('https://matrix.example.org');
+    expect((await readFile(join(dir, 'bot-token.txt'), 'utf8')).trim()).toBe('syt_t');
+  });
+});
