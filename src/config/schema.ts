@@ -84,7 +84,8 @@ const MESH_DEFAULTS = {
 
 export const configSchema = z.strictObject({
   homeserver: z.strictObject({
-    url: z.url(),
+    /** The client-server API's base URL; the Matrix client speaks http(s) only. */
+    url: z.url({ protocol: /^https?$/, error: 'an http or https URL' }),
     /** The bot's access token; or use accessTokenFile. */
     accessToken: z.string().min(1).optional(),
     /** A file whose content is the access token (kept out of the config). */

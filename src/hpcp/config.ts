@@ -5,6 +5,7 @@ import {
   MAX_GC_INTERVAL_MINUTES,
 } from '../archivist/types.ts';
 import { timerMs } from '../config/timer.ts';
+import { listenAddressProblem } from '../store/listen-address.ts';
 import { DEFAULT_HPCP, type HpcpOptions } from './types.ts';
 
 /**
@@ -13,13 +14,18 @@ import { DEFAULT_HPCP, type HpcpOptions } from './types.ts';
  */
 const MIN_MERGE_TIMEOUT_MS = 1_000;
 
+const listenAddress = z.string().superRefine((addr, ctx) => {
+  const problem = listenAddressProblem(addr);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${addr}: ${problem}` });
+});
+
 /** Config key `lattice`: how GOHOs are replicated (HPCP) and how blocks reach this node. */
 export const latticeConfigSchema = z.strictObject({
   /**
    * libp2p TCP addresses to take bitswap connections on (e.g. `/ip4/0.0.0.0/tcp/4011`).
    * Empty (the default): no direct path, blocks come through the room only.
    */
-  listen: z.array(z.string().startsWith('/')).default([]),
+  listen: z.array(listenAddress).default([]),
   /** Local changes within this window go out as one announcement, ms. */
   announceDelayMs: timerMs.default(DEFAULT_HPCP.announceDelayMs),
   /** One rank step before announcing a merged head nobody announced yet, ms. */
