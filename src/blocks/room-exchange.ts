@@ -68,9 +68,11 @@ export class RoomBlockExchange implements BlockFetcher {
     const nonce = randomBytes(8).toString('hex');
     this.#nonces.add(nonce);
     let onAbort = () => {};
+    let waiter: Waiter | undefined;
     const got = new Promise<Uint8Array>((resolve, reject) => {
+      waiter = { resolve };
       const list = this.#waiters.get(key) ?? [];
-      list.push({ resolve });
+      list.push(waiter);
       this.#waiters.set(key, list);
       onAbort = () => reject(opts.signal.reason);
       opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -84,8 +86,18 @@ export class RoomBlockExchange implements BlockFetcher {
       // The signal may outlive the fetch (a node's own): its listener goes with the fetch.
       opts.signal.removeEventListener('abort', onAbort);
       this.#nonces.delete(nonce);
-      this.#waiters.delete(key);
+      this.#unwait(key, waiter);
     }
+  }
+
+  /**
+   * Removes one fetch's waiter. Other fetches of the same CID (a merge and a pin, two tasks
+   * on one input) may still wait with their own deadlines: the list goes only when empty.
+   */
+  #unwait(key: string, waiter: Waiter | undefined): void {
+    const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.#waiters.set(key, rest);
+    else this.#waiters.delete(key);
   }
 
   /** Feed every timeline event here; returns true when the event was a block-exchange event. */

@@ -129,4 +129,30 @@ describe('answering wants for blocks in the room', () => {
     // The signal may be one that outlives the fetch: nothing of the fetch stays on it.
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
+
+  it('a fetch that gives up leaves the answer to another fetch of the same block', async () => {
+    const f = await exchange();
+    f.release();
+    const { CID } = await import('multiformats/cid');
+    const { sha256 } = await import('multiformats/hashes/sha2');
+    const bytes = new TextEncoder().encode('wanted twice');
+    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    // e.g. a merge and a pin, or two tasks on one input, each with its own deadline.
+    const first = new AbortController();
+    const a = f.ex.fetch(wanted, { signal: first.signal });
+    const b = f.ex.fetch(wanted, { signal: AbortSignal.timeout(5_000) });
+    await sleep(20);
+    const nonce = f.sent.at(-1)?.nonce as string;
+    first.abort(new Error('first caller gave up'));
+    await expect(a).rejects.toThrow('first caller gave up');
+    const data = Buffer.from(bytes).toString('base64');
+    await f.ex.onEvent(ROOM, {
+      type: EVENT.blocks,
+      event_id: '$answer' as EventId,
+      sender: '@node2:hs' as UserId,
+      origin_server_ts: 0,
+      content: { nonce, blocks: [{ cid: wanted.toString(), data }] },
+    });
+    expect(new TextDecoder().decode(await b)).toBe('wanted twice');
+  });
 });
