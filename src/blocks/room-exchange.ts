@@ -191,7 +191,16 @@ export class RoomBlockExchange implements BlockFetcher {
   }
 
   async #take(inline: { cid: string; data: string }[], car: string | undefined): Promise<void> {
-    const blocks = inline.map(decodeInline);
+    // A block whose CID does not parse is dropped alone, as protocol/events.ts says: the
+    // answer's other blocks still count.
+    const blocks = inline.flatMap((b) => {
+      try {
+        return [decodeInline(b)];
+      } catch (err) {
+        this.#o.log.warn('rejected a block from the room', { cid: b.cid, err });
+        return [];
+      }
+    });
     if (car) {
       const reader = await CarReader.fromBytes(
         await this.#o.client.download(car, this.#o.maxCarBytes),

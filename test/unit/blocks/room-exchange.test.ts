@@ -155,4 +155,33 @@ describe('answering wants for blocks in the room', () => {
     });
     expect(new TextDecoder().decode(await b)).toBe('wanted twice');
   });
+
+  it('an answer with a block whose CID does not parse keeps its other blocks', async () => {
+    const f = await exchange();
+    f.release();
+    const { CID } = await import('multiformats/cid');
+    const { sha256 } = await import('multiformats/hashes/sha2');
+    const bytes = new TextEncoder().encode('wanted');
+    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    const fetching = f.ex.fetch(wanted, { signal: AbortSignal.timeout(5_000) });
+    await sleep(20);
+    const nonce = f.sent.at(-1)?.nonce as string;
+    const data = Buffer.from(bytes).toString('base64');
+    await f.ex.onEvent(ROOM, {
+      type: EVENT.blocks,
+      event_id: '$answer' as EventId,
+      sender: '@node2:hs' as UserId,
+      origin_server_ts: 0,
+      // The schema lets through any alphanumeric string: the CID is parsed when taken.
+      content: {
+        nonce,
+        blocks: [
+          { cid: 'bnotacidatall', data },
+          { cid: wanted.toString(), data },
+        ],
+      },
+    });
+    expect(new TextDecoder().decode(await fetching)).toBe('wanted');
+    expect(f.logs.filter((l) => l.includes('rejected a block'))).toHaveLength(1);
+  });
 });
