@@ -9,18 +9,42 @@ import type { RoomExchangeOptions } from './room-exchange.ts';
 const INLINE_BUDGET = 40_000;
 const MAX_BLOCKS = 20_000;
 
-/** Answers a want with every block we hold below the wanted CIDs. Silent when we hold none. */
+/**
+ * A CAR's header (its version and one root CID) with its length prefix, rounded up: the bytes
+ * an answer's CAR has beside its blocks.
+ */
+const CAR_HEADER_BYTES = 128;
+
+interface Found {
+  cid: CID;
+  bytes: Uint8Array;
+}
+
+/**
+ * Answers a want with the blocks we hold below the wanted CIDs, each once however often the
+ * want names it or how many of its roots share it, and no more than the asker downloads
+ * (`maxCarBytes`, the same setting on its side): a want naming one big file 50 times was
+ * answered with 50 copies of it, a CAR the asker refused after we built it in memory. Silent
+ * when we hold none.
+ */
 export async function answerWant(
   o: RoomExchangeOptions,
   roomId: RoomId,
   want: WantEvent,
 ): Promise<void> {
-  const found: { cid: CID; bytes: Uint8Array }[] = [];
-  for (const s of want.cids) {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  let carBytes = CAR_HEADER_BYTES;
+  gather: for (const s of want.cids) {
     const root = CID.parse(s);
     if (!(await o.store.hasBlock(root))) continue;
     for (const cid of await o.store.collect(root, { offline: true, maxBlocks: MAX_BLOCKS })) {
-      found.push({ cid, bytes: await o.store.getBlock(cid, { offline: true }) });
+      if (seen.has(cid.toString())) continue;
+      seen.add(cid.toString());
+      const bytes = await o.store.getBlock(cid, { offline: true });
+      carBytes += carEntryBytes(cid, bytes);
+      if (carBytes > o.maxCarBytes) break gather;
+      found.push({ cid, bytes });
     }
   }
   if (found.length === 0) return;
@@ -40,7 +64,19 @@ export async function answerWant(
   });
 }
 
-async function toCar(blocks: { cid: CID; bytes: Uint8Array }[]): Promise<Uint8Array> {
+/** What one block adds to a CAR: a varint length, its CID and its bytes. */
+function carEntryBytes(cid: CID, bytes: Uint8Array): number {
+  const length = cid.bytes.byteLength + bytes.byteLength;
+  return varintBytes(length) + length;
+}
+
+function varintBytes(n: number): number {
+  let size = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) size++;
+  return size;
+}
+
+async function toCar(blocks: Found[]): Promise<Uint8Array> {
   const roots = blocks.length > 0 ? [(blocks[0] as { cid: CID }).cid] : [];
   const { writer, out } = CarWriter.create(roots);
   const chunks: Uint8Array[] = [];
