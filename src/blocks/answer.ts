@@ -21,32 +21,22 @@ interface Found {
 }
 
 /**
- * Answers a want with the blocks we hold below the wanted CIDs, each once however often the
- * want names it or how many of its roots share it, and no more than the asker downloads
- * (`maxCarBytes`, the same setting on its side): a want naming one big file 50 times was
- * answered with 50 copies of it, a CAR the asker refused after we built it in memory. Silent
- * when we hold none.
+ * Answers a want with the blocks we hold below the wanted CIDs: the wanted blocks first, then
+ * breadth-first below each, each block once however often the want names it, up to
+ * MAX_BLOCKS blocks and what the asker downloads (`maxCarBytes`, the same setting on its
+ * side). A DAG past that (a big GOHO trie, a big file) is answered in part, and the asker's
+ * store asks again for each block it still lacks when it reads it; answering nothing left
+ * the asker waiting for its whole fetch budget. Silent when we hold none of the wanted.
  */
 export async function answerWant(
   o: RoomExchangeOptions,
   roomId: RoomId,
   want: WantEvent,
 ): Promise<void> {
-  const found: Found[] = [];
-  const seen = new Set<string>();
-  let carBytes = CAR_HEADER_BYTES;
-  gather: for (const s of want.cids) {
-    const root = CID.parse(s);
-    if (!(await o.store.hasBlock(root))) continue;
-    for (const cid of await o.store.collect(root, { offline: true, maxBlocks: MAX_BLOCKS })) {
-      if (seen.has(cid.toString())) continue;
-      seen.add(cid.toString());
-      const bytes = await o.store.getBlock(cid, { offline: true });
-      carBytes += carEntryBytes(cid, bytes);
-      if (carBytes > o.maxCarBytes) break gather;
-      found.push({ cid, bytes });
-    }
-  }
+  const found = await gather(
+    o,
+    want.cids.map((s) => CID.parse(s)),
+  );
   if (found.length === 0) return;
   const size = found.reduce((n, b) => n + inlineSize(b.bytes), 0);
   if (size <= INLINE_BUDGET) {
@@ -62,6 +52,39 @@ export async function answerWant(
     blocks: found.length,
     bytes: car.byteLength,
   });
+}
+
+/** The blocks of an answer, in the order they go (see answerWant). */
+async function gather(o: RoomExchangeOptions, wanted: CID[]): Promise<Found[]> {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  let carBytes = CAR_HEADER_BYTES;
+  /** Takes a block unless taken already or not held here; false once the answer is full. */
+  const take = async (cid: CID): Promise<boolean> => {
+    const key = cid.toString();
+    if (seen.has(key)) return true;
+    seen.add(key);
+    const bytes = await o.store.getBlock(cid, { offline: true }).catch((err: unknown) => {
+      if ((err as { code?: unknown } | null)?.code === 'NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!bytes) return true;
+    carBytes += carEntryBytes(cid, bytes);
+    if (carBytes > o.maxCarBytes) return false;
+    found.push({ cid, bytes });
+    return found.length < MAX_BLOCKS;
+  };
+  const held: CID[] = [];
+  for (const cid of wanted) if (await o.store.hasBlock(cid)) held.push(cid);
+  for (const cid of held) if (!(await take(cid))) return found;
+  for (const root of held) {
+    // No more than the answer may still take (plus the root, taken already): a want naming
+    // 50 big DAGs costs one answer's reads, not 50.
+    const maxBlocks = MAX_BLOCKS - found.length + 1;
+    const below = await o.store.collect(root, { offline: true, maxBlocks, partial: true });
+    for (const cid of below) if (!(await take(cid))) return found;
+  }
+  return found;
 }
 
 /** What one block adds to a CAR: a varint length, its CID and its bytes. */

@@ -42,7 +42,8 @@ interface Waiter {
 /**
  * Moves blocks through the room itself — the path that works between friends behind NAT.
  * As a fetcher it sends a want and waits for an answer; as a responder it answers others'
- * wants with the whole DAG below each wanted CID (inline when small, else a CAR in media).
+ * wants with the DAG below each wanted CID, as much of it as one answer carries (answer.ts;
+ * inline when small, else a CAR in media): a fetcher asks again for each block it still lacks.
  * Blocks are only taken in answer to our own wants (matched by nonce), and every block is
  * verified by the store before it is kept. Wants are answered in the background, so a flood
  * of them never holds up the timeline: a few answers at once, one per sender and CIDs.

@@ -14,7 +14,7 @@ import {
   catFile,
   catFileToDisk,
 } from './files.ts';
-import type { BlockFetcher, GetOptions, Store } from './types.ts';
+import type { BlockFetcher, CollectOptions, GetOptions, Store } from './types.ts';
 
 const CODECS = new Map<number, BlockCodec<number, unknown>>([
   [dagJson.code, dagJson as BlockCodec<number, unknown>],
@@ -84,7 +84,7 @@ export function createMemoryStore(opts: { logger?: Logger; fetchBudgetMs?: numbe
     addFile: (path: string, o: { signal?: AbortSignal } = {}) => addFileFromDisk(store, path, o),
     catToFile: (cid: CID, path: string, o: CatToFileOptions = {}) =>
       catFileToDisk(store, cid, path, o),
-    collect: (root: CID, o: GetOptions & { maxBlocks?: number } = {}) =>
+    collect: (root: CID, o: CollectOptions = {}) =>
       collectDag({ getBlock: store.getBlock, getCodec: (code) => codec(code) }, root, o),
     async *blocks() {
       for (const { cid } of [...blocks.values()]) yield cid;

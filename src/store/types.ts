@@ -6,6 +6,17 @@ export interface GetOptions {
   offline?: boolean;
 }
 
+export interface CollectOptions extends GetOptions {
+  /** Most blocks listed; past it collect throws TOO_LARGE (unless `partial`). Default 10,000. */
+  maxBlocks?: number;
+  /**
+   * Lists what it can instead of throwing: the first `maxBlocks` breadth-first, and (with
+   * `offline`) without the blocks missing here and what is below them. For answering a peer
+   * with part of a DAG too big to send at once; the peer asks again for the rest.
+   */
+  partial?: boolean;
+}
+
 /**
  * Something that can fetch a block this node lacks (the Matrix room, bitswap, ...).
  * The store verifies every fetched block against its CID before keeping it.
@@ -47,7 +58,7 @@ export interface Store {
     opts?: GetOptions & { maxBytes?: number; onProgress?: (bytes: number) => void },
   ): Promise<void>;
   /** Every block CID reachable from root (for shipping a DAG to a peer), bounded. */
-  collect(root: CID, opts?: GetOptions & { maxBlocks?: number }): Promise<CID[]>;
+  collect(root: CID, opts?: CollectOptions): Promise<CID[]>;
   /**
    * Every block stored locally, by a CID whose multihash names it. Its codec may not be the
    * one the block was stored under: blockstore-fs files blocks by multihash alone (and lists

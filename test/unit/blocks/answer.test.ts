@@ -1,4 +1,5 @@
 import { CarReader } from '@ipld/car';
+import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
 import type { EventId, RoomId, UserId } from '../../../src/ids.ts';
@@ -92,5 +93,27 @@ describe('answering a want', () => {
     expect(car.byteLength).toBeLessThanOrEqual(100_000);
     // The wanted blocks in the order asked, as many as fit.
     expect(await carCids(car)).toEqual(cids.slice(0, 3));
+  });
+
+  it('a DAG of more than 20,000 blocks is answered in part: the wanted block, then breadth-first', async () => {
+    const f = answering();
+    // A root over 150 nodes over 150 small raw blocks each: 22,651 blocks, like a big trie.
+    const middles: CID[] = [];
+    for (let m = 0; m < 150; m++) {
+      const leaves: CID[] = [];
+      for (let l = 0; l < 150; l++) {
+        const bytes = new TextEncoder().encode(`leaf ${m}/${l}`);
+        const cid = cidOf(RAW, bytes);
+        await f.store.putBlock(cid, bytes);
+        leaves.push(cid);
+      }
+      middles.push(await f.store.putDag({ leaves }));
+    }
+    const root = await f.store.putDag({ middles });
+    await f.ask([root.toString()]);
+    expect(f.uploads).toHaveLength(1);
+    const cids = await carCids(f.uploads[0] as Uint8Array);
+    expect(cids).toHaveLength(20_000);
+    expect(cids.slice(0, 151)).toEqual([root, ...middles].map(String));
   });
 });
