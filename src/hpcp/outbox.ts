@@ -31,16 +31,17 @@ export async function headsContent(
   const rest: CID[] = [];
   for (const { goho, prev } of out) {
     const head = goho.head();
-    const usable = prev && !prev.equals(head) && (await d.store.hasBlock(prev)) ? prev : undefined;
+    const known = prev && !prev.equals(head) && (await d.store.hasBlock(prev)) ? prev : undefined;
+    const delta = known ? await localDelta(goho, known) : undefined;
+    const usable = delta ? known : undefined;
     heads.push({
       origin: goho.origin().toString(),
       head: head.toString(),
       size: goho.size(),
       ...(usable ? { prev: usable.toString() } : {}),
     });
-    const delta = usable ? (await goho.since(usable)).blocks : [head];
     roots.push(head);
-    rest.push(...delta.filter((c) => !c.equals(head)));
+    rest.push(...(delta ?? [head]).filter((c) => !c.equals(head)));
   }
   const addrs = (d.network?.addresses() ?? []).filter((a) => MULTIADDR.test(a)).slice(0, 8);
   const all = await read(d, [...roots, ...rest]);
@@ -52,6 +53,22 @@ export async function headsContent(
   if (size > d.options.maxCarBytes) return { heads, blocks: inline, addrs, reason };
   const car = await d.client.upload(await toCar(all), 'application/vnd.ipld.car', d.signal);
   return { heads, blocks: inline, car, addrs, reason };
+}
+
+/**
+ * The blocks `goho` added since `prev`, read from this node's blocks alone; undefined when
+ * some are not here. `prev` may be a head whose root came inline in a peer's announcement
+ * and whose trie never arrived: fetching it would hold the room's send queue for the whole
+ * fetch budget (20 s) and then throw, and the head would never be announced. Without a
+ * `prev`, peers get the head's root and fetch what they lack.
+ */
+async function localDelta(goho: Goho, prev: CID): Promise<CID[] | undefined> {
+  try {
+    return (await goho.since(prev, { offline: true })).blocks;
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 async function read(d: RoomHpcpDeps, cids: CID[]): Promise<{ cid: CID; bytes: Uint8Array }[]> {

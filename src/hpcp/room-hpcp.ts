@@ -36,7 +36,12 @@ export class RoomHpcp {
   readonly #lastSent = new Map<string, CID>();
   /** Announcements waiting to go out (rate limits): their bases are still needed. */
   readonly #sending = new Set<Outgoing[]>();
-  readonly #latestSeen = new Map<string, CID>();
+  /**
+   * The latest announced head merged here, by origin: a merged head's announcement counts its
+   * blocks from it. Only merged ones: a head whose trie never arrived is no base (peers may
+   * lack it too, and this node cannot diff against it).
+   */
+  readonly #latestMerged = new Map<string, CID>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #dialed = new Set<string>();
   #lastAnswer = 0;
@@ -125,7 +130,6 @@ export class RoomHpcp {
     if (heads.length === 0) return;
     for (const h of heads) {
       this.seen.add(h.origin, h.head, event.sender);
-      this.#latestSeen.set(h.origin, CID.parse(h.head));
     }
     await takeInline(this.#d, parsed.data);
     this.#dial(parsed.data.addrs);
@@ -155,6 +159,7 @@ export class RoomHpcp {
         const after = await goho.merge(head, { signal, budget: options.budget });
         if (!after.equals(before)) await this.#d.merged(goho);
       });
+      this.#latestMerged.set(origin, head);
     } catch (err) {
       this.#d.log.warn('announced head not merged', { origin, head: head.toString(), sender, err });
       this.#retry(origin, head, sender, tries, err);
@@ -168,7 +173,7 @@ export class RoomHpcp {
     const step = rank(now.toString(), this.#d.nodes(), this.#d.self) + 1;
     this.#later(`merge:${origin}`, step * options.mergeDelayMs, () => {
       if (this.seen.has(origin, goho.head().toString())) return;
-      this.#send([{ goho, prev: this.#latestSeen.get(origin) }], 'merge');
+      this.#send([{ goho, prev: this.#latestMerged.get(origin) }], 'merge');
     });
   }
 

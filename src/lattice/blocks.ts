@@ -8,7 +8,8 @@ import { Budget } from './budget.ts';
 import { BadBlockError } from './errors.ts';
 import { type Leaf, leafSchema, type Root, rootSchema } from './schema.ts';
 
-export type ReadOpts = { signal?: AbortSignal; budget?: Budget };
+/** `offline`: read only the local store (Store GetOptions); a missing block is NOT_FOUND. */
+export type ReadOpts = { signal?: AbortSignal; budget?: Budget; offline?: boolean };
 
 /**
  * Reads a block through the store (fetchers included), charges it to the budget, decodes it
@@ -23,7 +24,7 @@ export async function readValid<S extends z.ZodType>(
   opts: ReadOpts = {},
 ): Promise<z.infer<S>> {
   if (cid.code !== DAG_JSON) throw new BadBlockError(`${what} ${cid} is not a dag-json block`);
-  const bytes = await store.getBlock(cid, { signal: opts.signal });
+  const bytes = await store.getBlock(cid, { signal: opts.signal, offline: opts.offline });
   (opts.budget ?? new Budget()).charge(`${what} ${cid}`, bytes.byteLength);
   let raw: unknown;
   try {

@@ -101,7 +101,10 @@ export class TrieIo {
     this.#store = store;
   }
 
-  async get(cid: CID, opts: { signal?: AbortSignal; budget?: Budget } = {}): Promise<TrieNode> {
+  async get(
+    cid: CID,
+    opts: { signal?: AbortSignal; budget?: Budget; offline?: boolean } = {},
+  ): Promise<TrieNode> {
     const key = cid.toString();
     const hit = this.#cache.get(key);
     if (hit) {
@@ -123,6 +126,7 @@ export class TrieIo {
     const epoch = this.#epoch();
     const node = await readValid(this.#store, cid, trieNodeSchema, 'GOHO trie node', {
       signal: opts.signal,
+      offline: opts.offline,
       budget: opts.budget ?? new Budget(),
     });
     this.#remember(key, node, epoch);
@@ -148,7 +152,11 @@ export class TrieIo {
    * Makes sure a cached node is in the store (asking for it keeps it from a collection
    * running): written back from the cache when it went; immutable, it has the same bytes.
    */
-  async #stored(cid: CID, node: TrieNode, opts: { signal?: AbortSignal }): Promise<void> {
+  async #stored(
+    cid: CID,
+    node: TrieNode,
+    opts: { signal?: AbortSignal; offline?: boolean },
+  ): Promise<void> {
     if (await this.#store.hasBlock(cid, opts)) return;
     const bytes = dagJson.encode(node);
     if (cidOf(DAG_JSON, bytes).equals(cid)) await this.#store.putBlock(cid, bytes, opts);

@@ -13,7 +13,8 @@ import {
   type TrieIo,
 } from './trie-node.ts';
 
-export type TrieOpts = { signal?: AbortSignal; budget?: Budget };
+/** `offline`: read only local blocks (ReadOpts). */
+export type TrieOpts = { signal?: AbortSignal; budget?: Budget; offline?: boolean };
 /** A new trie root and the leaves it has that the old one had not. */
 export interface Grown {
   ref: Ref;

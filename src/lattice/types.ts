@@ -41,8 +41,12 @@ export interface Goho {
   merge(otherHead: CID, opts?: MergeOpts): Promise<CID>;
   /** Whether a leaf (by CID) is in the current head. */
   has(leaf: CID, opts?: Opts): Promise<boolean>;
-  /** What the current head adds to an older head of this GOHO (the origin for everything). */
-  since(olderHead: CID, opts?: Opts): Promise<HeadDelta>;
+  /**
+   * What the current head adds to an older head of this GOHO (the origin for everything).
+   * `offline`: from local blocks only; an older head whose blocks are not all here throws
+   * NOT_FOUND at once instead of fetching them.
+   */
+  since(olderHead: CID, opts?: Opts & { offline?: boolean }): Promise<HeadDelta>;
   /** Every leaf, in canonical order (by leaf CID string). */
   leaves(opts?: Opts): Promise<Leaf[]>;
   value(opts?: Opts): Promise<GohoValue>;

@@ -2,6 +2,7 @@
  * HPCP between nodes on an in-memory room: batched announcements, one announcement per
  * merged head, quiet once converged, and a late joiner answered once.
  */
+import * as dagJson from '@ipld/dag-json';
 import { describe, expect, it } from 'vitest';
 import { RoomHpcp } from '../../../src/hpcp/room-hpcp.ts';
 import { DEFAULT_HPCP } from '../../../src/hpcp/types.ts';
@@ -11,6 +12,7 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import type { MeshClient, RoomEvent } from '../../../src/matrix/types.ts';
 import { Serial } from '../../../src/node/serial.ts';
 import { HPCP_EVENT } from '../../../src/protocol/hpcp.ts';
+import { cidOf, DAG_JSON } from '../../../src/store/cid.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 
 const ROOM = '!room:h' as RoomId;
@@ -223,5 +225,53 @@ describe('HPCP in a room', () => {
     expect(a.goho.size()).toBe(0);
     room.refuseFetches = 0;
     await converged(room, 2);
+  });
+
+  it('announces a merged head counting from a head it merged, not from one whose trie never came', async () => {
+    const room = new Room();
+    const a = await room.join('@a:h');
+    room.members.add('@b:h' as UserId);
+    room.members.add('@c:h' as UserId);
+    // b: a node whose blocks a can fetch, and which takes no part otherwise.
+    const bStore = createMemoryStore();
+    const bGoho = await createGoho(bStore, { name: 'shared' });
+    await bGoho.append({ path: 'p', action: 'append', value: 'b1', author: '@b:h' });
+    const quiet = { onEvent: async () => true };
+    room.nodes.push({ id: '@b:h', goho: bGoho, hpcp: quiet, store: bStore } as unknown as Node);
+    await append(a, 'a1');
+    await wait(150); // a's change is announced
+    const origin = a.goho.origin().toString();
+    const heads = (head: string) => [{ origin, head, size: 1 }];
+    const announce = (sender: string, content: object) =>
+      a.hpcp.onEvent({
+        type: HPCP_EVENT.heads,
+        sender: sender as UserId,
+        event_id: `$${sender}` as EventId,
+        origin_server_ts: Date.now(),
+        content,
+      } as RoomEvent);
+    await announce('@b:h', { heads: heads(bGoho.head().toString()) });
+    await a.hpcp.settled();
+    expect(a.goho.size()).toBe(2);
+    // Before a announces the union: c announces a head whose root comes inline and whose trie
+    // nobody serves. a cannot merge it, nor count an announcement's blocks from it.
+    const tree = cidOf(DAG_JSON, new TextEncoder().encode('"a trie node nobody has"'));
+    const root = { type: 'goho', version: 2, origin: a.goho.origin(), size: 1, clock: 1, tree };
+    const bytes = dagJson.encode(root);
+    const bogus = cidOf(DAG_JSON, bytes);
+    await announce('@c:h', {
+      heads: heads(bogus.toString()),
+      blocks: [{ cid: bogus.toString(), data: Buffer.from(bytes).toString('base64') }],
+    });
+    await expect
+      .poll(() => room.log.filter((e) => (e.content as { reason?: string }).reason === 'merge'), {
+        timeout: 2_000,
+      })
+      .toHaveLength(1);
+    const merge = room.log.find((e) => (e.content as { reason?: string }).reason === 'merge');
+    const content = merge?.content as { heads: { head: string; prev?: string }[] } | undefined;
+    const entry = content?.heads[0];
+    expect(entry?.head).toBe(a.goho.head().toString());
+    expect(entry?.prev).toBe(bGoho.head().toString());
   });
 });
