@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { allowlistEntryProblem } from '../engines/allowlist.ts';
 import { DOCKER_DEFAULTS, dockerConfigSchema } from '../engines/config.ts';
 import { evaluatorConfigSchema } from '../evaluator/config.ts';
 import {
@@ -111,7 +112,14 @@ export const configSchema = z.strictObject({
        * the mesh), or `name@cid` (offered at once, downloaded when first assigned). Empty means
        * every engine in `dir` and nothing from the mesh.
        */
-      allow: z.array(z.string().min(1)).default([]),
+      allow: z
+        .array(
+          z.string().superRefine((entry, ctx) => {
+            const problem = allowlistEntryProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        )
+        .default([]),
       /** The Docker runtime: see src/engines/config.ts. */
       docker: dockerConfigSchema.default(DOCKER_DEFAULTS),
     })

@@ -46,9 +46,12 @@ const imageRef = z
   .max(400)
   .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'an image reference like name:tag or name@sha256:<hex>');
 
+/** An engine's name: what `!run <name>` and allowlists use. */
+export const ENGINE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
 export const manifestSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
+    name: z.string().regex(ENGINE_NAME, 'lowercase letters, digits, - and _'),
     version: z.string().min(1).max(64),
     runtime: runtimeKindSchema,
     entry: entryPath.optional(),

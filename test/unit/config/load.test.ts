@@ -145,4 +145,24 @@ describe('the config loader', () => {
       });
     }
   });
+
+  it('refuses an engines.allow entry that is no name, CID or name@CID, naming it', async () => {
+    // The node would announce it as an offer that every roster refuses, and leave the mesh.
+    const cid = 'baguqeeraxrkqbjwx66ygsgh26tq5x5ncnpdbgmbc5ldngbgvvarvdobwdyya';
+    const ok = await configFile({
+      ...base,
+      engines: { allow: ['wordcount', cid, `fibsum-map@${cid}`] },
+    });
+    expect((await loadConfig({ file: ok.file, env: {} })).engines.allow).toHaveLength(3);
+    for (const entry of ['whisper@latest', 'wordcount@bafy-typo', `${'x'.repeat(120)}@${cid}`]) {
+      const { file } = await configFile({ ...base, engines: { allow: ['wordcount', entry] } });
+      const err = await loadConfig({ file, env: {} }).then(
+        () => new Error(`${entry} was accepted`),
+        (e: Error) => e,
+      );
+      expect(err).toMatchObject({ code: 'CONFIG' });
+      expect(err.message).toContain('engines.allow[1]: ');
+      expect(err.message).toContain('an engine name, a package CID, or name@CID');
+    }
+  });
 });

@@ -123,7 +123,7 @@ describe('checking a pipeline before it runs', () => {
       error(() => parsePipeline({ type: 'meshbot.pipeline', stages: [], result: 'a' })).message,
     ).toMatch(/at stages/);
     expect(error(() => parsePipeline(withStages([{ ...stage('A b', 'true') }]))).message).toMatch(
-      /stages\.0\.stage/,
+      /stages\[0\]\.stage/,
     );
   });
 });
