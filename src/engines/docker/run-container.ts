@@ -10,6 +10,8 @@ import type { Logger } from '../../log/logger.ts';
 import {
   EngineAbortedError,
   EngineCrashedError,
+  EngineError,
+  EngineFailedError,
   EngineOutputError,
   EngineRefusedError,
 } from '../errors.ts';
@@ -106,6 +108,33 @@ async function create(deps: RunDeps, name: string, spec: Docker.ContainerCreateO
   }
 }
 
+/**
+ * Starts the container. dockerd answers 400 (an invalid parameter) when the image's command
+ * cannot be run: not found, not executable, a file mounted on a folder. That is the engine's
+ * fault and the same on every node, so it fails the task with dockerd's reason rather than
+ * passing for a crashed sandbox that another attempt may get through.
+ */
+async function start(container: Docker.Container, name: string): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 400) throw err;
+    const why = `the container did not start: ${dockerReason(err)}`;
+    throw new EngineFailedError(name, why, { cause: err });
+  }
+}
+
+/** dockerd's own words, without dockerode's prefix nor the runtime's chain of wrappers. */
+function dockerReason(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } }).json;
+  const raw = typeof json?.message === 'string' ? json.message : String((err as Error).message);
+  const said = raw.trim().replace(/^\(HTTP code \d+\)[^-]*- /, '');
+  // runc: "failed to create task …: unable to start container process: exec: …: unknown"
+  const cut = said.lastIndexOf('container process: ');
+  const reason = cut >= 0 ? said.slice(cut + 'container process: '.length) : said;
+  return reason.replace(/: unknown$/, '').trim();
+}
+
 async function watch(
   deps: RunDeps,
   container: Docker.Container,
@@ -125,16 +154,18 @@ async function watch(
   const started = performance.now();
   let exit: number;
   let oom = false;
-  let streams: Awaited<ReturnType<typeof attach>>;
+  let streams: Awaited<ReturnType<typeof attach>> | undefined;
   try {
     streams = await attach(deps, container, maxOutputBytes, () => guard.stop('output'));
-    await container.start();
+    await start(container, name);
     // Stopped before it started (the kill found nothing running): stop it now.
     if (guard.stopped) await container.kill({ signal: 'SIGKILL' }).catch(() => {});
     exit = (await container.wait()).StatusCode as number;
     oom = (await container.inspect()).State.OOMKilled;
   } catch (err) {
+    streams?.close();
     if (guard.stopped === 'abort') throw new EngineAbortedError(name);
+    if (err instanceof EngineError) throw err;
     const why = `the Docker engine failed: ${(err as Error).message}`;
     throw new EngineCrashedError(name, why, { cause: err });
   } finally {
@@ -177,13 +208,16 @@ async function attach(
     stream.on('error', () => resolve());
   });
   deps.docker.modem.demuxStream(stream, stdout, stderr);
+  const close = () => (stream as unknown as { destroy?: () => void }).destroy?.();
   return {
     stdout,
     /** Waits for the streams to end with the container (a stuck one for 1 s at most). */
     async finish(): Promise<string[]> {
       await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
-      (stream as unknown as { destroy?: () => void }).destroy?.();
+      close();
       return stderr.lines();
     },
+    /** Drops the streams of a run that failed (a container that never started ends none). */
+    close,
   };
 }

@@ -104,6 +104,29 @@ describe.skipIf(!docker)('docker runtime', () => {
       }
     });
 
+    it('fails an image whose command does not exist, with dockerd reason, and no retry', async () => {
+      const pkg = await d.runtime.pin(
+        createEnginePackage(
+          {
+            name: 'no-command',
+            version: '0.0.0',
+            runtime: 'docker',
+            image: docker?.testImage,
+            command: ['nope'],
+            description: 'built by the test',
+            limits: { memoryMb: 32, cpuMs: 2000, wallMs: 3000, maxOutputBytes: 1024 },
+          },
+          '',
+        ),
+      );
+      const { err } = await failure(d.run(pkg));
+      expect(err.code).toBe('ENGINE_FAILED');
+      expect(err.retryable).toBe(false);
+      expect(err.userMessage).toMatch(/^no-command failed: the container did not start: .*nope/);
+      expect(err.userMessage).toContain('not found');
+      await d.expectHealthy();
+    });
+
     it('leaves no container behind', async () => {
       await d.expectHealthy();
       expect(await d.ourContainers()).toEqual([]);
