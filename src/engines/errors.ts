@@ -55,22 +55,39 @@ export function truncate(text: string, max = MAX_ENGINE_MESSAGE): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+export interface EngineTimeoutOptions extends EngineErrorOptions {
+  /** Why, when it is known to be something that will recur anywhere (not retryable). */
+  detail?: string;
+  /**
+   * With limit `wall` and limitMs the CPU limit: the CPU the run had used when its CPU time
+   * window ran out. isolated-vm measures the CPU limit with a clock, which runs on while a
+   * busy machine gives the CPU to other work.
+   */
+  cpuUsedMs?: number;
+}
+
 export class EngineTimeoutError extends EngineError {
   readonly limit: 'cpu' | 'wall';
   constructor(
     engine: string,
     limit: 'cpu' | 'wall',
     limitMs: number,
-    opts: EngineErrorOptions & { detail?: string } = {},
+    opts: EngineTimeoutOptions = {},
   ) {
     const what = limit === 'cpu' ? 'CPU time' : 'time';
     const detail = opts.detail ? `; ${opts.detail}` : '';
+    const starved = limit === 'wall' && opts.cpuUsedMs !== undefined;
+    const used = Math.round(opts.cpuUsedMs ?? 0);
     // A wall timeout may come from a busy machine; a CPU timeout will recur anywhere.
     super(
       'ENGINE_TIMEOUT',
       engine,
-      `${limit} limit of ${limitMs} ms exceeded${detail}`,
-      `${engine} ran out of ${what} (limit ${limitMs} ms)${detail}`,
+      starved
+        ? `CPU time window of ${limitMs} ms ran out with ${used} ms of CPU used (a busy machine)`
+        : `${limit} limit of ${limitMs} ms exceeded${detail}`,
+      starved
+        ? `${engine} ran out of time: it got ${used} ms of CPU in its ${limitMs} ms CPU time window (the machine was busy)`
+        : `${engine} ran out of ${what} (limit ${limitMs} ms)${detail}`,
       { retryable: limit === 'wall' && !opts.detail, ...opts },
     );
     this.limit = limit;

@@ -189,6 +189,13 @@ export function toEngineError(
   switch (err.code) {
     case 'ENGINE_TIMEOUT': {
       const limit = err.limit ?? 'cpu';
+      // A CPU window that ran out on a busy machine: wall-type, measured against the CPU limit.
+      if (limit === 'wall' && err.cpuUsedMs !== undefined) {
+        return new EngineTimeoutError(name, 'wall', limits.cpuMs, {
+          logs,
+          cpuUsedMs: err.cpuUsedMs,
+        });
+      }
       return new EngineTimeoutError(name, limit, limit === 'cpu' ? limits.cpuMs : limits.wallMs, {
         logs,
       });

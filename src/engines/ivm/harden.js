@@ -19,6 +19,9 @@
 //   promise integration `promising`/`Suspending`), whose callbacks run after the task that
 //   set them up has ended: in a later task, or between tasks outside any time limit. The
 //   synchronous `new WebAssembly.Module/Instance` stay.
+// - `Atomics.wait` is removed too: an engine has no other thread that could wake it, so
+//   blocking only holds the sandbox, off the CPU, while isolated-vm's CPU limit (a clock)
+//   runs on.
 // - Assigning a property that a frozen prototype also has (`this.name = ...` in an Error
 //   subclass, `fn.toString = ...`) would throw: for those, the prototype's property becomes
 //   an accessor whose setter defines an own property, as assignment does on an unfrozen
@@ -56,6 +59,7 @@
     if (typeof key === 'string' && desc && 'get' in desc) delete RegExp[key];
   }
   delete globalThis.FinalizationRegistry;
+  delete Atomics.wait;
   delete Atomics.waitAsync;
   for (const key of LATER) delete WebAssembly[key];
 

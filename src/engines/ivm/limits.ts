@@ -1,5 +1,6 @@
 import { EngineBadInputError } from '../errors.ts';
 import type { EngineLimits, RunRequest } from '../types.ts';
+import type { WireError } from './protocol.ts';
 
 const MiB = 1024 * 1024;
 
@@ -53,4 +54,24 @@ export function checkRequest(req: RunRequest): Record<string, string> {
     }
   }
   return copy;
+}
+
+/** Under this share of its CPU limit, a task whose CPU window ran out was kept off the CPU. */
+const STARVED_SHARE = 0.9;
+
+/**
+ * isolated-vm's `timeout` is a clock, not the isolate's CPU time: it runs on while the
+ * machine gives the CPU to other work. A task that used about its whole CPU limit is over
+ * it, and would be on any node; one that used clearly less ran out of time, as at a wall
+ * limit, and another attempt may get through. `usedMs` is undefined when it cannot be read.
+ */
+export function cpuTimeout(
+  limitMs: number,
+  usedMs: number | undefined,
+  message: string,
+): WireError {
+  if (usedMs === undefined || usedMs >= limitMs * STARVED_SHARE) {
+    return { code: 'ENGINE_TIMEOUT', limit: 'cpu', message };
+  }
+  return { code: 'ENGINE_TIMEOUT', limit: 'wall', message, cpuUsedMs: usedMs };
 }

@@ -67,6 +67,9 @@ export const wireErrorSchema = z.strictObject({
   message: z.string().max(10_000),
   /** Which limit ran out, for ENGINE_TIMEOUT. */
   limit: z.enum(['cpu', 'wall']).optional(),
+  /** With limit `wall`: the CPU window ran out with this much CPU used, clearly under the
+   * CPU limit (run-task.ts cpuTimeout). */
+  cpuUsedMs: z.number().nonnegative().optional(),
 });
 
 const logs = z.array(z.string().max(70_000)).max(201);

@@ -10,6 +10,7 @@
  * `runTask` then answers synchronously, and the sandbox process sends the answer from the
  * handler of the message that brought the task. Anything else takes the asynchronous path.
  */
+import { cpuTimeout } from './limits.ts';
 import { createLogSink, type LogSink } from './log-sink.ts';
 import type { ChildMessage, RunMessage, WireError } from './protocol.ts';
 import { IDLE_SLOT, type RealmPool, type RealmSpec, type WarmRealm } from './realm-pool.ts';
@@ -280,9 +281,19 @@ function classify(err: unknown, task: Task): WireError {
   }
   // isolated-vm's own words, whole: a compile error may quote the engine's text.
   if (err instanceof Error && err.message === 'Script execution timed out.') {
-    return { code: 'ENGINE_TIMEOUT', limit: 'cpu', message };
+    return cpuTimeout(task.msg.limits.cpuMs, usedCpuMs(task), message);
   }
   return { code: 'ENGINE_FAILED', message: message.slice(0, 2000) };
+}
+
+/** The CPU the task's calls into the isolate used, ms; undefined once it is disposed. */
+function usedCpuMs(task: Task): number | undefined {
+  if (!task.warm || task.warm.isolate.isDisposed) return undefined;
+  try {
+    return cpuMs(task);
+  } catch {
+    return undefined; // Disposed meanwhile.
+  }
 }
 
 /**

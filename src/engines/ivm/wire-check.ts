@@ -91,9 +91,10 @@ export function parseChildMessage(raw: unknown): ChildMessage | string {
 }
 
 function isWireError(v: unknown): boolean {
-  if (!isPlainObject(v) || !hasKeys(v, ['code', 'message'], ['limit'])) return false;
+  if (!isPlainObject(v) || !hasKeys(v, ['code', 'message'], ['limit', 'cpuUsedMs'])) return false;
   if (typeof v.code !== 'string' || !ERROR_CODES.has(v.code)) return false;
   if (typeof v.message !== 'string' || v.message.length > MAX_ERROR_MESSAGE) return false;
+  if (v.cpuUsedMs !== undefined && !isFiniteAtLeast(v.cpuUsedMs, 0)) return false;
   return v.limit === undefined || v.limit === 'cpu' || v.limit === 'wall';
 }
 

@@ -226,15 +226,34 @@ describe('isolated-vm runtime: the engine contract', () => {
         later.then(() => meshbot.log('late'));
       }
       meshbot.log(params.mode);
-      return [typeof FinalizationRegistry, typeof Atomics.waitAsync];
+      return [typeof FinalizationRegistry, typeof Atomics.waitAsync, typeof Atomics.wait];
     }`);
     const first = await run(pkg, text(''), { params: { mode: 'leave' } });
     expect(first.logs[0]).toBe('leave');
-    expect(JSON.parse(str(first.output))).toEqual(['undefined', 'undefined']);
+    expect(JSON.parse(str(first.output))).toEqual(['undefined', 'undefined', 'undefined']);
     for (let i = 0; i < 3; i++) {
       const next = await run(pkg, text(''), { params: { mode: 'next' } });
       expect(next.logs).toEqual(['next']);
     }
+  });
+
+  it('has no Atomics.wait: an engine fails at once, not as out of CPU time while off the CPU', async () => {
+    // It blocked without running while isolated-vm's CPU limit, a clock, ran on: a task that
+    // used no CPU at all was reported as over its CPU limit, a failure no retry would mend.
+    const pkg = engine(
+      `function main() {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);
+        return 'woke';
+      }`,
+      { limits: { cpuMs: 500, wallMs: 5000 } },
+    );
+    const { err, ms } = await failure(run(pkg));
+    expect(err.code).toBe('ENGINE_FAILED');
+    expect(err.userMessage).toMatch(
+      /^hostile failed: TypeError: .*Atomics\.wait is not a function/,
+    );
+    expect(ms).toBeLessThan(500);
+    await expectHealthy();
   });
 
   it('keeps common code working in the frozen realm', async () => {

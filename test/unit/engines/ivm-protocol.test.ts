@@ -156,6 +156,13 @@ const childVariants: [string, unknown][] = [
   ['an error with no message', failed({ code: 'ENGINE_FAILED' })],
   ['an error message over the cap', failed({ code: 'ENGINE_FAILED', message: 'x'.repeat(10_001) })],
   ['an error with a bad limit', failed({ code: 'ENGINE_TIMEOUT', message: 'x', limit: 'gpu' })],
+  [
+    'a timeout with the CPU it used',
+    failed({ code: 'ENGINE_TIMEOUT', message: 'x', limit: 'wall', cpuUsedMs: 12.5 }),
+  ],
+  ['a negative CPU used', failed({ code: 'ENGINE_TIMEOUT', message: 'x', cpuUsedMs: -1 })],
+  ['a NaN CPU used', failed({ code: 'ENGINE_TIMEOUT', message: 'x', cpuUsedMs: Number.NaN })],
+  ['a CPU used as text', failed({ code: 'ENGINE_TIMEOUT', message: 'x', cpuUsedMs: '1' })],
   ['an error with more', failed({ code: 'ENGINE_FAILED', message: 'x', stack: 'at' })],
   ['an error that is text', { ...failed(), error: 'ENGINE_FAILED' }],
   ['a progress over 1', { type: 'progress', id: 1, fraction: 1.01 }],
