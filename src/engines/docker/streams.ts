@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createLogSink, type LogSink } from '../ivm/log-sink.ts';
 
 /** Takes the container's stdout up to `max` bytes; `onOverflow` fires once past that. */
@@ -37,12 +38,15 @@ export class CappedBytes extends Writable {
 /** Splits stderr into log lines, kept within the log caps; the rest is drained and dropped. */
 export class LogLines extends Writable {
   readonly #sink: LogSink = createLogSink();
+  // Docker frames what the engine wrote as it wrote it: a frame may end inside a character,
+  // whose other bytes the decoder keeps for the next one.
+  readonly #decoder = new StringDecoder('utf8');
   #partial = '';
   #full = false;
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     if (!this.#full) {
-      const parts = (this.#partial + chunk.toString('utf8')).split('\n');
+      const parts = (this.#partial + this.#decoder.write(chunk)).split('\n');
       this.#partial = (parts.pop() ?? '').slice(0, 70_000);
       for (const line of parts) if (!this.#add(line)) break;
     }
@@ -55,6 +59,7 @@ export class LogLines extends Writable {
   }
 
   lines(): string[] {
+    if (!this.#full) this.#partial += this.#decoder.end();
     if (this.#partial && !this.#full) this.#add(this.#partial);
     this.#partial = '';
     return this.#sink.lines();
