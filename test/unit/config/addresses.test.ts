@@ -46,7 +46,7 @@ describe('addresses in the config', () => {
     for (const addr of bad) {
       await expect(withListen(['/ip4/0.0.0.0/tcp/4011', addr])).rejects.toMatchObject({
         code: 'CONFIG',
-        message: expect.stringContaining(`lattice.listen.1: ${addr}: `),
+        message: expect.stringContaining(`lattice.listen[1]: ${addr}: `),
       });
     }
   });
