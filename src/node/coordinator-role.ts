@@ -148,6 +148,15 @@ export class CoordinatorRole {
   }
 
   /** Something changed in a room: the coordinator looks at it again (coalesced). */
+  /** A room this node left: what it kept of it goes (an old MeshRoom, its term, its 👀). */
+  forget(room: RoomId): void {
+    for (const map of [this.#pumps, this.#terms, this.#fetched]) map.delete(room);
+    for (const map of [this.#eyed, this.#onFileLine]) {
+      for (const [key, v] of map) if (v.room === room) map.delete(key);
+    }
+    this.#pipelines.forget(room);
+  }
+
   poke(room: MeshRoom): void {
     let p = this.#pumps.get(room.id);
     if (!p) {
@@ -223,9 +232,9 @@ export class CoordinatorRole {
     this.#onFileLine.set(req.id, { room: room.id, thread: threadOf(req.relatesTo) });
     this.#files.push(async () => {
       try {
-        // Deleted (or handled) meanwhile, or another node coordinates now.
+        // Deleted (or handled) meanwhile, another node coordinates now, or this node left.
         const pending = room.book.requests.pending().some((r) => r.id === req.id);
-        if (!pending || !room.election.acting()) return;
+        if (!pending || !room.election.acting() || !this.#rooms().includes(room)) return;
         const a = await this.#dispatch.handle(room, req);
         if (!a) return;
         this.#ledger.push(() => this.#ctx.ledgers.get(room.id).enqueue(CID.parse(a.task)));

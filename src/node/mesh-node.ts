@@ -74,6 +74,7 @@ export class MeshNode {
         ?.flush()
         .catch((err: unknown) => ctx.log.warn('could not save the book of a room left', { err }));
       this.#rooms.delete(room);
+      this.#coordinator.forget(room);
       // Invited again, it tells the room again if it still may not announce itself.
       this.#forbidden.delete(room);
       // The room now refuses what this node sends there; what it held there must not

@@ -58,6 +58,16 @@ export class PipelineJobs {
   }
 
   /**
+   * A room this node left: nothing of its old MeshRoom is kept (a stage output that arrives
+   * later must not run an evaluation on that room's old book). Invited back, the node starts
+   * the room's pipelines again from its new book.
+   */
+  forget(room: RoomId): void {
+    for (const map of [this.#views, this.#running, this.#busy, this.#last]) map.delete(room);
+    this.#again.delete(room);
+  }
+
+  /**
    * Evaluates the room's pipelines (coalesced: one evaluation at a time per room; a call
    * while one runs makes it run once more). Resolves when the evaluation this call asked for
    * is over; never rejects. `poke` is told when a stage fired or a pipeline ended.
