@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshError, type MeshErrorOptions } from '../errors/index.ts';
@@ -35,6 +35,22 @@ export const NAMESPACE = (() => {
   }
 })();
 
+/**
+ * When process `pid` started, in clock ticks since boot (/proc/<pid>/stat, field 22); '' where
+ * /proc cannot say. A pid and its start time name one process: a pid alone may have been given
+ * to another process since (after a crash, a reboot).
+ */
+export function startTimeOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (field 2, in parentheses, which may hold spaces).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** Another process uses the data dir in a way this one cannot run beside. */
 export class DataDirBusyError extends MeshError {
   constructor(message: string, opts: MeshErrorOptions = {}) {
@@ -56,6 +72,8 @@ export interface PidFile extends Seen {
   instance: string;
   /** Empty in files of versions that did not write it, and where /proc cannot say. */
   namespace: string;
+  /** Its process's start time (startTimeOf); empty where it was not written. */
+  started: string;
 }
 
 /** The file at `path`, or undefined when there is none. */
@@ -71,10 +89,10 @@ export async function readSeen(path: string): Promise<Seen | undefined> {
 
 /** The pid file of another process (not this one) in `seen`, if it names a valid pid. */
 export function otherOf(seen: Seen): PidFile | undefined {
-  const [first, instance = '', namespace = ''] = seen.text.split('\n');
+  const [first, instance = '', namespace = '', started = ''] = seen.text.split('\n');
   const pid = Number.parseInt(first ?? '', 10);
   if (instance === INSTANCE || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  return { ...seen, pid, instance, namespace };
+  return { ...seen, pid, instance, namespace, started };
 }
 
 /** The file of another process (not this one), if there is one with a valid pid. */
@@ -110,7 +128,7 @@ export async function claim(
 }
 
 /** What this process writes in its files. */
-export const MINE = `${process.pid}\n${INSTANCE}\n${NAMESPACE}\n`;
+export const MINE = `${process.pid}\n${INSTANCE}\n${NAMESPACE}\n${startTimeOf(process.pid)}\n`;
 
 /** Whether a file's text is this process's. */
 export const isMine = (text: string) => text.split('\n')[1] === INSTANCE;

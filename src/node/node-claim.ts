@@ -9,7 +9,9 @@
  *   nodes taking over together, one moves it) and checking that what moved is the file judged
  *   gone; a file another node created meanwhile is put back.
  * - Whether its node is gone: the file names the node's pid namespace. In this one, the pid
- *   says it at once, so a node restarted after a crash starts without a wait. From another
+ *   and its start time say it at once, however old the file (a paused node keeps the dir, a
+ *   pid given to another process since does not), so a node restarted after a crash starts
+ *   without a wait. From another
  *   one (containers sharing the data dir) only a refresh of the file can say it: a running
  *   node touches it every REFRESH_MS, and the claim watches for twice that.
  * - A node that finds its file taken after all logs it (`onLost`).
@@ -30,6 +32,7 @@ import {
   readSeen,
   type Seen,
   STALE_MS,
+  startTimeOf,
 } from './data-dir-lock.ts';
 
 export interface NodeClaimOptions {
@@ -94,10 +97,18 @@ async function holding(
     if (!seen) return { running: false };
   }
   const other = otherOf(seen);
-  if (!other || !fresh(other)) return { running: false, seen };
+  if (!other) return { running: false, seen };
   if (NAMESPACE !== '' && other.namespace === NAMESPACE) {
-    return { running: other.pid !== process.pid && alive(other.pid), pid: other.pid, seen };
+    const running = other.pid !== process.pid && alive(other.pid);
+    // A stale file counts when its pid is still the process that wrote it: a node paused
+    // (Ctrl-Z, `docker pause`) past STALE_MS still holds the dir; a pid given to another
+    // process since (a crash, a reboot) does not. Files of versions without the start time
+    // are judged by their age alone.
+    const same = other.started !== '' && other.started === startTimeOf(other.pid);
+    if (!fresh(other) && !(running && same)) return { running: false, seen };
+    return { running, pid: other.pid, seen };
   }
+  if (!fresh(other)) return { running: false, seen };
   // Another pid namespace: a running holder touches its file every REFRESH_MS.
   const until = performance.now() + watchMs;
   while (performance.now() < until) {

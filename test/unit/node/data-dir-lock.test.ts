@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { claim, holder } from '../../../src/node/data-dir-lock.ts';
+import { claim, holder, startTimeOf } from '../../../src/node/data-dir-lock.ts';
 import { claimNode, takeOver } from '../../../src/node/node-claim.ts';
 import { collectDataDir } from '../../../src/node/offline-gc.ts';
 
@@ -85,9 +85,10 @@ describe('the data dir pid files across pid namespaces', () => {
 
 describe('one node per data dir', () => {
   /** A pid file as a node of this pid namespace (or of `namespace`) writes it. */
-  const nodeFile = async (dir: string, pid: number, namespace?: string) => {
+  const nodeFile = async (dir: string, pid: number, namespace?: string, started?: string) => {
     const ns = namespace ?? (await readlink('/proc/self/ns/pid'));
-    await writeFile(join(dir, 'node.pid'), `${pid}\nanother-node\n${ns}\n`);
+    const text = `${pid}\nanother-node\n${ns}\n${started === undefined ? '' : `${started}\n`}`;
+    await writeFile(join(dir, 'node.pid'), text);
   };
   /** A process that runs until killed, and one that has exited (its pid names nothing now). */
   const running = () => spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -127,6 +128,40 @@ describe('one node per data dir', () => {
     await nodeFile(dir, 4194399, 'pid:[another]');
     await age(dir, 'node', 10);
     await (await claimNode(dir, { watchMs: 5_000 }))();
+  });
+
+  it('keeps the dir of a node of this namespace paused past STALE_MS, not of a pid reused since', async () => {
+    const dir = await dataDir();
+    const child = running();
+    try {
+      const pid = child.pid as number;
+      await vi.waitFor(() => expect(startTimeOf(pid)).not.toBe(''));
+      // Stopped (Ctrl-Z, `docker pause`) for ten minutes: its file is stale, its process the same.
+      await nodeFile(dir, pid, undefined, startTimeOf(pid));
+      await age(dir, 'node', 10);
+      await expect(claimNode(dir, { watchMs: 50 })).rejects.toMatchObject({
+        code: 'DATA_DIR_BUSY',
+      });
+      // The pid of a node that died, given to another process since (a reboot, say).
+      await nodeFile(dir, pid, undefined, '1');
+      await age(dir, 'node', 10);
+      await (await claimNode(dir, { watchMs: 50 }))();
+      // A file of a version that wrote no start time: judged by its age alone.
+      await nodeFile(dir, pid);
+      await age(dir, 'node', 10);
+      await (await claimNode(dir, { watchMs: 50 }))();
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('writes its start time in its file', async () => {
+    const dir = await dataDir();
+    const release = await claimNode(dir);
+    const text = await readFile(join(dir, 'node.pid'), 'utf8');
+    expect(text.split('\n')[3]).toBe(startTimeOf(process.pid));
+    expect(startTimeOf(process.pid)).toMatch(/^\d+$/);
+    await release();
   });
 
   it('watches the file of a node of another namespace: refused if it is kept fresh, else taken', async () => {
