@@ -21,10 +21,15 @@ import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
 import { engineRuntime } from './resolve-engine.ts';
 
+/** Checks of a task tried while a transcript could not be read, before settling without it. */
+const READ_TRIES = 3;
+
 export class Verification {
   readonly #ctx: NodeContext;
   /** Tasks whose check is being settled. */
   readonly #busy = new Set<string>();
+  /** Checks tried so far while some transcript could not be read, by task. */
+  readonly #readTries = new Map<string, number>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -72,10 +77,14 @@ export class Verification {
       this.#busy.add(rec.id);
       // A check that fails is tried again on the coordinator's next tick, not at once.
       void this.#comparator(room, rec, results)
-        .then((compare) => {
+        .then(({ compare, unread, later }) => {
           this.#busy.delete(rec.id);
+          if (later) return; // some transcript could not be read yet: the next tick tries again
+          this.#readTries.delete(rec.id);
           if (!room.election.acting() || rec.state !== 'split') return;
-          const verdict = this.#settleOne(room, rec, parts.length, results, compare);
+          // A result nobody could read is neither agreed with nor held against its node.
+          const counted = results.filter((r) => !unread.has(r.value));
+          const verdict = this.#settleOne(room, rec, parts.length, counted, compare);
           if (verdict) this.announce(room, room.election.term, [verdict]);
           poke();
         })
@@ -109,8 +118,9 @@ export class Verification {
     }
     room.changed();
     if (results.length === 1 && others.length === 0) {
-      // Nobody else could run it: the result stands, and the reply says it is unchecked.
-      room.book.finishSplit(rec.id, { result: rec.result ?? '' }, Date.now());
+      // Nobody else could run it (or the others' results could not be read): the result
+      // stands, and the reply says it is unchecked.
+      room.book.finishSplit(rec.id, { result: results[0]?.value ?? '' }, Date.now());
       rec.verified = { agreeing: 1, of: 1 };
       return undefined;
     }
@@ -128,36 +138,52 @@ export class Verification {
 
   /**
    * How results are compared: by CID, except transcripts, which may differ from one CPU to
-   * another by a word or two: equal when their word error rate is under 10%.
+   * another by a word or two: equal when their word error rate is under 10%. A transcript that
+   * cannot be read now (its worker went offline, a fetch timed out, it is too large) is no
+   * evidence either way: the check is tried again on later ticks, and then settled without it
+   * (`unread`); compared by its CID, an honest node a word away from the others would be
+   * outvoted and quarantined. Bytes that are read and are no transcript compare by CID.
    */
   async #comparator(
     room: MeshRoom,
     rec: TaskRecord,
     results: ReplicaResult[],
-  ): Promise<Comparator | undefined> {
+  ): Promise<{ compare?: Comparator; unread: Set<string>; later?: boolean }> {
+    const unread = new Set<string>();
     const task = taskOf(rec);
-    if (!task || this.#runtimeOf(room, task) !== 'whisper') return undefined;
+    if (!task || this.#runtimeOf(room, task) !== 'whisper') return { unread };
     const texts = new Map<string, string>();
     const signal = AbortSignal.any([this.#ctx.signal, AbortSignal.timeout(15_000)]);
     const maxBytes = this.#ctx.config.limits.maxInputBytes;
-    const read = async (value: string) => {
-      try {
-        return await this.#ctx.store.cat(CID.parse(value), { signal, maxBytes });
-      } catch {
-        return null; // not a CID, or not found: compared by its CID alone
-      }
-    };
     for (const { value } of results) {
-      const bytes = await read(value);
+      let cid: CID;
+      try {
+        cid = CID.parse(value);
+      } catch {
+        continue; // not a CID: compared as it is
+      }
+      const bytes = await this.#ctx.store.cat(cid, { signal, maxBytes }).catch(() => undefined);
+      if (!bytes) unread.add(value);
       const t = bytes ? decodeTranscript(bytes) : null;
       if (t) texts.set(value, t.text);
     }
+    const tries = (this.#readTries.get(rec.id) ?? 0) + 1;
+    if (unread.size > 0 && tries < READ_TRIES) {
+      this.#readTries.set(rec.id, tries);
+      this.#ctx.log.info('a transcript to check could not be read: trying again later', {
+        task: rec.id,
+        unread: [...unread],
+        tries,
+      });
+      return { unread, later: true };
+    }
     const wer = werComparator(0.1);
-    return (a, b) => {
+    const compare: Comparator = (a, b) => {
       const x = texts.get(a);
       const y = texts.get(b);
       return a === b || (x !== undefined && y !== undefined && wer(x, y));
     };
+    return { compare, unread };
   }
 
   /** Verdicts go to every node (their trust records); a node caught cheating is named in the room. */
