@@ -2,7 +2,7 @@ import { Checker } from './check.ts';
 import { ConditionError, withSource } from './errors.ts';
 import { evaluateNode } from './evaluate.ts';
 import { STANDARD_HELPERS } from './helpers.ts';
-import { literalPaths } from './literal-paths.ts';
+import { computedPathReads, literalPaths } from './literal-paths.ts';
 import { parse } from './parse.ts';
 import type { CompileOptions, Condition, Node } from './types.ts';
 
@@ -37,6 +37,7 @@ export function compileCondition(source: string, opts: CompileOptions = {}): Con
     helpersUsed: checker.helpersUsed,
     identifiers: checker.identifiers,
     paths: literalPaths(root),
+    computedPathReads: computedPathReads(root),
     evaluate,
     holds: (scope, budget) => Boolean(evaluate(scope, budget)),
   };

@@ -9,13 +9,30 @@ const LOCAL_PATH_HELPERS: ReadonlySet<string> = new Set(['exist', 'len', 'get', 
  */
 export function literalPaths(root: Node): Set<string> {
   const out = new Set<string>();
+  eachPathRead(root, (_, first) => {
+    if (first?.kind === 'literal' && typeof first.value === 'string') out.add(first.value);
+  });
+  return out;
+}
+
+/**
+ * The helpers that read a path of the condition's own GOHO not written as a string literal
+ * (`exist('b' + '')`, `get(p)`): a check made before the condition runs cannot see that path.
+ */
+export function computedPathReads(root: Node): Set<string> {
+  const out = new Set<string>();
+  eachPathRead(root, (helper, first) => {
+    if (first?.kind !== 'literal' || typeof first.value !== 'string') out.add(helper);
+  });
+  return out;
+}
+
+/** Calls `seen` with each call of a local path helper in the tree, and its first argument. */
+function eachPathRead(root: Node, seen: (helper: string, first: Node | undefined) => void): void {
   const walk = (n: Node): void => {
     switch (n.kind) {
       case 'call': {
-        const first = n.args[0];
-        if (LOCAL_PATH_HELPERS.has(n.helper) && first?.kind === 'literal') {
-          if (typeof first.value === 'string') out.add(first.value);
-        }
+        if (LOCAL_PATH_HELPERS.has(n.helper)) seen(n.helper, n.args[0]);
         for (const a of n.args) walk(a);
         return;
       }
@@ -43,5 +60,4 @@ export function literalPaths(root: Node): Set<string> {
     }
   };
   walk(root);
-  return out;
 }

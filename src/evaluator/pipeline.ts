@@ -5,8 +5,8 @@
  * per element of a list (`map`). The stage named `result` gives the pipeline's answer.
  *
  * Conditions are checked when the pipeline is enqueued: syntax, helpers, stage names, the
- * stages each one reads (no cycles, no unknown stage), so a bad definition gets its reply
- * before anything runs.
+ * stages each one reads (no cycles, no unknown stage; each path a string literal, so that every
+ * stage read is seen), so a bad definition gets its reply before anything runs.
  */
 import { z } from 'zod';
 import { parseWith } from '../errors/index.ts';
@@ -73,7 +73,7 @@ export function checkPipeline(p: Pipeline): CheckedStage[] {
   const checked = p.stages.map((s) => {
     const compile = (what: string, src: string) => {
       try {
-        return compileCondition(src, { helpers: PIPELINE_HELPERS });
+        return literalPathsOnly(compileCondition(src, { helpers: PIPELINE_HELPERS }));
       } catch (err) {
         if (!(err instanceof ConditionError)) throw err;
         throw new ConditionError(`stage "${s.stage}", ${what}: ${err.message}`);
@@ -87,6 +87,19 @@ export function checkPipeline(p: Pipeline): CheckedStage[] {
   });
   checkGraph(checked, names);
   return checked;
+}
+
+/**
+ * A condition whose paths are all string literals: a computed one (`exist('b' + '')`) would
+ * hide the stage it reads from the graph check, and a cycle through it would wait for good.
+ */
+function literalPathsOnly(c: Condition): Condition {
+  const [helper] = c.computedPathReads;
+  if (helper === undefined) return c;
+  throw new ConditionError(
+    `${helper}() is given a computed path; a stage writes each path it reads as a string literal, as in ${helper}('fib'), so the stages it waits on can be checked`,
+    { source: c.source },
+  );
 }
 
 /** Every stage reads only defined stages, and none depends on itself. */

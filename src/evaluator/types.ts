@@ -68,6 +68,8 @@ export interface Condition {
   readonly identifiers: ReadonlySet<string>;
   /** Paths of its own GOHO it reads, where they are written as string literals. */
   readonly paths: ReadonlySet<string>;
+  /** The helpers that read a path of its own GOHO computed when it runs (not seen in `paths`). */
+  readonly computedPathReads: ReadonlySet<string>;
   /** The expression's value. Throws ConditionError (or a helper's MeshError). */
   evaluate(scope: Scope, budget?: EvaluateBudget): unknown;
   /** Whether the value is truthy: the question an evaluator asks of a condition. */
