@@ -7,7 +7,8 @@
  * twice writes its path twice, and a leaf's author is the word of whoever wrote it. A stage
  * whose condition holds derives its tasks — the same CIDs on every node — into the book; the
  * acting coordinator also enqueues them in the Queue GOHO, and finishes the pipeline with its
- * result stage's output, or with the reason it failed.
+ * result stage's output, or with the reason it failed: a failed task, a condition that cannot
+ * be evaluated, or a result stage that can no longer fire (pipeline-stuck.ts).
  */
 import { CID } from 'multiformats/cid';
 import { taskInfo } from '../coordinator/task-block.ts';
@@ -22,6 +23,7 @@ import type { RoomId } from '../ids.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
+import { PipelineStuckError, stuckStages } from './pipeline-stuck.ts';
 import { recordTask } from './record-task.ts';
 import { StageOutputs } from './stage-outputs.ts';
 import { withdraw } from './withdraw.ts';
@@ -176,7 +178,25 @@ export class PipelineJobs {
       }
     }
     if (changed) room.changed();
-    return (await this.#finish(room, rec, p)) || changed;
+    if (await this.#finish(room, rec, p)) return true;
+    // A stage that fired may have made another fire: only an evaluation that fired nothing
+    // can tell that nothing will.
+    return changed || this.#endIfStuck(room, rec, p, local);
+  }
+
+  /** The coordinator ends a pipeline whose result stage can no longer fire, with the reason. */
+  #endIfStuck(room: MeshRoom, rec: TaskRecord, p: Running, read: Map<string, unknown>): boolean {
+    if (!room.election.acting()) return false;
+    const waiting = stuckStages({
+      ...{ stages: p.stages, result: p.task.pipeline?.result ?? '', fired: p.fired },
+      ...{ parts: rec.parts ?? [], paths: p.paths, read },
+      state: (id) => room.book.get(id)?.state,
+    });
+    if (!waiting) return false;
+    const e = new PipelineStuckError(waiting);
+    this.#ctx.log.warn('pipeline stuck', { task: rec.id, code: e.code, errorId: e.id, err: e });
+    this.#end(room, rec, { code: e.code, message: e.userMessage });
+    return true;
   }
 
   /** The coordinator ends a pipeline: a part failed, or its result stage is done. */
