@@ -36,7 +36,7 @@ export interface PipelineProgress {
   result: string;
   /** Stages fired so far (by anyone's evaluation on this node). */
   fired: ReadonlyMap<string, unknown>;
-  /** Every task the pipeline derived (its record's `parts`). */
+  /** Every task the pipeline derived (its record's `parts`, and those the book says are its). */
   parts: readonly string[];
   /** Those tasks by the path of their output. */
   paths: ReadonlyMap<string, string>;

@@ -187,9 +187,11 @@ export class PipelineJobs {
   /** The coordinator ends a pipeline whose result stage can no longer fire, with the reason. */
   #endIfStuck(room: MeshRoom, rec: TaskRecord, p: Running, read: Map<string, unknown>): boolean {
     if (!room.election.acting()) return false;
+    // With any task of it another node derived: its evaluation may have fired more than ours.
+    const elsewhere = room.book.all().filter((r) => r.parent === rec.id);
     const waiting = stuckStages({
       ...{ stages: p.stages, result: p.task.pipeline?.result ?? '', fired: p.fired },
-      ...{ parts: rec.parts ?? [], paths: p.paths, read },
+      ...{ parts: [...(rec.parts ?? []), ...elsewhere.map((r) => r.id)], paths: p.paths, read },
       state: (id) => room.book.get(id)?.state,
     });
     if (!waiting) return false;

@@ -209,6 +209,26 @@ describe('a pipeline that can no longer progress', () => {
     expect(book.get(root.id)?.state).toBe('split');
   });
 
+  it('is not judged while a task of it that another node derived still runs', async () => {
+    const { root, book, evaluate, finish } = await setup(NEVER);
+    await evaluate();
+    await finish('fib');
+    // Another node's evaluation fired a stage this one never saw hold: its task is in the book.
+    const other = encodeTask({
+      ...{ type: 'task', engine: { name: 'e', cid: CID.parse(root.task.engine.cid.toString()) } },
+      ...{ input: root.task.input, params: {}, submitter: '@friend:localhost', room: ROOM },
+      ...{ request: '$run', parent: CID.parse(root.id), stage: { name: 'sum' } },
+    });
+    book.accept(other.id, Buffer.from(other.block).toString('base64'), taskInfo(other.task), 0);
+    await evaluate();
+    expect(book.get(root.id)?.state).toBe('split');
+    book.assign(other.id, { worker: WORKER, attempt: 1, term: 1 }, 60_000, Date.now());
+    const failure = { code: 'ENGINE', message: 'it broke' };
+    book.complete(WORKER, { task: other.id, attempt: 1, ok: false, error: failure }, 1, Date.now());
+    await evaluate();
+    expect(book.get(root.id)?.error?.code).toBe('PIPELINE_STUCK');
+  });
+
   it('is left to the acting coordinator', async () => {
     const { root, book, evaluate, finish } = await setup(NEVER, [1, 2, 3], false);
     await evaluate();
