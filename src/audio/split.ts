@@ -17,6 +17,12 @@ export interface PlanOptions {
   chunkSeconds: number;
   /** How far before each nominal boundary a cut may move. Default min(5 s, chunkSeconds / 4). */
   searchSeconds?: number;
+  /**
+   * The most chunks wanted (a mesh tracks only so many parts). Longer audio then gets longer
+   * chunks: long enough that even with every cut moved as early as it may go, this many
+   * cover it. Default: no limit.
+   */
+  maxChunks?: number;
 }
 
 /** Loudness is measured over frames of this length: a few pitch periods, shorter than a syllable. */
@@ -32,18 +38,27 @@ const SLACK = 1.25;
 /** Chunks that cover `pcm` exactly, in order, without overlap. */
 export function planChunks(pcm: Pcm, opts: PlanOptions): Chunk[] {
   const total = pcm.samples.length;
-  const chunk = Math.round(opts.chunkSeconds * pcm.sampleRate);
+  let chunk = Math.round(opts.chunkSeconds * pcm.sampleRate);
   if (!(chunk > 0))
     throw new RangeError(`chunkSeconds must be positive (got ${opts.chunkSeconds})`);
+  const maxChunks = opts.maxChunks ?? Infinity;
+  if (!(maxChunks >= 1 && (Number.isInteger(maxChunks) || maxChunks === Infinity)))
+    throw new RangeError(`maxChunks must be a whole number >= 1 (got ${opts.maxChunks})`);
   const searchSeconds = opts.searchSeconds ?? Math.min(5, opts.chunkSeconds / 4);
   if (!(searchSeconds >= 0))
     throw new RangeError(`searchSeconds must be >= 0 (got ${searchSeconds})`);
   // Never search back past the middle of a chunk: cuts must make progress.
   const search = Math.min(Math.round(searchSeconds * pcm.sampleRate), Math.floor(chunk / 2));
+  // A cut may land up to `search` before its nominal boundary, so a chunk is at least
+  // chunk - search long: total / maxChunks + search makes maxChunks of them enough. Dividing
+  // the audio alone (the nominal length) was not: 1 h in 36 s parts whose cuts each moved
+  // 2.5 s earlier made 108 parts, more than a split plan may hold.
+  if (maxChunks !== Infinity) chunk = Math.max(chunk, Math.ceil(total / maxChunks) + search);
   const frame = Math.max(1, Math.round(FRAME_SECONDS * pcm.sampleRate));
   const chunks: Chunk[] = [];
   let start = 0;
-  while (total - start > chunk * SLACK) {
+  // The count as well, whatever the rounding: the last chunk allowed takes the rest.
+  while (chunks.length < maxChunks - 1 && total - start > chunk * SLACK) {
     const nominal = start + chunk;
     const cut = quietestPoint(pcm.samples, nominal - search, nominal, frame);
     chunks.push({ startSample: start, endSample: cut });

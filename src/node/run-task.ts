@@ -1,7 +1,8 @@
 import type { CID } from 'multiformats/cid';
+import { EngineOutputError } from '../engines/errors.ts';
 import type { RunRequest } from '../engines/types.ts';
 import { NotFoundError } from '../errors/index.ts';
-import type { SplitPlan } from '../queue/split.ts';
+import { MAX_SPLIT_PARTS, type SplitPlan } from '../queue/split.ts';
 import type { Task } from '../queue/task.ts';
 import type { NodeContext } from './context.ts';
 import { inputFromRequestFile } from './input-fallback.ts';
@@ -41,6 +42,15 @@ export async function runTask(
     signal,
   });
   if (result.split && !task.parent) {
+    // Every node refuses a plan outside these bounds (splitPlanSchema): stored, it would
+    // fail later as a plan that "could not be read", with the engine's mistake unnamed.
+    const n = result.split.parts.length;
+    if (n < 2 || n > MAX_SPLIT_PARTS) {
+      throw new EngineOutputError(
+        task.engine.name,
+        `it split the input into ${n} parts; a split has 2 to ${MAX_SPLIT_PARTS}`,
+      );
+    }
     const plan: SplitPlan = {
       type: 'meshbot.split',
       parent: taskId,

@@ -47,8 +47,7 @@ async function run(msg: RunMessage): Promise<ChildMessage> {
   const split = msg.split;
   if (split && durationMs > split.aboveSeconds * 1000) {
     // Longer audio gets longer parts rather than more of them than the mesh can track.
-    const seconds = Math.max(split.chunkSeconds, durationMs / 1000 / split.maxParts);
-    const chunks = planChunks(pcm, { chunkSeconds: seconds });
+    const chunks = planChunks(pcm, { chunkSeconds: split.chunkSeconds, maxChunks: split.maxParts });
     if (chunks.length >= 2) {
       const rate = pcm.sampleRate;
       const parts = chunks.map((c) => ({

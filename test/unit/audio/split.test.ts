@@ -108,6 +108,44 @@ describe('long audio is cut into chunks at pauses', () => {
     );
   });
 
+  it('cuts an hour into at most maxChunks, though every cut moves before its boundary', () => {
+    // Digital silence: every frame ties, so each cut goes to the middle of its search window,
+    // 2.5 s early. Nominal 36 s parts (3600 s / 100) made 108 chunks so; a plan holds 100.
+    const rate = 1000;
+    const pcm = { sampleRate: rate, samples: new Float32Array(3600 * rate) };
+    const chunks = planChunks(pcm, { chunkSeconds: 30, maxChunks: 100 });
+    expectExactCover(chunks, pcm.samples.length);
+    expect(chunks.length).toBeLessThanOrEqual(100);
+    // Longer parts, not one long tail: none is more than the nominal 36 s plus the window.
+    for (const c of chunks)
+      expect((c.endSample - c.startSample) / rate).toBeLessThanOrEqual(41 * 1.25);
+    // Short audio keeps its nominal chunk length.
+    const short = planChunks(talk(95, []), { chunkSeconds: 30, maxChunks: 100 });
+    expect(short.length).toBe(planChunks(talk(95, []), { chunkSeconds: 30 }).length);
+    expect(() => planChunks(talk(1, []), { chunkSeconds: 30, maxChunks: 0 })).toThrow(RangeError);
+  });
+
+  it('never makes more than maxChunks, whatever the audio and its quiet spots', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.double({ min: 0.2, max: 3, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (length, chunkSeconds, searchSeconds, maxChunks, seed) => {
+          const samples = new Float32Array(length);
+          for (let i = 0; i < length; i++) samples[i] = Math.sin(i * seed) * ((i * seed) % 7) * 0.1;
+          const pcm = { sampleRate: RATE, samples };
+          const chunks = planChunks(pcm, { chunkSeconds, searchSeconds, maxChunks });
+          expectExactCover(chunks, length);
+          expect(chunks.length).toBeLessThanOrEqual(maxChunks);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('slices without copying and knows each chunk’s offset', () => {
     const pcm = talk(80, []);
     const chunks = planChunks(pcm, { chunkSeconds: 30 });
