@@ -16,6 +16,7 @@ import { resample } from './resample.ts';
 import { mp4DeclaredSeconds, sniffAudio } from './sniff.ts';
 import { type AudioFormat, type Pcm, WHISPER_SAMPLE_RATE } from './types.ts';
 import { readWav16 } from './wav.ts';
+import { type WavForDecoder, wavForDecoder } from './wav-header.ts';
 
 export interface DecodeOptions {
   /** Longest audio accepted, in seconds. Default DEFAULT_MAX_SECONDS (one hour). */
@@ -59,7 +60,11 @@ export async function decodeAudio(
     throw new AudioTooLongError(maxSeconds);
   }
   const timeoutMs = opts.timeoutMs ?? 20_000 + 30 * maxSeconds;
-  const { reply, said } = await inWorker({ bytes, format, maxSeconds }, timeoutMs, opts.signal);
+  // The worker gets its own copy (a Buffer's slice() would share, even a pooled ArrayBuffer):
+  // of a WAV, a header written for it and the data alone (wav-header.ts says why).
+  const own = format === 'wav' ? joined(wavForDecoder(bytes)) : new Uint8Array(bytes);
+  const job = { bytes: own, format, maxSeconds };
+  const { reply, said } = await inWorker(job, timeoutMs, opts.signal);
   if (reply.type === 'error') throw toAudioError(reply, format, maxSeconds, said);
   return {
     pcm: { sampleRate: WHISPER_SAMPLE_RATE, samples: reply.samples },
@@ -67,6 +72,13 @@ export async function decodeAudio(
     durationMs: reply.durationMs,
     sourceRate: reply.sourceRate,
   };
+}
+
+function joined({ header, data }: WavForDecoder): Uint8Array {
+  const all = new Uint8Array(header.length + data.length);
+  all.set(header);
+  all.set(data, header.length);
+  return all;
 }
 
 /** The fast path for plain 16-bit mono WAV: pure JS with bounded loops, no thread needed. */
@@ -117,11 +129,10 @@ function takeWorker(): Worker {
   return worker;
 }
 
+/** `job.bytes` must be the job's own: their buffer is moved to the worker. */
 function inWorker(job: DecodeJob, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
-  // The worker gets its own copy (a Buffer's slice() would share, even a pooled ArrayBuffer).
-  const bytes = new Uint8Array(job.bytes);
   const worker = takeWorker();
-  worker.postMessage({ ...job, bytes }, [bytes.buffer]);
+  worker.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
   const corrupt = (detail: string): DecodeReply => ({
     type: 'error',
     code: 'AUDIO_CORRUPT',
