@@ -61,7 +61,7 @@ export async function decodeAudio(
   }
   const timeoutMs = opts.timeoutMs ?? 20_000 + 30 * maxSeconds;
   // The worker gets its own copy (a Buffer's slice() would share, even a pooled ArrayBuffer):
-  // of a WAV, a header written for it and the data alone (wav-header.ts says why).
+  // of a WAV, a header of checked values and the data alone (wav-header.ts says why).
   const own = format === 'wav' ? joined(wavForDecoder(bytes)) : new Uint8Array(bytes);
   const job = { bytes: own, format, maxSeconds };
   const { reply, said } = await inWorker(job, timeoutMs, opts.signal);
