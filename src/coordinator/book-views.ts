@@ -3,7 +3,31 @@
  * nothing, and read only what any caller of the book can.
  */
 import type { TaskBook } from './task-book.ts';
-import type { TaskRecord } from './task-record.ts';
+import { FINAL, type TaskRecord } from './task-record.ts';
+
+/** Pipelines started and not final: their conditions are evaluated as results come in. */
+export function pipelines(book: TaskBook): TaskRecord[] {
+  return book.all().filter((r) => r.state === 'split' && r.pipeline);
+}
+
+/** Split tasks whose plan nobody has read yet (its block may still be on its way). */
+export function unexpanded(book: TaskBook): TaskRecord[] {
+  return book.all().filter((r) => r.state === 'split' && !r.parts && !r.pipeline && !r.verifying);
+}
+
+/** Split tasks whose parts are all final: ready to be joined (or failed). */
+export function joinable(book: TaskBook): TaskRecord[] {
+  return book.all().filter(
+    (r) =>
+      r.state === 'split' &&
+      !r.pipeline &&
+      !r.verifying &&
+      r.parts?.every((p) => {
+        const part = book.get(p);
+        return part !== undefined && FINAL.has(part.state);
+      }),
+  );
+}
 
 /**
  * The task a message of `sender` in the thread `root` is about: the newest one `sender` asked

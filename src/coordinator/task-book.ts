@@ -273,30 +273,6 @@ export class TaskBook {
     rec.parts = [...(rec.parts ?? []), ...parts.filter((p) => !known.has(p))];
   }
 
-  /** Pipelines started and not final: their conditions are evaluated as results come in. */
-  pipelines(): TaskRecord[] {
-    return this.all().filter((r) => r.state === 'split' && r.pipeline);
-  }
-
-  /** Split tasks whose plan nobody has read yet (its block may still be on its way). */
-  unexpanded(): TaskRecord[] {
-    return this.all().filter((r) => r.state === 'split' && !r.parts && !r.pipeline && !r.verifying);
-  }
-
-  /** Split tasks whose parts are all final: ready to be joined (or failed). */
-  joinable(): TaskRecord[] {
-    return this.all().filter(
-      (r) =>
-        r.state === 'split' &&
-        !r.pipeline &&
-        !r.verifying &&
-        r.parts?.every((p) => {
-          const part = this.#tasks.get(p);
-          return part !== undefined && FINAL.has(part.state);
-        }),
-    );
-  }
-
   /** A split task's outcome once its parts are final: the joined result, or why not. */
   finishSplit(
     id: string,

@@ -11,6 +11,7 @@
  * be evaluated, or a result stage that can no longer fire (pipeline-stuck.ts).
  */
 import { CID } from 'multiformats/cid';
+import { pipelines } from '../coordinator/book-views.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { toMeshError } from '../errors/index.ts';
@@ -75,7 +76,7 @@ export class PipelineJobs {
    * is over; never rejects. `poke` is told when a stage fired or a pipeline ended.
    */
   run(room: MeshRoom, poke: () => void): Promise<void> {
-    if (room.book.pipelines().length === 0) return Promise.resolve();
+    if (pipelines(room.book).length === 0) return Promise.resolve();
     this.#last.set(room.id, { room, poke });
     const running = this.#busy.get(room.id);
     if (running) {
@@ -101,7 +102,7 @@ export class PipelineJobs {
     const view = this.#view(room.id);
     await view.update({ signal: this.#ctx.signal });
     let changed = false;
-    for (const rec of room.book.pipelines()) {
+    for (const rec of pipelines(room.book)) {
       try {
         changed = (await this.#step(room, rec, view)) || changed;
       } catch (err) {

@@ -4,6 +4,7 @@
  * parts' results into the parent's once every part is final.
  */
 import { CID } from 'multiformats/cid';
+import { joinable, unexpanded } from '../coordinator/book-views.ts';
 import { taskInfo } from '../coordinator/task-block.ts';
 import type { TaskRecord } from '../coordinator/task-record.ts';
 import { parsePlan, partTasks, type SplitPlan } from '../queue/split.ts';
@@ -105,8 +106,8 @@ export class SplitJobs {
 
   run(room: MeshRoom, poke: () => void): void {
     const jobs = [
-      ...room.book.unexpanded().map((rec) => ['expand', rec] as const),
-      ...room.book.joinable().map((rec) => ['join', rec] as const),
+      ...unexpanded(room.book).map((rec) => ['expand', rec] as const),
+      ...joinable(room.book).map((rec) => ['join', rec] as const),
     ];
     for (const [what, rec] of jobs) {
       const key = `${room.id}/${what}/${rec.id}`;

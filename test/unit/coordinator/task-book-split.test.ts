@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { joinable, pipelines, unexpanded } from '../../../src/coordinator/book-views.ts';
 import { TaskBook } from '../../../src/coordinator/task-book.ts';
 
 const LEASE = 1_000;
@@ -38,7 +39,7 @@ describe('split tasks in the Manager book', () => {
     expect(b.queued().map((r) => r.id)).toEqual(['part1', 'part2']);
     expect(b.byRequest('$req1')?.id).toBe('parent');
     expect(b.unanswered()).toEqual([]);
-    expect(b.joinable()).toEqual([]);
+    expect(joinable(b)).toEqual([]);
   });
 
   it('a part derived after its task was cancelled, or failed, arrives cancelled with its reason', () => {
@@ -68,9 +69,9 @@ describe('split tasks in the Manager book', () => {
   it('is joinable once every part is final, and parts are never answered on their own', () => {
     const b = splitBook();
     finish(b, 'part1', '@w2:x', 'bafyr1', 20);
-    expect(b.joinable()).toEqual([]);
+    expect(joinable(b)).toEqual([]);
     finish(b, 'part2', '@w3:x', 'bafyr2', 30);
-    expect(b.joinable().map((r) => r.id)).toEqual(['parent']);
+    expect(joinable(b).map((r) => r.id)).toEqual(['parent']);
     expect(b.unanswered()).toEqual([]);
     b.finishSplit('parent', { result: 'bafyjoined' }, 40);
     expect(b.get('parent')).toMatchObject({ state: 'done', result: 'bafyjoined' });
@@ -85,7 +86,7 @@ describe('split tasks in the Manager book', () => {
     const error = { code: 'ENGINE_BAD_INPUT', message: 'corrupt', retryable: false };
     b.complete('@w2:x', { task: 'part1', attempt: 1, ok: false, error }, 3, 21);
     finish(b, 'part2', '@w3:x', 'bafyr2', 30);
-    expect(b.joinable().map((r) => r.id)).toEqual(['parent']);
+    expect(joinable(b).map((r) => r.id)).toEqual(['parent']);
     b.finishSplit(
       'parent',
       { error: { code: 'ENGINE_BAD_INPUT', message: 'part 1 of 2 failed: corrupt' } },
@@ -158,8 +159,8 @@ describe('pipelines in the Manager book', () => {
   it('keeps a started pipeline open, and never takes its output for a split plan', () => {
     const b = pipelineBook();
     expect(b.get('root')).toMatchObject({ state: 'split', pipeline: true });
-    expect(b.pipelines().map((r) => r.id)).toEqual(['root']);
-    expect(b.unexpanded()).toEqual([]);
+    expect(pipelines(b).map((r) => r.id)).toEqual(['root']);
+    expect(unexpanded(b)).toEqual([]);
     expect(b.unanswered()).toEqual([]);
   });
 
@@ -172,11 +173,11 @@ describe('pipelines in the Manager book', () => {
     finish(b, 'm1', '@w1:x', 'bafy1', 30);
     finish(b, 'm2', '@w2:x', 'bafy2', 30);
     expect(b.get('root')?.parts).toEqual(['m1', 'm2']);
-    expect(b.joinable()).toEqual([]);
+    expect(joinable(b)).toEqual([]);
     expect(b.unanswered()).toEqual([]);
     b.finishSplit('root', { result: 'bafysum' }, 40);
     expect(b.get('root')).toMatchObject({ state: 'done', result: 'bafysum' });
-    expect(b.pipelines()).toEqual([]);
+    expect(pipelines(b)).toEqual([]);
     expect(b.unanswered().map((r) => r.id)).toEqual(['root']);
   });
 });
@@ -190,7 +191,7 @@ describe('results under verification in the Manager book', () => {
     b.accept('r1', 'AA==', { ...parentInfo, parent: 't' }, 5);
     expect(b.get('t')).toMatchObject({ state: 'split', verifying: true, parts: ['r1'] });
     expect(b.unanswered()).toEqual([]);
-    expect(b.joinable()).toEqual([]);
+    expect(joinable(b)).toEqual([]);
     expect(b.verifyingTasks().map((r) => r.id)).toEqual(['t']);
     b.addParts('t', ['r2']);
     b.finishSplit('t', { result: 'bafyright' }, 50);

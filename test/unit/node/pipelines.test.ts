@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
+import { pipelines } from '../../../src/coordinator/book-views.ts';
 import { readTaskBlock, taskInfo } from '../../../src/coordinator/task-block.ts';
 import { TaskBook } from '../../../src/coordinator/task-book.ts';
 import { parsePipeline } from '../../../src/evaluator/pipeline.ts';
@@ -89,7 +90,7 @@ async function setup(on = node(), roomId = ROOM, rootOutputHere = true) {
     3,
     now,
   );
-  expect(book.pipelines().map((r) => r.id)).toEqual([root.id]);
+  expect(pipelines(book).map((r) => r.id)).toEqual([root.id]);
 
   const room = {
     id: roomId,

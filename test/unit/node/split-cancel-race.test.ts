@@ -5,6 +5,7 @@
 
 import type { CID } from 'multiformats/cid';
 import { expect, it } from 'vitest';
+import { unexpanded } from '../../../src/coordinator/book-views.ts';
 import type { TaskRecord } from '../../../src/coordinator/task-record.ts';
 import { expandSplit } from '../../../src/node/splits.ts';
 import { withdraw } from '../../../src/node/withdraw.ts';
@@ -32,7 +33,7 @@ it('parts of a split task cancelled while its plan was read are not queued', asy
     3,
     Date.now(),
   );
-  expect(f.room.book.unexpanded().map((r) => r.id)).toEqual([id]);
+  expect(unexpanded(f.room.book).map((r) => r.id)).toEqual([id]);
   let open!: () => void;
   const gate = new Promise<void>((r) => {
     open = r;
