@@ -111,7 +111,8 @@ describe.skipIf(!docker)('engines in a mesh of two bots', () => {
 
   it('reports an infinite loop clearly and keeps serving', async () => {
     const body = await ask(`!run spin ${await addText('x')}`);
-    expect(body).toContain('spin ran out of CPU time (limit 500 ms)');
+    // On a machine too busy to give the loop half its window's CPU, the reply says that.
+    expect(body).toMatch(/spin ran out of (CPU time \(limit 500 ms\)|time: it got \d+ ms of CPU)/);
     expect(body).toContain('ENGINE_TIMEOUT');
     const again = await ask(`!run sha256 ${await addText('abc')}`);
     expect(again).toContain('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

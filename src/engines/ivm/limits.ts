@@ -56,8 +56,12 @@ export function checkRequest(req: RunRequest): Record<string, string> {
   return copy;
 }
 
-/** Under this share of its CPU limit, a task whose CPU window ran out was kept off the CPU. */
-const STARVED_SHARE = 0.9;
+/**
+ * Under this share of its CPU limit, a task whose CPU window ran out was kept off the CPU.
+ * Half, not nearly all: a CPU-bound engine on a machine shared with a few other busy
+ * processes still gets most of its window, and is out of CPU time as it would be anywhere.
+ */
+const STARVED_SHARE = 0.5;
 
 /**
  * isolated-vm's `timeout` is a clock, not the isolate's CPU time: it runs on while the

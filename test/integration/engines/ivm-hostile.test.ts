@@ -16,7 +16,10 @@ describe('isolated-vm runtime: hostile engines', () => {
     });
     const { err, ms } = await failure(run(pkg));
     expect(err.code).toBe('ENGINE_TIMEOUT');
-    expect(err.userMessage).toBe('hostile ran out of CPU time (limit 500 ms)');
+    // A machine so busy that the loop got under half its window's CPU says so instead.
+    expect(err.userMessage).toMatch(
+      /^hostile ran out of (CPU time \(limit 500 ms\)|time: it got \d+ ms of CPU in its 500 ms CPU time window)/,
+    );
     expect(ms).toBeLessThan(500 + 2000);
     await expectHealthy();
   });
