@@ -10,20 +10,14 @@
 import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { readTaskBlock, taskInfo } from '../../../src/coordinator/task-block.ts';
-import { TaskBook } from '../../../src/coordinator/task-book.ts';
-import { parsePipeline } from '../../../src/evaluator/pipeline.ts';
-import type { RoomId, UserId } from '../../../src/ids.ts';
-import { createGoho } from '../../../src/lattice/index.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
-import type { NodeContext } from '../../../src/node/context.ts';
-import type { MeshRoom } from '../../../src/node/mesh-room.ts';
-import { PipelineJobs } from '../../../src/node/pipelines.ts';
 import { encodeTask } from '../../../src/queue/task.ts';
-import { createMemoryStore } from '../../../src/store/memory.ts';
-
-const ROOM = '!mesh:localhost' as RoomId;
-const WORKER = '@worker:localhost';
-const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+import {
+  json,
+  pipelineNode,
+  PIPELINE_ROOM as ROOM,
+  splitRoot,
+  WORKER,
+} from '../../support/pipeline-node.ts';
 
 const stage = (name: string, when: string, input: string, action = 'enqueue') => ({
   ...{ stage: name, when, action, engine: 'e', input },
@@ -50,51 +44,16 @@ async function setup(
   start: unknown = [1, 2, 3],
   acting = true,
 ) {
-  const store = createMemoryStore();
-  const elsewhere = createMemoryStore();
+  const on = pipelineNode();
+  const { store, jobs } = on;
   store.addFetcher({
     name: 'test',
     async fetch() {
       throw new Error('no node has it yet');
     },
   });
-  const results = await createGoho(store, { name: 'results' });
-  const ledger = { resultsGoho: results, enqueue: async () => {}, complete: async () => {} };
-  const ctx = {
-    store,
-    ledgers: { get: () => ledger },
-    config: { evaluator: { maxFanOut: 100 }, limits: { fetchTimeoutMs: 300 } },
-    signal: new AbortController().signal,
-    log: silentLogger,
-    self: '@node:localhost' as UserId,
-  } as unknown as NodeContext;
-  const jobs = new PipelineJobs(ctx);
-  const engine = (await store.addBytes(json('engine'))).toString();
-  const root = encodeTask({
-    type: 'task',
-    engine: { name: 'e', cid: CID.parse(engine) },
-    input: await store.addBytes(json({ n: 3 })),
-    params: {},
-    submitter: '@friend:localhost',
-    room: ROOM,
-    request: '$run',
-    pipeline: parsePipeline({
-      ...(typeof def === 'function' ? def(results.origin().toString()) : def),
-      engines: { e: engine },
-    }),
-  });
-  const book = new TaskBook();
-  const now = Date.now();
-  book.accept(root.id, Buffer.from(root.block).toString('base64'), taskInfo(root.task), now);
-  book.assign(root.id, { worker: WORKER, attempt: 1, term: 1 }, 60_000, now);
-  const out = (await store.addBytes(json(start))).toString();
-  book.complete(WORKER, { task: root.id, attempt: 1, ok: true, result: out, split: true }, 3, now);
-  const room = {
-    id: ROOM,
-    book,
-    election: { acting: () => acting },
-    changed: () => {},
-  } as unknown as MeshRoom;
+  const split = await splitRoot(on, { definition: def, engines: ['e'], output: start, acting });
+  const { root, book, results, room, elsewhere } = split;
   const evaluate = () => jobs.run(room, () => {});
   const parts = () => book.all().filter((r) => r.parent === root.id);
   const stageOf = (id: string, block: string) => readTaskBlock(id, block).stage?.name;

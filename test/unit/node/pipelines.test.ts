@@ -11,93 +11,34 @@
  * A real Results GOHO on a memory store; the room and the node context are the parts of them
  * the Evaluator reads.
  */
-import { readFileSync } from 'node:fs';
-import { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
 import { pipelines } from '../../../src/coordinator/book-views.ts';
-import { readTaskBlock, taskInfo } from '../../../src/coordinator/task-block.ts';
-import { TaskBook } from '../../../src/coordinator/task-book.ts';
-import { parsePipeline } from '../../../src/evaluator/pipeline.ts';
-import type { RoomId, UserId } from '../../../src/ids.ts';
-import { createGoho, type Goho } from '../../../src/lattice/index.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
-import type { NodeContext } from '../../../src/node/context.ts';
-import type { MeshRoom } from '../../../src/node/mesh-room.ts';
-import { PipelineJobs } from '../../../src/node/pipelines.ts';
-import { encodeTask } from '../../../src/queue/task.ts';
-import { createMemoryStore } from '../../../src/store/memory.ts';
+import { readTaskBlock } from '../../../src/coordinator/task-block.ts';
+import type { RoomId } from '../../../src/ids.ts';
+import {
+  json,
+  pipelineNode as node,
+  type PipelineNode,
+  PIPELINE_ROOM as ROOM,
+  splitRoot,
+  WORKER,
+} from '../../support/pipeline-node.ts';
 
-const ROOM = '!mesh:localhost' as RoomId;
-const SELF = '@node:localhost' as UserId;
-const WORKER = '@worker:localhost';
 const OTHER = '@other:localhost';
-const FIBSUM = JSON.parse(
-  readFileSync(new URL('../../../engines/fibsum/pipeline.json', import.meta.url), 'utf8'),
-);
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-
-/** A node's store and Evaluator, with a Results GOHO per room. */
-function node() {
-  const store = createMemoryStore();
-  const gohos = new Map<RoomId, Goho>();
-  const ctx = {
-    store,
-    ledgers: { get: (room: RoomId) => ({ resultsGoho: gohos.get(room) }) },
-    config: { evaluator: { maxFanOut: 100 }, limits: { fetchTimeoutMs: 300 } },
-    signal: new AbortController().signal,
-    log: silentLogger,
-    self: SELF,
-  } as unknown as NodeContext;
-  return { store, gohos, jobs: new PipelineJobs(ctx) };
-}
 
 /**
  * A room on `on` (a new node by default) whose fibsum pipeline's root ran and split, its output
  * `[1,2,3]` in the node's store unless `rootOutputHere` is false.
  */
-async function setup(on = node(), roomId = ROOM, rootOutputHere = true) {
+async function setup(on: PipelineNode = node(), roomId = ROOM, rootOutputHere = true) {
   const { store, jobs } = on;
-  const results = await createGoho(store, { name: `results of ${roomId}` });
-  on.gohos.set(roomId, results);
-  const engine = (await store.addBytes(new TextEncoder().encode('engine'))).toString();
-  const engines = { 'fibsum-split': engine, 'fibsum-map': engine, 'fibsum-reduce': engine };
-  const root = encodeTask({
-    type: 'task',
-    engine: { name: 'fibsum-split', cid: CID.parse(engine) },
-    input: await store.addBytes(new TextEncoder().encode('{"n":3}')),
-    params: {},
-    submitter: '@friend:localhost',
-    room: roomId,
-    request: '$run',
-    pipeline: parsePipeline({ ...FIBSUM, engines }),
-  });
+  const split = await splitRoot(on, { room: roomId, outputHere: rootOutputHere });
+  const { root, book, room, results, elsewhere } = split;
   // The root ran and split: its completion is in the book, its output maybe not in the store.
-  const book = new TaskBook();
-  const now = Date.now();
-  book.accept(root.id, Buffer.from(root.block).toString('base64'), taskInfo(root.task), now);
-  book.assign(root.id, { worker: WORKER, attempt: 1, term: 1 }, 60_000, now);
-  const elsewhere = createMemoryStore();
-  const rootOutput = (
-    await (rootOutputHere ? store : elsewhere).addBytes(json([1, 2, 3]))
-  ).toString();
   const rootOutputArrives = async () => {
-    const cid = CID.parse(rootOutput);
-    await store.putBlock(cid, await elsewhere.getBlock(cid));
+    await store.putBlock(split.output, await elsewhere.getBlock(split.output));
   };
-  book.complete(
-    WORKER,
-    { task: root.id, attempt: 1, ok: true, result: rootOutput, split: true },
-    3,
-    now,
-  );
   expect(pipelines(book).map((r) => r.id)).toEqual([root.id]);
-
-  const room = {
-    id: roomId,
-    book,
-    election: { acting: () => false },
-    changed: () => {},
-  } as unknown as MeshRoom;
   // One evaluation: whether it fired something (`poke`).
   const evaluate = async () => {
     let fired = false;
