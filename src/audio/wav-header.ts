@@ -7,6 +7,7 @@
  * decoder gets a header written here from checked values, then the data bytes alone.
  */
 import { AudioCorruptError, AudioUnsupportedError } from './errors.ts';
+import { wavChunks } from './wav.ts';
 
 /** What the decoder is given: a header of checked values, then the sound data as is. */
 export interface WavForDecoder {
@@ -24,7 +25,7 @@ const ULAW = 7;
 const IMA_ADPCM = 0x11;
 const EXTENSIBLE = 0xfffe;
 const PLAIN = new Set([PCM, FLOAT, ALAW, ULAW]);
-/** Chunk ids as little-endian numbers: the walk compares numbers, not strings. */
+/** Chunk ids as little-endian numbers, for the header written here. */
 const RIFF = 0x46464952;
 const WAVE = 0x45564157;
 const FMT = 0x20746d66;
@@ -38,28 +39,11 @@ const MAX_MS_COEFS = 256;
 /** The WAV in `bytes` as its decoder should see it; an AudioError when the header lies. */
 export function wavForDecoder(bytes: Uint8Array): WavForDecoder {
   const corrupt = (detail: string) => new AudioCorruptError('wav', detail);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || v.getUint32(0, true) !== RIFF || v.getUint32(8, true) !== WAVE)
-    throw corrupt('it does not start with a WAV header');
-  let fmt: Uint8Array | undefined;
-  let data: Uint8Array | undefined;
-  // Each step moves on by at least 8 bytes: a hostile chunk size cannot make this loop.
-  for (let o = 12; o + 8 <= bytes.length && !(fmt && data); ) {
-    const id = v.getUint32(o, true);
-    const size = v.getUint32(o + 4, true);
-    const body = o + 8;
-    if (id === FMT && !fmt) {
-      if (body + size > bytes.length) throw corrupt('its format chunk is cut short');
-      fmt = bytes.subarray(body, body + size);
-    } else if (id === DATA && !data) {
-      // 0 and 0xFFFFFFFF are what streaming writers leave when they cannot seek back; a
-      // data chunk cut short is read as far as it goes, like a truncated upload.
-      const declared = size === 0 || size === 0xffffffff ? Infinity : size;
-      data = bytes.subarray(body, Math.min(bytes.length, body + declared));
-    }
-    o = body + size + (size & 1); // chunks are padded to even sizes
-  }
+  const chunks = wavChunks(bytes);
+  if (!chunks) throw corrupt('it does not start with a WAV header');
+  const { fmt, fmtSize = 0, data } = chunks;
   if (!fmt) throw corrupt('it has no format chunk');
+  if (fmt.length < fmtSize) throw corrupt('its format chunk is cut short');
   if (!data || data.length === 0) throw corrupt('it holds no sound data');
   return { header: header(fmt, data.length, corrupt), data };
 }

@@ -36,49 +36,63 @@ export function encodeWav(pcm: Pcm): Uint8Array {
   return out;
 }
 
+/** A WAV's first fmt and data chunks, each as far as the file goes. */
+export interface WavChunks {
+  fmt?: Uint8Array;
+  /** The size the fmt chunk declares (more than `fmt` holds when the file is cut short). */
+  fmtSize?: number;
+  data?: Uint8Array;
+}
+
 /**
- * The samples of a 16-bit PCM mono WAV (ours or anyone's), or undefined when `bytes` is some
- * other WAV (or no WAV) and needs the full decoder. A data chunk cut short is read as far as
- * it goes, like a truncated upload.
+ * The chunks of a WAV, or undefined when `bytes` is no RIFF/WAVE file. A data chunk cut short
+ * is read as far as it goes, like a truncated upload.
  */
-export function readWav16(bytes: Uint8Array): Pcm | undefined {
+export function wavChunks(bytes: Uint8Array): WavChunks | undefined {
   if (bytes.length < 12 || ascii(bytes, 0) !== 'RIFF' || ascii(bytes, 8) !== 'WAVE') return;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let rate: number | undefined;
-  let o = 12;
+  const out: WavChunks = {};
   // Each step moves on by at least 8 bytes: a hostile chunk size cannot make this loop.
-  while (o + 8 <= bytes.length) {
+  for (let o = 12; o + 8 <= bytes.length && !(out.fmt && out.data); ) {
     const id = ascii(bytes, o);
     const size = v.getUint32(o + 4, true);
     const body = o + 8;
-    if (id === 'fmt ') {
-      if (size < 16 || body + 16 > bytes.length) return;
-      const format = v.getUint16(body, true);
-      const extensiblePcm =
-        format === 0xfffe &&
-        size >= 40 &&
-        body + 26 <= bytes.length &&
-        v.getUint16(body + 24, true) === 1;
-      if (!(format === 1 || extensiblePcm)) return;
-      if (v.getUint16(body + 2, true) !== 1 || v.getUint16(body + 14, true) !== 16) return;
-      rate = v.getUint32(body + 4, true);
-      if (rate < 1000 || rate > 768_000) return;
-    } else if (id === 'data') {
-      if (rate === undefined) return;
+    if (id === 'fmt ' && !out.fmt) {
+      out.fmt = bytes.subarray(body, Math.min(bytes.length, body + size));
+      out.fmtSize = size;
+    } else if (id === 'data' && !out.data) {
       // 0 and 0xFFFFFFFF are what streaming writers leave when they cannot seek back.
       const declared = size === 0 || size === 0xffffffff ? Infinity : size;
-      const end = Math.min(bytes.length, body + declared);
-      const n = Math.floor((end - body) / 2);
-      const samples = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const x = v.getInt16(body + i * 2, true);
-        samples[i] = x < 0 ? x / 0x8000 : x / 0x7fff; // the inverse of encodeWav's scaling
-      }
-      return { sampleRate: rate, samples };
+      out.data = bytes.subarray(body, Math.min(bytes.length, body + declared));
     }
     o = body + size + (size & 1); // chunks are padded to even sizes
   }
-  return;
+  return out;
+}
+
+/**
+ * The samples of a 16-bit PCM mono WAV (ours or anyone's), or undefined when `bytes` is some
+ * other WAV (or no WAV) and needs the full decoder.
+ */
+export function readWav16(bytes: Uint8Array): Pcm | undefined {
+  const { fmt, fmtSize = 0, data } = wavChunks(bytes) ?? {};
+  if (!fmt || !data || fmt.length < 16) return;
+  const f = new DataView(fmt.buffer, fmt.byteOffset, fmt.byteLength);
+  const format = f.getUint16(0, true);
+  const extensiblePcm =
+    format === 0xfffe && fmtSize >= 40 && fmt.length >= 26 && f.getUint16(24, true) === 1;
+  if (!(format === 1 || extensiblePcm)) return;
+  if (f.getUint16(2, true) !== 1 || f.getUint16(14, true) !== 16) return;
+  const rate = f.getUint32(4, true);
+  if (rate < 1000 || rate > 768_000) return;
+  const d = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const n = Math.floor(data.length / 2);
+  const samples = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = d.getInt16(i * 2, true);
+    samples[i] = x < 0 ? x / 0x8000 : x / 0x7fff; // the inverse of encodeWav's scaling
+  }
+  return { sampleRate: rate, samples };
 }
 
 function ascii(bytes: Uint8Array, at: number): string {
