@@ -23,22 +23,30 @@ const transcript = (text: string) =>
     segments: [{ startMs: 0, endMs: 1000, text }],
   });
 
+/**
+ * A whisper task asked for with `replicas=2` in a room this node coordinates, among `nodes`:
+ * its id, once the engine is known as a whisper one (transcripts are compared by their text).
+ */
+async function whisperTask(nodes: string[]) {
+  const f = await fakeRoom({
+    self: '@me:hs',
+    nodes: Object.fromEntries(nodes.map((n, i) => [n, { owner: `@owner${i}:hs` }])),
+  });
+  f.lease('@me:hs', 1);
+  // This node coordinates.
+  (f.room.election as { acting: () => boolean }).acting = () => true;
+  const id = await runningTask(f, { replicas: 2 });
+  const block = f.room.book.get(id)?.block as string;
+  const cid = readTaskBlock(id, block).engine.cid.toString();
+  const engine = { cid, manifest: { runtime: 'whisper' } };
+  f.ctx.engines.set('echo', engine as unknown as EnginePackage);
+  f.ctx.ledgers = { get: () => ({ enqueue: async () => {} }) } as unknown as Ledgers;
+  return { f, id };
+}
+
 describe('checking a whisper task run twice', () => {
   it('settles a result that is no CID without an error, and without spinning', async () => {
-    const f = await fakeRoom({
-      self: '@me:hs',
-      nodes: { [W1]: { owner: '@b:hs' }, [W2]: { owner: '@c:hs' } },
-    });
-    f.lease('@me:hs', 1);
-    // This node coordinates.
-    (f.room.election as { acting: () => boolean }).acting = () => true;
-    const id = await runningTask(f, { replicas: 2 });
-    // Transcripts are compared by their text, which is read from the store.
-    const block = f.room.book.get(id)?.block as string;
-    const cid = readTaskBlock(id, block).engine.cid.toString();
-    const engine = { cid, manifest: { runtime: 'whisper' } };
-    f.ctx.engines.set('echo', engine as unknown as EnginePackage);
-    f.ctx.ledgers = { get: () => ({ enqueue: async () => {} }) } as unknown as Ledgers;
+    const { f, id } = await whisperTask([W1, W2]);
     const GOOD = (await f.ctx.store.addBytes(transcript('a good transcript'))).toString();
     const now = Date.now();
     f.room.book.assign(id, { worker: W1, attempt: 2, term: 1 }, 60_000, now);
@@ -65,18 +73,7 @@ describe('checking a whisper task run twice', () => {
 
   it('settles without a transcript it cannot read, and blames nobody for it', async () => {
     const W3 = '@w3:hs';
-    const f = await fakeRoom({
-      self: '@me:hs',
-      nodes: { [W1]: { owner: '@b:hs' }, [W2]: { owner: '@c:hs' }, [W3]: { owner: '@d:hs' } },
-    });
-    f.lease('@me:hs', 1);
-    (f.room.election as { acting: () => boolean }).acting = () => true;
-    const id = await runningTask(f, { replicas: 2 });
-    const block = f.room.book.get(id)?.block as string;
-    const cid = readTaskBlock(id, block).engine.cid.toString();
-    const engine = { cid, manifest: { runtime: 'whisper' } };
-    f.ctx.engines.set('echo', engine as unknown as EnginePackage);
-    f.ctx.ledgers = { get: () => ({ enqueue: async () => {} }) } as unknown as Ledgers;
+    const { f, id } = await whisperTask([W1, W2, W3]);
     const words =
       'the quick brown fox jumps over the lazy dog and then runs far away into the woods';
     const a = (await f.ctx.store.addBytes(transcript(words))).toString();
