@@ -147,7 +147,6 @@ export class CoordinatorRole {
     void this.#pipelines.run(room, () => this.poke(room));
   }
 
-  /** Something changed in a room: the coordinator looks at it again (coalesced). */
   /** A room this node left: what it kept of it goes (an old MeshRoom, its term, its 👀). */
   forget(room: RoomId): void {
     for (const map of [this.#pumps, this.#terms, this.#fetched]) map.delete(room);
@@ -157,6 +156,7 @@ export class CoordinatorRole {
     this.#pipelines.forget(room);
   }
 
+  /** Something changed in a room: the coordinator looks at it again (coalesced). */
   poke(room: MeshRoom): void {
     let p = this.#pumps.get(room.id);
     if (!p) {
@@ -223,10 +223,9 @@ export class CoordinatorRole {
 
   /**
    * A `!run` in reply to a file, or with a pipeline definition to fetch, handled once the
-   * download is in (or refused): on the file line,
-   * while the pumps go on. It stays pending in the book until the line takes it (a node that
-   * stops meanwhile finds it there again), and is left so if this node no longer coordinates
-   * by then, for the one that does.
+   * download is in (or refused): on the file line, while the pumps go on. It stays pending in
+   * the book until the line takes it (a node that stops meanwhile finds it there again), and
+   * is left so if this node no longer coordinates by then, for the one that does.
    */
   #handleBeside(room: MeshRoom, req: PendingRequest): void {
     this.#onFileLine.set(req.id, { room: room.id, thread: threadOf(req.relatesTo) });
