@@ -1,5 +1,6 @@
 import type { RoomId, UserId } from '../ids.ts';
 import type { Logger } from '../log/logger.ts';
+import { redactedId } from '../matrix/redaction.ts';
 import type { MeshClient, RoomEvent } from '../matrix/types.ts';
 import { EVENT, type NodeState, nodeStateSchema } from '../protocol/events.ts';
 
@@ -114,8 +115,8 @@ export class Roster {
   redact(roomId: RoomId, event: RoomEvent): UserId | undefined {
     const view = this.#rooms.get(roomId);
     const trace = this.#traces.get(roomId);
-    const redacted = event.content.redacts ?? (event as { redacts?: unknown }).redacts;
-    if (!view || !trace || typeof redacted !== 'string') return undefined;
+    const redacted = redactedId(event);
+    if (!view || !trace || redacted === undefined) return undefined;
     for (const [node, id] of trace.announcements) {
       if (id !== redacted) continue;
       const power = view.powerLevels.get(event.sender) ?? view.powerDefault;

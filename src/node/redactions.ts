@@ -12,6 +12,7 @@
  */
 import { deletedBy } from '../coordinator/task-book.ts';
 import { FINAL } from '../coordinator/task-record.ts';
+import { redactedId } from '../matrix/redaction.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import type { NodeContext } from './context.ts';
 import type { MeshRoom } from './mesh-room.ts';
@@ -50,10 +51,4 @@ export function applyRedaction(ctx: NodeContext, room: MeshRoom, event: RoomEven
     acted = true;
   }
   return acted;
-}
-
-/** The event a redaction removes: `content.redacts` from room version 11, `redacts` before. */
-function redactedId(event: RoomEvent): string | undefined {
-  const id = event.content.redacts ?? (event as { redacts?: unknown }).redacts;
-  return typeof id === 'string' && id !== '' ? id : undefined;
 }
