@@ -15,6 +15,12 @@ interface Watched {
   since: number;
 }
 
+/** A node's last archive report in a room: its owner, and origin -> the head it pins. */
+interface Holding {
+  owner: string;
+  pins: Map<string, string>;
+}
+
 /**
  * The Archivist: `pin(head, genesis)` keeps every block of the newest head of a GOHO and
  * lets go of the previous one. It reports its pins to the room; from everyone's reports
@@ -23,11 +29,16 @@ interface Watched {
 export class Archivist {
   readonly #d: ArchivistDeps;
   readonly #pinning: Serial;
-  /** room -> origin -> node -> what it reported. */
-  readonly #holders = new Map<RoomId, Map<string, Map<UserId, { owner: string; head: string }>>>();
+  /**
+   * room -> node -> its last report. A report lists every pin the node holds in the room, so
+   * it replaces the one before: what a node holds here is at most one report's worth, however
+   * many origins its reports have named.
+   */
+  readonly #holders = new Map<RoomId, Map<UserId, Holding>>();
   readonly #watched = new Map<string, Watched>();
   readonly #roomOrigins = new Map<RoomId, Set<string>>();
-  readonly #warned = new Set<string>();
+  /** origin -> the head last warned about: each head of an origin is warned about once. */
+  readonly #warned = new Map<string, string>();
   readonly #reports = new Map<RoomId, NodeJS.Timeout>();
   #checker: NodeJS.Timeout | undefined;
 
@@ -87,20 +98,19 @@ export class Archivist {
       this.#d.log.warn('invalid archive report dropped', { room, sender: event.sender });
       return true;
     }
-    const byOrigin = this.#holders.get(room) ?? new Map();
-    this.#holders.set(room, byOrigin);
-    for (const { origin, head } of parsed.data.pins) {
-      const nodes = byOrigin.get(origin) ?? new Map();
-      byOrigin.set(origin, nodes.set(event.sender, { owner: parsed.data.owner, head }));
-    }
+    const byNode = this.#holders.get(room) ?? new Map<UserId, Holding>();
+    this.#holders.set(room, byNode);
+    const pins = new Map(parsed.data.pins.map(({ origin, head }) => [origin, head]));
+    byNode.set(event.sender, { owner: parsed.data.owner, pins });
     return true;
   }
 
   /** The distinct owners of the nodes known to hold `head` (this one included). */
   owners(room: RoomId, origin: CID, head: CID): string[] {
     const owners = new Set<string>();
-    for (const [node, held] of this.#holders.get(room)?.get(origin.toString()) ?? []) {
-      if (held.head === head.toString() && this.#d.isNode(room, node)) owners.add(held.owner);
+    const [o, h] = [origin.toString(), head.toString()];
+    for (const [node, held] of this.#holders.get(room) ?? []) {
+      if (held.pins.get(o) === h && this.#d.isNode(room, node)) owners.add(held.owner);
     }
     if (this.#d.options.enabled && this.pinned(origin)?.equals(head)) {
       owners.add(this.#d.options.owner);
@@ -171,11 +181,12 @@ export class Archivist {
   #check(): void {
     const now = Date.now();
     for (const [origin, w] of this.#watched) {
-      const key = `${origin}/${w.head}`;
-      if (now - w.since < this.#d.options.warnAfterMs || this.#warned.has(key)) continue;
+      if (now - w.since < this.#d.options.warnAfterMs || this.#warned.get(origin) === w.head) {
+        continue;
+      }
       const owners = this.owners(w.room, CID.parse(origin), CID.parse(w.head));
       if (owners.length >= 2) continue;
-      this.#warned.add(key);
+      this.#warned.set(origin, w.head);
       this.#d.log.warn('fewer than two nodes of different owners hold this head', {
         room: w.room,
         origin,

@@ -94,4 +94,38 @@ describe('the Archivist', () => {
     await report('@bot3:h', '@bob:h');
     expect(archivist.owners(room, g.origin(), g.head())).toEqual(['@alice:h', '@bob:h']);
   });
+  it("takes a node's report as its whole pin list: a later one replaces it", async () => {
+    const store = createMemoryStore();
+    const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
+    const archivist = new Archivist({
+      store,
+      client: {} as MeshClient,
+      log: silentLogger,
+      self: '@node:h' as UserId,
+      pins,
+      isNode: () => true,
+      options: { ...DEFAULT_ARCHIVIST, enabled: false, owner: '@alice:h' as UserId },
+    });
+    const g = await createGoho(store, { name: 'replaced' });
+    await g.append(leaves(0, 1)[0] as LeafInput);
+    const room = '!r:h' as never;
+    const held = { origin: g.origin().toString(), head: g.head().toString() };
+    const report = (pinList: { origin: string; head: string }[]) =>
+      archivist.onEvent(room, {
+        type: 'org.meshbot.archive',
+        sender: '@bot2:h' as UserId,
+        event_id: '$e' as never,
+        origin_server_ts: 0,
+        content: { owner: '@bob:h', pins: pinList },
+      });
+    await report([held]);
+    expect(archivist.owners(room, g.origin(), g.head())).toEqual(['@bob:h']);
+    // The node no longer pins the GOHO: it reports other origins only (a node flooding
+    // reports with made-up origins is in the same case: each report drops the last).
+    const other = await createGoho(store, { name: 'other' });
+    await other.append(leaves(5, 1)[0] as LeafInput);
+    await report([{ origin: other.origin().toString(), head: other.head().toString() }]);
+    expect(archivist.owners(room, g.origin(), g.head())).toEqual([]);
+    expect(archivist.owners(room, other.origin(), other.head())).toEqual(['@bob:h']);
+  });
 });
