@@ -131,12 +131,13 @@ export class RoomHpcp {
     for (const h of heads) {
       this.seen.add(h.origin, h.head, event.sender);
     }
-    await takeInline(this.#d, parsed.data);
+    const cids = heads.map((h) => CID.parse(h.head));
+    await takeInline(this.#d, parsed.data.blocks, cids);
     this.#dial(parsed.data.addrs);
     const car = parsed.data.car;
     this.#merges.push(async () => {
       if (car)
-        await takeCar(this.#d, car, this.#d.signal).catch((err: unknown) => {
+        await takeCar(this.#d, car, cids, this.#d.signal).catch((err: unknown) => {
           this.#d.log.warn('could not take the CAR of an announcement', { car, err });
         });
       for (const h of heads) {
