@@ -26,6 +26,8 @@ async function announcement() {
       bytes: await peer.getBlock(cid),
     })),
   );
+  // Root, trie nodes and the 40 leaves: links the walk must follow.
+  expect(blocks.length).toBeGreaterThan(40);
   const junkCid = await peer.putDag({ junk: 'x'.repeat(1000) });
   const junk = { cid: junkCid, bytes: await peer.getBlock(junkCid) };
   return { goho, blocks, junk };
