@@ -39,6 +39,10 @@ export class SyncingClient extends MatrixClient {
   readonly #seen = new Set<string>();
   #historical = false;
   #inFlight: Promise<void> = Promise.resolve();
+  /** The position the batch being handled was asked from (null: the first sync). */
+  #since: string | null | undefined;
+  /** Set when a batch failed: the position the next sync must ask from again. */
+  #replay: { since: string | null } | undefined;
 
   constructor(url: string, token: string, storage: SimpleFsStorageProvider, log: Logger) {
     super(url, token, storage);
@@ -55,24 +59,46 @@ export class SyncingClient extends MatrixClient {
     return super.startSync(emitFn);
   }
 
+  /**
+   * matrix-bot-sdk moves its position past a batch before handling it, and a batch that fails
+   * (a gap not back-filled, a book not saved) would be skipped for good: the next good batch
+   * saves a position past it. So after a failure the next sync asks from the same position
+   * again; what the failed batch had handed on already is dropped as seen.
+   */
+  protected override doSync(token: string): Promise<unknown> {
+    const since = this.#replay ? this.#replay.since : (token ?? null);
+    this.#replay = undefined;
+    this.#since = since;
+    // The first sync of a new account asked again is history again.
+    if (since === null) this.#historical = true;
+    return super.doSync(since as string);
+  }
+
   override async processSync(raw: unknown, emitFn?: Emit): Promise<void> {
     let done!: () => void;
     this.#inFlight = new Promise((r) => (done = r));
     const started = Date.now();
     try {
-      await this.#fillGaps(raw as SyncResponse);
-      this.#keepFromOwnJoin(raw as SyncResponse);
-      await super.processSync(raw, emitFn);
-      for (const h of this.handlers.synced) {
-        // A failure here must keep the position unsaved, so the batch comes again.
-        await h();
-      }
+      await this.#handle(raw, emitFn);
+    } catch (err) {
+      if (this.#since !== undefined) this.#replay = { since: this.#since };
+      throw err;
     } finally {
       const took = Date.now() - started;
       // Handlers must not wait on the network: a slow batch delays every node's view.
       if (took > SLOW_BATCH_MS) this.#log.warn('slow sync batch', { ms: took });
       this.#historical = false;
       done();
+    }
+  }
+
+  async #handle(raw: unknown, emitFn?: Emit): Promise<void> {
+    await this.#fillGaps(raw as SyncResponse);
+    this.#keepFromOwnJoin(raw as SyncResponse);
+    await super.processSync(raw, emitFn);
+    for (const h of this.handlers.synced) {
+      // A failure here must keep the position unsaved, so the batch comes again (doSync).
+      await h();
     }
   }
 
