@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { UserId } from '../ids.ts';
-import type { RoomView } from './roster.ts';
+import { powerOf, type RoomView } from './roster.ts';
 
 export interface AdmissionPolicy {
   owner: string;
@@ -67,5 +67,5 @@ export class Admission {
 }
 
 function level(view: RoomView, user: UserId): number {
-  return view.powerLevels.get(user) ?? view.powerDefault;
+  return powerOf(view, user);
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import { redactedId } from '../matrix/redaction.ts';
 import type { MeshClient, RoomEvent } from '../matrix/types.ts';
 import { EVENT, type NodeState, nodeStateSchema } from '../protocol/events.ts';
+import { creationOf } from './creators.ts';
 
 /** What a room's mesh looks like to this node: its joined members and the nodes among them. */
 export interface RoomView {
@@ -10,6 +11,14 @@ export interface RoomView {
   nodes: Map<UserId, NodeState>;
   powerLevels: Map<UserId, number>;
   powerDefault: number;
+  /** Users above every power level: a room's creators from room version 12 (creators.ts). */
+  creators?: Set<UserId>;
+}
+
+/** A member's power level in a room as the homeserver reckons it. */
+export function powerOf(view: RoomView, user: UserId): number {
+  if (view.creators?.has(user)) return Number.POSITIVE_INFINITY;
+  return view.powerLevels.get(user) ?? view.powerDefault;
 }
 
 /** The power level `m.room.power_levels` asks to redact others' events when it names none. */
@@ -64,8 +73,11 @@ export class Roster {
     for (const m of await this.#client.joinedMembers(roomId)) view.members.add(m);
     for (const e of (await this.#client.stateOfType(roomId, EVENT.node)).values())
       this.#applyNode(view, trace, e);
-    for (const e of (await this.#client.stateOfType(roomId, 'm.room.power_levels')).values())
-      applyPower(view, trace, e);
+    const creation = creationOf((await this.#client.stateOfType(roomId, 'm.room.create')).get(''));
+    view.creators = creation.creators;
+    const power = (await this.#client.stateOfType(roomId, 'm.room.power_levels')).get('');
+    if (power) applyPower(view, trace, power);
+    else if (creation.creator) view.powerLevels.set(creation.creator, 100);
     this.#rooms.set(roomId, view);
     this.#traces.set(roomId, trace);
     return view;
@@ -77,8 +89,10 @@ export class Roster {
     const trace = this.#traces.get(roomId);
     if (!view || !trace || event.state_key === undefined) return;
     if (event.type === EVENT.node) this.#applyNode(view, trace, event);
-    else if (event.type === 'm.room.power_levels') applyPower(view, trace, event);
-    else if (event.type === 'm.room.member') {
+    // Only the event at state key '' is the room's power levels (as load reads them).
+    else if (event.type === 'm.room.power_levels') {
+      if (event.state_key === '') applyPower(view, trace, event);
+    } else if (event.type === 'm.room.member') {
       const who = event.state_key as UserId;
       if (event.content.membership === 'join') view.members.add(who);
       else {
@@ -119,8 +133,8 @@ export class Roster {
     if (!view || !trace || redacted === undefined) return undefined;
     for (const [node, id] of trace.announcements) {
       if (id !== redacted) continue;
-      const power = view.powerLevels.get(event.sender) ?? view.powerDefault;
-      if (event.sender !== node && power < trace.redactLevel) return undefined;
+      if (event.sender !== node && powerOf(view, event.sender) < trace.redactLevel)
+        return undefined;
       trace.announcements.delete(node);
       if (!view.nodes.delete(node)) return undefined;
       this.#log.info('a node announcement was deleted: the node is withdrawn', {
