@@ -53,13 +53,34 @@ export function refusedContent(err: unknown): boolean {
   return REFUSALS.has(errcode ?? '') || e?.statusCode === 413;
 }
 
+/**
+ * Network failures of the moment: a refused or broken connection, a route or resolver that is
+ * down for now, and the timeouts of both HTTP clients (`request`, under matrix-bot-sdk, says
+ * ESOCKETTIMEDOUT for an answer that never came; fetch, for media, says UND_ERR_*). A send
+ * given up on one of these may have landed: tried again here it keeps its transaction id,
+ * where the caller's own later try would post it a second time.
+ */
+const NETWORK_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
 /** Network failures and 5xx answers are worth another try; 4xx (but 429) are not. */
 function transient(err: unknown): boolean {
   const e = err as HttpishError;
   if (typeof e?.statusCode === 'number') return e.statusCode >= 500;
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(
-    e?.code ?? '',
-  );
+  return NETWORK_FAILURES.has(e?.code ?? '');
 }
 
 /**

@@ -73,3 +73,48 @@ describe('content the server refuses as such', () => {
     expect(refusedContent(new Error('ECONNRESET'))).toBe(false);
   });
 });
+
+describe('failures of the moment on the way to the homeserver', () => {
+  /** An error as the HTTP clients raise it: a system or library code, no status. */
+  const netError = (code: string) => Object.assign(new Error(code), { code });
+
+  // matrix-bot-sdk's `request` reports an answer that never came within its 60 s as
+  // ESOCKETTIMEDOUT; a resolver that cannot answer right now says EAI_AGAIN; fetch (media)
+  // reports its own timeouts with UND_ERR_* codes. Given up at once, a send that did land
+  // would be sent again later under a new transaction id: the room would get it twice.
+  it.each([
+    'ESOCKETTIMEDOUT',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+  ])('tries again after %s, with the same request', async (code) => {
+    let calls = 0;
+    const result = await withRetry(
+      async () => {
+        calls++;
+        if (calls < 3) throw netError(code);
+        return 'sent';
+      },
+      { baseDelayMs: 1 },
+    );
+    expect(result).toBe('sent');
+    expect(calls).toBe(3);
+  });
+
+  it('does not try again after an error that says the address is wrong', async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw netError('ENOTFOUND');
+        },
+        { baseDelayMs: 1 },
+      ),
+    ).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    expect(calls).toBe(1);
+  });
+});
