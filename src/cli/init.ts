@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { startBot } from '../../bots/meshbot.ts';
 import { loadConfig } from '../config/load.ts';
+import { configSchema } from '../config/schema.ts';
 import { ConfigError } from '../errors/index.ts';
 import { homeserverBase, loginUser } from '../homeserver/register.ts';
 import { createLogger } from '../log/logger.ts';
@@ -56,6 +57,8 @@ export const initCommand: CommandModule<object, Args> = {
     const answers = await ask(args);
     // Written as it is used: a config with `https://host/` would be asked at `//_matrix/…`.
     const homeserver = homeserverBase(answers.homeserver);
+    // Checked before logging in: a login makes a device and a token, and writes the token.
+    checkAnswers(homeserver, answers.owner);
     const file = resolve(args.config);
     const dir = dirname(file);
     const localpart = answers.user.replace(/^@/, '').split(':')[0] as string;
@@ -94,6 +97,18 @@ interface Answers {
   user: string;
   password: string;
   owner: string;
+}
+
+/** The answers the config takes as they are, checked by its schema and named by their flags. */
+function checkAnswers(homeserver: string, owner: string): void {
+  const checks = [
+    ['--homeserver', configSchema.shape.homeserver.shape.url.safeParse(homeserver)],
+    ['--owner', configSchema.shape.owner.safeParse(owner)],
+  ] as const;
+  const problems = checks.flatMap(([flag, r]) =>
+    r.success ? [] : [`${flag}: ${r.error.issues[0]?.message}`],
+  );
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
 }
 
 /** Flags first; what is missing is asked for on a terminal, or named as an error without one. */

@@ -2,7 +2,7 @@
  * `meshbot init` with every answer given as a flag: it logs in, and writes the homeserver to
  * the config as it asked it, without the trailing slash a URL copied from a browser has.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -38,5 +38,26 @@ describe('meshbot init', () => {
     const written = JSON.parse(await readFile(config, 'utf8'));
     expect(written.homeserver.url).toBe('https://matrix.example.org');
     expect((await readFile(join(dir, 'bot-token.txt'), 'utf8')).trim()).toBe('syt_t');
+  });
+
+  it('refuses a bad --owner or --homeserver before it logs in, and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-init-'));
+    const fetch = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => {
+      const body = { user_id: '@bot:example.org', access_token: 'syt_t', device_id: 'D' };
+      return new Response(JSON.stringify(body), { status: 200 });
+    });
+    const run = (homeserver: string, owner: string) =>
+      initCommand.handler({
+        ...{ homeserver, owner, user: 'bot', password: 'pw' },
+        ...{ config: join(dir, 'meshbot.json'), start: false, _: [], $0: 'meshbot' },
+      });
+    await expect(run('https://matrix.example.org', 'alice')).rejects.toThrow(
+      '--owner: a Matrix user id like @alice:example.org',
+    );
+    await expect(run('matrix.example.org', '@alice:example.org')).rejects.toThrow(
+      '--homeserver: an http or https URL',
+    );
+    expect(fetch).not.toHaveBeenCalled();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
