@@ -11,6 +11,9 @@ import { createLogger } from '../log/logger.ts';
 import { readSecret } from './secret.ts';
 import { untilSignal } from './signals.ts';
 
+/** How long init waits for the homeserver to answer its login. */
+const LOGIN_TIMEOUT_MS = 30_000;
+
 interface Args {
   homeserver?: string;
   user?: string;
@@ -62,9 +65,16 @@ export const initCommand: CommandModule<object, Args> = {
     const file = resolve(args.config);
     const dir = dirname(file);
     const localpart = answers.user.replace(/^@/, '').split(':')[0] as string;
-    const login = await loginUser(homeserver, localpart, answers.password).catch((err: unknown) => {
-      throw new ConfigError(`could not log in as ${answers.user}: ${(err as Error).message}`);
-    });
+    // A homeserver that takes the connection and never answers would hold init for minutes.
+    const signal = AbortSignal.timeout(LOGIN_TIMEOUT_MS);
+    const login = await loginUser(homeserver, localpart, answers.password, signal).catch(
+      (err: unknown) => {
+        const why = signal.aborted
+          ? `no answer from ${homeserver} within ${LOGIN_TIMEOUT_MS / 1000} s`
+          : (err as Error).message;
+        throw new ConfigError(`could not log in as ${answers.user}: ${why}`);
+      },
+    );
     await mkdir(dir, { recursive: true });
     const tokenFile = join(dir, 'bot-token.txt');
     await writeFile(tokenFile, `${login.accessToken}\n`, { mode: 0o600 });

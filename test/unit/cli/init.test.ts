@@ -60,4 +60,30 @@ describe('meshbot init', () => {
     expect(fetch).not.toHaveBeenCalled();
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it('gives up on a homeserver that takes the connection and never answers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-init-'));
+    const timeout = AbortSignal.timeout.bind(AbortSignal);
+    const asked: number[] = [];
+    vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      asked.push(ms);
+      return timeout(20);
+    });
+    vi.spyOn(globalThis, 'fetch').mockImplementation(
+      (_input, init) =>
+        new Promise((_resolve, reject) => {
+          const signal = init?.signal;
+          if (!signal) return reject(new TypeError('fetch failed: no signal, it would hang'));
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    await expect(
+      initCommand.handler({
+        ...{ homeserver: 'http://127.0.0.1:8008', owner: '@alice:example.org' },
+        ...{ user: 'bot', password: 'pw', config: join(dir, 'meshbot.json') },
+        ...{ start: false, _: [], $0: 'meshbot' },
+      }),
+    ).rejects.toThrow('could not log in as bot: no answer from http://127.0.0.1:8008 within 30 s');
+    expect(asked).toEqual([30_000]);
+  });
 });
