@@ -103,10 +103,14 @@ async function call(
       });
     } catch (err) {
       signal?.throwIfAborted();
-      throw new HomeserverError('HS_REQUEST_FAILED', `${method} ${url} failed: ${String(err)}`, {
-        retryable: true,
-        cause: err,
-      });
+      throw new HomeserverError(
+        'HS_REQUEST_FAILED',
+        `${method} ${url} failed: ${fetchFailure(err)}`,
+        {
+          retryable: true,
+          cause: err,
+        },
+      );
     }
     const json = (await res.json().catch(() => ({}))) as {
       errcode?: string;
@@ -121,6 +125,16 @@ async function call(
     }
     throw new MatrixHttpError(method, url, res.status, json);
   }
+}
+
+/**
+ * Why a request got no answer: fetch says only `TypeError: fetch failed`, with the reason (a
+ * refused connection, an unknown host, a port fetch blocks) as its cause.
+ */
+function fetchFailure(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error) return cause.message || String((cause as { code?: unknown }).code);
+  return String(err);
 }
 
 function toUser(json: unknown): RegisteredUser {

@@ -36,4 +36,16 @@ describe('homeserver login', () => {
     expect(homeserverBase('http://127.0.0.1:8008')).toBe('http://127.0.0.1:8008');
     expect(homeserverBase('https://example.org/matrix//')).toBe('https://example.org/matrix');
   });
+
+  it('a refused connection is named by its cause, not only as "fetch failed"', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'ECONNREFUSED',
+    });
+    vi.spyOn(globalThis, 'fetch').mockRejectedValue(
+      new TypeError('fetch failed', { cause: refused }),
+    );
+    await expect(loginUser('http://127.0.0.1:9', 'bot', 'pw')).rejects.toThrow(
+      'POST http://127.0.0.1:9/_matrix/client/v3/login failed: connect ECONNREFUSED 127.0.0.1:9',
+    );
+  });
 });
