@@ -20,6 +20,7 @@ import {
   type Wanted,
 } from './model-download.ts';
 import { ModelChecksumError, ModelUnavailableError, ModelUnknownError } from './model-errors.ts';
+import { readModelHeader } from './model-header.ts';
 import { createVerifier, hashFile, type IndexEntry, openModelIndex } from './model-index.ts';
 
 export type { ModelProgress } from './model-download.ts';
@@ -208,6 +209,13 @@ export function createModels(opts: ModelsOptions): Models {
         });
       }
       try {
+        // Refused now, not when a task first loads it: the node would announce it to the mesh.
+        await readModelHeader(staging).catch((err: unknown) => {
+          throw new BadInputError(
+            `${path} is not a ggml Whisper model (whisper.cpp would not load it)`,
+            { cause: err },
+          );
+        });
         const { sha256, bytes } = await hashFile(staging, o.signal);
         const source = sourceOf(name);
         if (source && source.sha256.toLowerCase() !== sha256) {

@@ -20,7 +20,8 @@ import {
 import { createModels, type ModelsOptions } from '../../../src/whisper/models.ts';
 
 const MODEL = randomBytes(4 * 1024 * 1024 + 4321);
-const OTHER = randomBytes(MODEL.length);
+// A custom model: the ggml magic (0x67676d6c, little-endian) and then anything.
+const OTHER = Buffer.concat([Buffer.from('lmgg', 'latin1'), randomBytes(MODEL.length - 4)]);
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const SHA = sha256(MODEL);
 
@@ -228,6 +229,17 @@ describe('Whisper models', () => {
     expect(await models.local()).toEqual([
       { name: 'my-model', sha256: sha256(OTHER), cid: added.cid, bytes: OTHER.length },
     ]);
+  });
+
+  it('refuses to add a file that is not a ggml Whisper model, and keeps nothing of it', async () => {
+    const { dir, models } = await setup({ allowDownload: false });
+    const notes = join(dir, 'notes.txt');
+    await writeFile(notes, 'hello world\nfoo\n');
+    await expect(models.add('mine', notes)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: `${notes} is not a ggml Whisper model (whisper.cpp would not load it)`,
+    });
+    expect(await models.local()).toEqual([]);
   });
 });
 
