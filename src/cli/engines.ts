@@ -63,8 +63,8 @@ export const packCommand: CommandModule<object, PackArgs> = {
 };
 
 export const enginesCommand: CommandModule = {
-  command: 'engines <command>',
+  command: 'engines',
   describe: 'engine packages: pack',
-  builder: (y) => y.command(packCommand).demandCommand(1),
+  builder: (y) => y.command(packCommand).demandCommand(1, 'Name a command: pack.'),
   handler: () => {},
 };

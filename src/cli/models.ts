@@ -87,6 +87,11 @@ const fetchModel: CommandModule<object, Args & { name: string }> = {
 export const modelsCommand: CommandModule = {
   command: 'models',
   describe: "the node's Whisper models",
-  builder: (y) => y.command(add).command(list).command(fetchModel).demandCommand(1),
+  builder: (y) =>
+    y
+      .command(add)
+      .command(list)
+      .command(fetchModel)
+      .demandCommand(1, 'Name a command: add, list or fetch.'),
   handler: () => {},
 };
