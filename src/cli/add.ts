@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { BadInputError } from '../errors/index.ts';
 import { silentLogger } from '../log/logger.ts';
 import { createStore } from '../store/index.ts';
 import { type DataDirArgs, dataDirOf, withDataDirOptions } from './data-dir.ts';
@@ -25,7 +26,9 @@ export const addCommand: CommandModule<object, Args> = {
 
 /** Adds a file to the block store under a node's data dir; a running node sees it at once. */
 export async function addFile(dataDir: string, file: string): Promise<string> {
-  const bytes = await readFile(file);
+  const bytes = await readFile(file).catch((err: unknown) => {
+    throw new BadInputError(`cannot read ${file}: ${unreadable(err)}`, { cause: err });
+  });
   const store = createStore({ dir: join(dataDir, 'store'), logger: silentLogger });
   await store.start();
   try {
@@ -33,4 +36,15 @@ export async function addFile(dataDir: string, file: string): Promise<string> {
   } finally {
     await store.stop();
   }
+}
+
+/** Why a file could not be read, in words: Node's EISDIR message names no file and no folder. */
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+};
+function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code && REASONS[code]) ?? (err as Error).message;
 }

@@ -3,6 +3,9 @@
  * and exit code 2: run as a user runs it, through bin/meshbot.js.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -23,6 +26,19 @@ describe('meshbot usage errors', () => {
     expect(meshbot('models')).toEqual({
       status: 2,
       lastLine: 'Name a command: add, list or fetch.',
+    });
+  });
+
+  it('add names the file it cannot read, and why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshbot-add-'));
+    const missing = join(dir, 'missing.txt');
+    expect(meshbot('add', missing, '--data-dir', join(dir, 'node'))).toEqual({
+      status: 2,
+      lastLine: `meshbot: cannot read ${missing}: no such file (BAD_INPUT)`,
+    });
+    expect(meshbot('add', dir, '--data-dir', join(dir, 'node'))).toEqual({
+      status: 2,
+      lastLine: `meshbot: cannot read ${dir}: it is a folder (BAD_INPUT)`,
     });
   });
 });
