@@ -21,7 +21,12 @@ export const devCommand: CommandModule<object, Args> = {
         default: '.meshbot/dev',
         describe: 'where the dev mesh keeps its state',
       })
-      .option('bots', { type: 'number', default: 2, describe: 'how many bots' }),
+      .option('bots', { type: 'number', default: 2, describe: 'how many bots' })
+      // Checked before the homeserver starts: with no bots, no `!run` would ever be answered.
+      .check((a) => {
+        if (Number.isInteger(a.bots) && a.bots >= 1) return true;
+        throw new Error('--bots: a whole number, at least 1');
+      }),
   handler: async (args) => {
     const dir = resolve(args.dir);
     mkdirSync(dir, { recursive: true });
