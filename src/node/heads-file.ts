@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** origin CID -> head CID, persisted atomically so a restart resumes from the last heads. */
@@ -29,14 +29,30 @@ export class HeadsFile {
     return this.#heads[origin];
   }
 
+  /**
+   * Records a head and writes the file. Writes run one at a time, each with every head set so
+   * far; one that fails (a full disk) rejects its caller only: the next write is tried anew
+   * and carries this head too.
+   */
   set(origin: string, head: string): Promise<void> {
     this.#heads[origin] = head;
     const snapshot = JSON.stringify(this.#heads);
-    this.#writing = this.#writing.then(async () => {
-      await mkdir(dirname(this.#file), { recursive: true });
-      await writeFile(`${this.#file}.tmp`, snapshot);
-      await rename(`${this.#file}.tmp`, this.#file);
-    });
-    return this.#writing;
+    const write = this.#writing.then(() => this.#write(snapshot));
+    this.#writing = write.catch(() => {});
+    return write;
+  }
+
+  /** Synced before the rename: a crash right after leaves the old file or the new, whole. */
+  async #write(snapshot: string): Promise<void> {
+    await mkdir(dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.tmp`;
+    const out = await open(tmp, 'w');
+    try {
+      await out.writeFile(snapshot);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, this.#file);
   }
 }
