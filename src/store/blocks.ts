@@ -22,7 +22,10 @@ export interface BlockIo {
 export function unixfsBlockstore(io: BlockIo, defaults: GetOptions = {}): UnixfsBlockstore {
   return {
     async *get(cid, options = {}) {
-      yield await io.getBlock(cid, { ...defaults, signal: options.signal ?? defaults.signal });
+      const signal = options.signal ?? defaults.signal;
+      // A local read does not look at the signal: an aborted walk must stop here as well.
+      signal?.throwIfAborted();
+      yield await io.getBlock(cid, { ...defaults, signal });
     },
     async put(cid, bytes, options = {}) {
       await io.putBlock(cid, await concat(bytes), { signal: options.signal ?? defaults.signal });

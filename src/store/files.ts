@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { unixfs } from '@helia/unixfs';
+import { type CatOptions, unixfs } from '@helia/unixfs';
 import type { CID } from 'multiformats/cid';
 import { type BlockIo, unixfsBlockstore } from './blocks.ts';
 import { DAG_JSON, RAW } from './cid.ts';
@@ -74,12 +74,36 @@ export async function catFileToDisk(
   }
 }
 
+/**
+ * Blocks the exporter reads ahead of its reader, at most, on each level of a file's DAG. Left
+ * to itself it asks for every child of a node at once: 1,024 blocks of 1 MiB for a file
+ * refused at 64 MiB.
+ */
+const READ_AHEAD = 8;
+
+/**
+ * A UnixFS file's chunks. The exporter walks the DAG on its own, ahead of its reader, and
+ * goes on when the reader stops: a reader that stops early (a file over its cap) aborts the
+ * walk, which would otherwise fetch the rest of the file through the mesh and store it.
+ */
 async function* chunksOf(io: BlockIo, cid: CID, opts: GetOptions): AsyncIterable<Uint8Array> {
   if (cid.code === RAW || cid.code === DAG_JSON) {
     yield await io.getBlock(cid, opts);
     return;
   }
-  yield* unixfs({ blockstore: unixfsBlockstore(io, opts) }).cat(cid, { signal: opts.signal });
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const fs = unixfs({ blockstore: unixfsBlockstore(io, { ...opts, signal }) });
+  // @helia/unixfs hands its options to the exporter, whose option this is (not in CatOptions).
+  const walk: CatOptions & { blockReadConcurrency: number } = {
+    signal,
+    blockReadConcurrency: READ_AHEAD,
+  };
+  try {
+    yield* fs.cat(cid, walk);
+  } finally {
+    stop.abort(new Error('the reader stopped'));
+  }
 }
 
 /** A whole UnixFS file, or a raw / dag-json block's bytes; stops reading past maxBytes. */
@@ -95,10 +119,9 @@ export async function catFile(
     if (bytes.byteLength > maxBytes) throw tooLarge();
     return bytes;
   }
-  const fs = unixfs({ blockstore: unixfsBlockstore(io, opts) });
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of fs.cat(cid, { signal: opts.signal })) {
+  for await (const chunk of chunksOf(io, cid, opts)) {
     total += chunk.byteLength;
     if (total > maxBytes) throw tooLarge();
     chunks.push(chunk);

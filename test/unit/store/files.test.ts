@@ -1,0 +1,89 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as dagPb from '@ipld/dag-pb';
+import { UnixFS } from 'ipfs-unixfs';
+import type { CID } from 'multiformats/cid';
+import { describe, expect, it } from 'vitest';
+import { cidOf, DAG_PB, RAW } from '../../../src/store/cid.ts';
+import { createMemoryStore } from '../../../src/store/memory.ts';
+import type { Store } from '../../../src/store/types.ts';
+
+/** A UnixFS file node over children of the given sizes. */
+async function fileNode(store: Store, children: { cid: CID; size: number }[]) {
+  const data = new UnixFS({ type: 'file', blockSizes: children.map((c) => BigInt(c.size)) });
+  const links = children.map((c) => ({ Hash: c.cid, Tsize: c.size }));
+  const bytes = dagPb.encode(dagPb.prepare({ Data: data.marshal(), Links: links }));
+  const cid = cidOf(DAG_PB, bytes);
+  await store.putBlock(cid, bytes);
+  return { cid, size: children.reduce((n, c) => n + c.size, 0) };
+}
+
+/**
+ * A 256 KiB file in three levels (16 x 16 leaves of 1 KiB), as another IPFS tool may lay one
+ * out, in a store of its own; and an empty store that fetches from it, counting its fetches.
+ */
+async function deepFileElsewhere() {
+  const source = createMemoryStore();
+  const mids = [];
+  for (let m = 0; m < 16; m++) {
+    const leaves = [];
+    for (let l = 0; l < 16; l++) {
+      const bytes = new Uint8Array(1024).fill(m * 16 + l);
+      const cid = cidOf(RAW, bytes);
+      await source.putBlock(cid, bytes);
+      leaves.push({ cid, size: bytes.byteLength });
+    }
+    mids.push(await fileNode(source, leaves));
+  }
+  const root = await fileNode(source, mids);
+  const here = createMemoryStore();
+  const fetched = { count: 0, inFlight: 0, mostInFlight: 0 };
+  here.addFetcher({
+    name: 'peer',
+    async fetch(c, { signal }) {
+      fetched.count += 1;
+      fetched.inFlight += 1;
+      fetched.mostInFlight = Math.max(fetched.mostInFlight, fetched.inFlight);
+      await sleep(2);
+      fetched.inFlight -= 1;
+      return source.getBlock(c, { signal, offline: true });
+    },
+  });
+  return { cid: root.cid, here, fetched };
+}
+
+describe('reading a file past its cap', () => {
+  it('cat stops fetching the rest of a file it refused as too large', async () => {
+    const { cid, here, fetched } = await deepFileElsewhere();
+    await expect(here.cat(cid, { maxBytes: 4096 })).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    const atRefusal = fetched.count;
+    await sleep(500);
+    // Before, the exporter's walk went on in the background: all 273 blocks, over the mesh.
+    expect(fetched.count).toBe(atRefusal);
+    expect(fetched.count).toBeLessThan(50);
+  });
+
+  it('catToFile stops fetching the rest of a file it refused as too large', async () => {
+    const { cid, here, fetched } = await deepFileElsewhere();
+    const path = join(await mkdtemp(join(tmpdir(), 'meshbot-files-')), 'out');
+    await expect(here.catToFile(cid, path, { maxBytes: 4096 })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+    });
+    const atRefusal = fetched.count;
+    await sleep(500);
+    expect(fetched.count).toBe(atRefusal);
+    expect(fetched.count).toBeLessThan(50);
+  });
+
+  it('still reads such a file whole when it fits, 8 blocks a level at a time', async () => {
+    const { cid, here, fetched } = await deepFileElsewhere();
+    const bytes = await here.cat(cid, { maxBytes: 256 * 1024 });
+    expect(bytes.byteLength).toBe(256 * 1024);
+    expect(bytes[1024 * 37]).toBe(37);
+    // 8 nodes and 8 of their children. Before, every child of a node at once: 31 here, and
+    // 1,024 blocks of 1 MiB for a file of 1 MiB chunks.
+    expect(fetched.mostInFlight).toBeLessThanOrEqual(16);
+  });
+});
