@@ -87,3 +87,27 @@ describe('reading a file past its cap', () => {
     expect(fetched.mostInFlight).toBeLessThanOrEqual(16);
   });
 });
+
+describe('reading a file whose DAG reads one block over and over', () => {
+  it('refuses a file that takes far more block reads than its bytes need', async () => {
+    // 250,000 links to one 1-byte block, in 176 KB of blocks: a small DAG that makes a reader
+    // read a block per byte (up to 64 million times for a 64 MiB cap).
+    const store = createMemoryStore();
+    const one = new Uint8Array([42]);
+    const leaf = { cid: cidOf(RAW, one), size: 1 };
+    await store.putBlock(leaf.cid, one);
+    const mid = await fileNode(store, Array(500).fill(leaf));
+    const root = await fileNode(store, Array(500).fill(mid));
+    let reads = 0;
+    const get = store.getBlock;
+    store.getBlock = (c, o) => {
+      reads += 1;
+      return get(c, o);
+    };
+    // Before, it read the block 250,000 times and gave the 250,000 bytes.
+    await expect(store.cat(root.cid, { maxBytes: 64 * 1024 * 1024 })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+    });
+    expect(reads).toBeLessThan(5_000);
+  });
+});
