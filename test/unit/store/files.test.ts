@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,14 +67,20 @@ describe('reading a file past its cap', () => {
 
   it('catToFile stops fetching the rest of a file it refused as too large', async () => {
     const { cid, here, fetched } = await deepFileElsewhere();
-    const path = join(await mkdtemp(join(tmpdir(), 'meshbot-files-')), 'out');
-    await expect(here.catToFile(cid, path, { maxBytes: 4096 })).rejects.toMatchObject({
-      code: 'TOO_LARGE',
-    });
-    const atRefusal = fetched.count;
-    await sleep(500);
-    expect(fetched.count).toBe(atRefusal);
-    expect(fetched.count).toBeLessThan(50);
+    const dir = await mkdtemp(join(tmpdir(), 'meshbot-files-'));
+    try {
+      await expect(here.catToFile(cid, join(dir, 'out'), { maxBytes: 4096 })).rejects.toMatchObject(
+        {
+          code: 'TOO_LARGE',
+        },
+      );
+      const atRefusal = fetched.count;
+      await sleep(500);
+      expect(fetched.count).toBe(atRefusal);
+      expect(fetched.count).toBeLessThan(50);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('still reads such a file whole when it fits, 8 blocks a level at a time', async () => {
