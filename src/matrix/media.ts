@@ -8,6 +8,7 @@
  * otherwise hold a caller for as long as it liked.
  */
 import { BadInputError, MeshError, TimeoutError } from '../errors/index.ts';
+import { retryAfterHeader } from './retry.ts';
 
 /** Where media come from: the account's homeserver and its token (never logged). */
 export interface MediaSource {
@@ -90,8 +91,7 @@ export async function downloadMedia(
     if (!res.ok) {
       // Matrix gives the wait in the body (`retry_after_ms`); HTTP in a header.
       const { errcode, retryAfterMs } = await errorOf(res);
-      const header = Number(res.headers.get('retry-after'));
-      const wait = retryAfterMs ?? (header > 0 ? header * 1000 : undefined);
+      const wait = retryAfterMs ?? retryAfterHeader(res.headers.get('retry-after'));
       throw new MediaHttpError(mxc, res.status, errcode, wait);
     }
     const tooLarge = () => new MediaTooLargeError(mxc, opts.maxBytes);

@@ -22,14 +22,41 @@ interface HttpishError {
   retryAfterMs?: number;
   body?: { errcode?: string; retry_after_ms?: number };
   code?: string;
+  /** A response's headers: `request`'s plain object (lower-case names) or fetch's Headers. */
+  headers?: Record<string, unknown> | { get(name: string): string | null };
 }
 
-/** The server's `retry_after_ms` on `M_LIMIT_EXCEEDED`, or null when the error is not a rate limit. */
+/**
+ * The wait a rate-limit error asks for, ms, or null when the error is not a rate limit: the
+ * body's `retry_after_ms`, else the HTTP `Retry-After` header. A 429 whose body is no Matrix
+ * error (a reverse proxy's) reaches here as matrix-bot-sdk's raw response, and newer servers
+ * may give the header alone (Matrix 1.10 deprecates the body's field); read without it, such
+ * a limit would be tried again every second.
+ */
 export function rateLimitDelay(err: unknown): number | null {
   const e = err as HttpishError;
   const errcode = e?.errcode ?? e?.body?.errcode;
   if (errcode !== 'M_LIMIT_EXCEEDED' && e?.statusCode !== 429) return null;
-  return e.retryAfterMs ?? e.body?.retry_after_ms ?? 1000;
+  return e.retryAfterMs ?? e.body?.retry_after_ms ?? retryAfterHeader(headerOf(e)) ?? 1000;
+}
+
+function headerOf(e: HttpishError): unknown {
+  const h = e.headers;
+  if (!h || typeof h !== 'object') return undefined;
+  return typeof h.get === 'function'
+    ? h.get('retry-after')
+    : (h as Record<string, unknown>)['retry-after'];
+}
+
+/**
+ * An HTTP `Retry-After` value (seconds, or an HTTP date) in ms from now. Undefined when it is
+ * unreadable or asks for no wait at all (0, a date past): the caller's own pause then, so
+ * that a confused proxy cannot make a client hammer it.
+ */
+export function retryAfterHeader(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return ms > 0 ? ms : undefined;
 }
 
 /** Errors the server will give again for the same content, however often it is sent. */

@@ -52,6 +52,28 @@ describe('sends under rate limits', () => {
     );
     expect(rateLimitDelay({ statusCode: 500 })).toBeNull();
   });
+
+  it("reads the HTTP Retry-After header of a 429 without retry_after_ms (a proxy's, say)", () => {
+    // matrix-bot-sdk throws the response itself when the body is not a Matrix error.
+    const proxy = (retryAfter: string) => ({
+      statusCode: 429,
+      headers: { 'retry-after': retryAfter },
+    });
+    expect(rateLimitDelay(proxy('7'))).toBe(7_000);
+    const at = new Date(Date.now() + 20_000).toUTCString();
+    const fromDate = rateLimitDelay(proxy(at)) ?? 0;
+    expect(fromDate).toBeGreaterThan(18_000);
+    expect(fromDate).toBeLessThanOrEqual(20_000);
+    // A fetch Response's headers, as a media download sees them.
+    expect(rateLimitDelay({ statusCode: 429, headers: new Headers({ 'Retry-After': '3' }) })).toBe(
+      3_000,
+    );
+    // The body's own figure, when there is one, is the Matrix answer; nonsense falls back.
+    const both = { statusCode: 429, retryAfterMs: 500, headers: { 'retry-after': '9' } };
+    expect(rateLimitDelay(both)).toBe(500);
+    expect(rateLimitDelay(proxy('soon'))).toBe(1000);
+    expect(rateLimitDelay(proxy('0'))).toBe(1000);
+  });
 });
 
 describe('content the server refuses as such', () => {
