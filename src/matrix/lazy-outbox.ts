@@ -32,7 +32,8 @@ interface Pending<T> {
  * Items sent as few events as possible, and each event built only when the account's send
  * queue gives it its turn: under a rate limit, one event carries everything pushed while it
  * waited (invariant 7). One event is on its way at a time; a failed one is tried again, with
- * whatever is pending then, until the node stops (refused content aside: see #refused).
+ * whatever is pending then, until the node stops (refused content aside: see #refused);
+ * what is still pending then is dropped.
  */
 export class LazyOutbox<T> {
   readonly #o: LazyOutboxOptions<T>;
@@ -45,7 +46,10 @@ export class LazyOutbox<T> {
     this.#o = opts;
   }
 
-  /** Resolves true once an event carrying `value` is in the room, false if it was dropped. */
+  /**
+   * Resolves true once an event carrying `value` is in the room, false if it was dropped (no
+   * longer valid, refused, or the node stopped before it was sent).
+   */
   push(value: T): Promise<boolean> {
     return new Promise((done) => {
       this.#pending.push({ value, size: Buffer.byteLength(JSON.stringify(value)), done });
@@ -58,7 +62,13 @@ export class LazyOutbox<T> {
   }
 
   #kick(): void {
-    if (this.#sending || this.#pending.length === 0 || this.#o.signal.aborted) return;
+    if (this.#sending || this.#pending.length === 0) return;
+    // Stopped: nothing more goes out, and what waited is dropped so that every push settles
+    // (as a Batcher's do); the send on its way, if any, settled its own items first.
+    if (this.#o.signal.aborted) {
+      for (const p of this.#pending.splice(0)) p.done(false);
+      return;
+    }
     this.#sending = this.#sendOne().finally(() => {
       this.#sending = undefined;
       this.#kick();

@@ -97,4 +97,33 @@ describe('the lazy outbox', () => {
     expect(sent).toEqual([{ items: [12] }, { items: [14] }]);
     expect(errors).toEqual(['org.meshbot.assign: the server refuses this item; dropped']);
   });
+
+  it('settles every push once the node stops, as a Batcher does, so no caller waits for ever', async () => {
+    // A send held by the rate limit until the node's signal aborts it, as the SendQueue does.
+    const client = {
+      sendBuilt: (_r: RoomId, _t: string, _b: unknown, signal: AbortSignal) =>
+        new Promise((_ok, fail) => signal.addEventListener('abort', () => fail(signal.reason))),
+    } as unknown as MeshClient;
+    const stop = new AbortController();
+    const box = new LazyOutbox<number>({
+      client,
+      room: '!r:x' as RoomId,
+      type: 'org.meshbot.assign',
+      content: (items) => ({ items }),
+      valid: () => true,
+      maxItems: 100,
+      log: silentLogger,
+      signal: stop.signal,
+    });
+    const waiting = [box.push(1), box.push(2)];
+    await tick();
+    stop.abort();
+    const late = box.push(3);
+    const hung = new Promise((r) => setTimeout(() => r('never settled'), 500));
+    expect(await Promise.race([Promise.all([...waiting, late]), hung])).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
 });
