@@ -27,8 +27,7 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   const users = (current.users ?? {}) as Record<string, number>;
   const events = { ...((current.events ?? {}) as Record<string, number>) };
   const stateDefault = typeof current.state_default === 'number' ? current.state_default : 50;
-  const usersDefault = typeof current.users_default === 'number' ? current.users_default : 0;
-  const levelOf = (user: string) => users[user] ?? usersDefault;
+  const levelOf = levelReader(current, ctx.roster.view(room)?.creators);
   const mine = levelOf(ctx.self);
   const needed = events['m.room.power_levels'] ?? stateDefault;
   if (mine < needed) return;
@@ -46,15 +45,36 @@ export async function ensureMeshPowerLevels(ctx: NodeContext, room: RoomId): Pro
   const missing = Object.entries(want).filter(([type, l]) => events[type] !== l);
   // Never lower a level someone raised on purpose, except the node announcement itself and
   // the node power level, which a bot set (a listed bot below it would be locked out).
+  // The homeserver refuses the whole update if one level it changes is above the sender's,
+  // before or after: such a level stays as it is, so that the others still change.
   const changes = missing.filter(
     ([type, l]) =>
-      events[type] === undefined ||
-      type === EVENT.node ||
-      l > (events[type] ?? 0) ||
-      events[type] === nodePowerLevel,
+      (events[type] === undefined ||
+        type === EVENT.node ||
+        l > (events[type] ?? 0) ||
+        events[type] === nodePowerLevel) &&
+      Math.max(l, events[type] ?? l) <= mine,
   );
+  const above = missing.filter(([type]) => (events[type] ?? 0) > mine).map(([type]) => type);
+  if (above.length > 0)
+    ctx.log.warn('mesh event levels above this bot left as they are', { room, above });
   if (changes.length === 0) return;
   for (const [type, l] of changes) events[type] = l;
   await ctx.client.sendState(room, 'm.room.power_levels', '', { ...current, events });
   ctx.log.info('set the power levels of the mesh events', { room, level });
+}
+
+/**
+ * A user's level as the homeserver reckons it for this power levels content: a room's
+ * creators from version 12 (roster.ts) outrank every level and are listed nowhere, so a bot
+ * that created the room would otherwise read users_default and think it may change nothing.
+ */
+function levelReader(
+  content: Record<string, unknown>,
+  creators: ReadonlySet<UserId> | undefined,
+): (user: string) => number {
+  const users = (content.users ?? {}) as Record<string, number>;
+  const usersDefault = typeof content.users_default === 'number' ? content.users_default : 0;
+  return (user) =>
+    creators?.has(user as UserId) ? Number.POSITIVE_INFINITY : (users[user] ?? usersDefault);
 }

@@ -32,6 +32,8 @@ export interface FakeRoomOptions {
   /** Members that announced themselves as nodes (with the owner named), besides `self`. */
   nodes?: Record<string, { owner: string }>;
   powerLevels?: Record<string, number>;
+  /** The room's `m.room.create` content and sender (none by default). */
+  create?: { sender: string; content: Record<string, unknown> };
   admission?: ConfigInput['admission'];
 }
 
@@ -98,6 +100,10 @@ export async function fakeRoom(opts: FakeRoomOptions): Promise<FakeRoom> {
       new Map([['', event(owner, 'm.room.power_levels', { users: opts.powerLevels ?? {} }, '')]]),
     ],
   ]);
+  if (opts.create) {
+    const { sender, content } = opts.create;
+    state.set('m.room.create', new Map([['', event(sender, 'm.room.create', content, '')]]));
+  }
   const members = new Set([opts.self, owner, ...(opts.members ?? []), ...Object.keys(nodes)]);
   const sent: FakeRoom['sent'] = [];
   const client = {

@@ -3,13 +3,33 @@ import { describe, expect, it } from 'vitest';
 import { ensureMeshPowerLevels } from '../../../src/node/power-levels.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { MESH_EVENT } from '../../../src/protocol/manager.ts';
-import { fakeRoom, ROOM } from '../../support/fake-room.ts';
+import { type FakeRoom, fakeRoom, ROOM } from '../../support/fake-room.ts';
 
 const levelsSet = (sent: { type: string; content: Record<string, unknown> }[]) =>
   (sent.find((s) => s.type === 'm.room.power_levels')?.content.events ?? {}) as Record<
     string,
     number
   >;
+
+/** The power-levels auth rule for `events` (Matrix spec; Synapse's `_check_power_levels`). */
+function homeserverAllows(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  senderLevel: number,
+): boolean {
+  for (const type of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const [was, now] = [before[type], after[type]];
+    if (was === now) continue;
+    if ((was ?? 0) > senderLevel || (now ?? 0) > senderLevel) return false;
+  }
+  return true;
+}
+
+/** Sets the room's power levels `events`, as an admin would have. */
+async function setEvents(f: FakeRoom, events: Record<string, number>): Promise<void> {
+  const state = await f.ctx.client.stateOfType(ROOM, 'm.room.power_levels');
+  (state.get('') as { content: Record<string, unknown> }).content.events = events;
+}
 
 describe('the mesh power levels', () => {
   it('take the node power level, and anyone may announce a node', async () => {
@@ -71,5 +91,51 @@ describe('the mesh power levels', () => {
     await ensureMeshPowerLevels(f.ctx, ROOM);
     const events = levelsSet(f.sent);
     for (const type of types) expect(events[type] ?? 10, type).toBe(10);
+  });
+
+  it('leave alone a level set above the bot, so the homeserver still takes the rest', async () => {
+    const f = await fakeRoom({
+      self: '@bot1:hs',
+      powerLevels: { '@bot1:hs': 50, '@owner:hs': 100 },
+      admission: { nodePowerLevel: 20 },
+    });
+    // An admin raised the announcement to 100; the power levels need 50, which the bot has.
+    const before = { 'm.room.power_levels': 50, [EVENT.node]: 100 };
+    await setEvents(f, before);
+    await ensureMeshPowerLevels(f.ctx, ROOM);
+    const events = levelsSet(f.sent);
+    expect(homeserverAllows(before, events, 50)).toBe(true);
+    expect(events[EVENT.node]).toBe(100);
+    expect(events[MESH_EVENT.lease]).toBe(20);
+  });
+
+  it('never lower a level from above the bot, though it is the node power level', async () => {
+    const f = await fakeRoom({
+      self: '@bot1:hs',
+      powerLevels: { '@bot1:hs': 50, '@owner:hs': 100 },
+      admission: { nodePowerLevel: 100 },
+    });
+    const before = { 'm.room.power_levels': 50, [MESH_EVENT.lease]: 100 };
+    await setEvents(f, before);
+    await ensureMeshPowerLevels(f.ctx, ROOM);
+    const events = levelsSet(f.sent);
+    expect(homeserverAllows(before, events, 50)).toBe(true);
+    expect(events[MESH_EVENT.lease]).toBe(100);
+    expect(events[EVENT.node]).toBe(0);
+    expect(events[EVENT.complete]).toBe(50);
+  });
+
+  it("are set by a bot that created a room of version 12, which no 'users' entry lists", async () => {
+    const f = await fakeRoom({
+      self: '@bot1:hs',
+      create: { sender: '@bot1:hs', content: { room_version: '12' } },
+      powerLevels: { '@owner:hs': 100 },
+      admission: { nodePowerLevel: 20 },
+    });
+    await setEvents(f, { 'm.room.power_levels': 100 });
+    await ensureMeshPowerLevels(f.ctx, ROOM);
+    const events = levelsSet(f.sent);
+    expect(events[EVENT.node]).toBe(0);
+    expect(events[MESH_EVENT.lease]).toBe(20);
   });
 });
