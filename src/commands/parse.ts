@@ -16,7 +16,10 @@ export type ParseResult =
   | { kind: 'ok'; command: Command }
   | { kind: 'usage'; spec: CommandSpec | null; message: string };
 
+/** The longest command read, in characters: past it, only its name is looked at. */
 const MAX_LENGTH = 4_000;
+/** Longest command name looked up in an overlong command. */
+const MAX_NAME = 64;
 /** Longest unknown command name quoted back: the reply is not an echo service. */
 const MAX_QUOTE = 60;
 const PARAM = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,1024})$/s;
@@ -37,7 +40,7 @@ export function parseCommand(body: string, inThread = false, inReply = false): P
   if (!text.startsWith(PREFIX)) return { kind: 'none' };
   // `!!!`, `!?` or `! ` is chat: a command name starts with a letter.
   if (!/^[A-Za-z]/.test(text.slice(PREFIX.length))) return { kind: 'none' };
-  if (text.length > MAX_LENGTH) return bad(null, 'command too long');
+  if (text.length > MAX_LENGTH) return tooLong(text);
   const [head = '', ...words] = text.slice(PREFIX.length).split(/\s+/).filter(Boolean);
   const spec = COMMANDS.find((c) => c.name === head.toLowerCase());
   if (!spec) {
@@ -97,6 +100,24 @@ function parseRun(spec: CommandSpec, words: string[], inReply: boolean): ParseRe
     kind: 'ok',
     command: { name: 'run', engine, ...(cid === undefined ? {} : { cid }), params },
   };
+}
+
+/** An overlong command is refused whatever its words say: its limit, and its usage if known. */
+function tooLong(text: string): ParseResult {
+  const name = text.slice(PREFIX.length, PREFIX.length + MAX_NAME + 1).split(/\s/, 1)[0] ?? '';
+  const spec = COMMANDS.find((c) => c.name === name.toLowerCase()) ?? null;
+  return bad(spec, `command too long (at most ${MAX_LENGTH} characters)`);
+}
+
+/**
+ * What of a command's body is kept while it waits for a coordinator (the request log holds
+ * up to 1,000 and saves them to disk, and a body may be 64 KB): all of it when it is within
+ * the limit; else its first MAX_LENGTH characters and a mark that no trim removes, which
+ * parse to the same refusal as the whole (cut before spaces alone, it could read as valid).
+ */
+export function keptBody(body: string): string {
+  const text = body.trim();
+  return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : body;
 }
 
 function bad(spec: CommandSpec | null, why: string): ParseResult {

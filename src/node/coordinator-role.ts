@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CID } from 'multiformats/cid';
-import { parseCommand } from '../commands/parse.ts';
+import { keptBody, parseCommand } from '../commands/parse.ts';
 import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { PendingRequest, TaskRecord } from '../coordinator/task-record.ts';
@@ -129,7 +129,7 @@ export class CoordinatorRole {
       {
         id: event.event_id,
         sender: event.sender,
-        body: auto ? '!run whisper' : body,
+        body: auto ? '!run whisper' : keptBody(body),
         relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
         seenAt: Date.now(),
       },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../../../src/commands/commands.ts';
-import { parseCommand } from '../../../src/commands/parse.ts';
+import { keptBody, parseCommand } from '../../../src/commands/parse.ts';
 
 describe('the command parser', () => {
   it('leaves ordinary chat alone', () => {
@@ -59,6 +59,31 @@ describe('the command parser', () => {
   it('rejects engine names with odd characters and overlong commands', () => {
     expect(parseCommand('!run ../etc bafy').kind).toBe('usage');
     expect(parseCommand(`!run wordcount ${'x'.repeat(5000)}`).kind).toBe('usage');
+  });
+
+  it('answers an overlong command with its limit and, for a known command, its usage', () => {
+    const r = parseCommand(`!run wordcount bafy ${'k=v '.repeat(1_500)}`);
+    expect(r.kind === 'usage' && r.message).toBe(
+      'command too long (at most 4000 characters). Usage: !run <engine> <cid> [key=value ...]',
+    );
+    const unknown = parseCommand(`!frob ${'x'.repeat(5_000)}`);
+    expect(unknown.kind === 'usage' && unknown.message).toBe(
+      'command too long (at most 4000 characters)',
+    );
+  });
+
+  it('keeps of an overlong command only what parses to the same answer', () => {
+    for (const body of [
+      `!run wordcount ${'x'.repeat(60_000)}`,
+      // Cut where only spaces follow, the rest would read as a valid `!run`.
+      `!run wordcount bafy${' '.repeat(5_000)}x=1`,
+      `  !help ${'y'.repeat(4_001)}  `,
+    ]) {
+      const kept = keptBody(body);
+      expect(kept.length).toBeLessThanOrEqual(4_001);
+      expect(parseCommand(kept, true, true)).toEqual(parseCommand(body, true, true));
+    }
+    expect(keptBody('!run wordcount bafy')).toBe('!run wordcount bafy');
   });
 
   it('generates help from the command descriptions', () => {

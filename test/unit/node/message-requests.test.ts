@@ -3,6 +3,7 @@
  * thread; what a message in a thread replies to.
  */
 import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../../src/commands/parse.ts';
 import type { EventId, UserId } from '../../../src/ids.ts';
 import { ownText, repliedTo, threadOf } from '../../../src/matrix/reply.ts';
 import type { RoomEvent } from '../../../src/matrix/types.ts';
@@ -90,5 +91,20 @@ describe('a reply that quotes what it replies to (the reply fallback of older cl
     coordinator.onMessage(f.room, reply);
     const pending = f.room.book.requests.pending();
     expect(pending.map((r) => [r.id, r.body])).toEqual([[reply.event_id, '!run whisper']]);
+  });
+});
+
+describe('an overlong command', () => {
+  it('waits for a coordinator without its whole body, which the log would keep and save', async () => {
+    const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+    const coordinator = new CoordinatorRole(f.ctx, () => [f.room]);
+    const body = `!run wordcount bafy ${'x'.repeat(60_000)}`;
+    coordinator.onMessage(
+      f.room,
+      f.event('@alice:hs', 'm.room.message', { msgtype: 'm.text', body }),
+    );
+    const [pending] = f.room.book.requests.pending();
+    expect(pending?.body.length).toBeLessThanOrEqual(4_001);
+    expect(parseCommand(pending?.body ?? '')).toEqual(parseCommand(body));
   });
 });
