@@ -1,5 +1,8 @@
 import { rateLimitDelay } from './retry.ts';
 
+/** The priority of the coordinator's lease, which has a slot of its own (SendQueue). */
+const LEASE = 0;
+
 /**
  * Which sends go first when the homeserver's rate limit leaves room for only some: the
  * coordinator's lease before anything (a starved renewal would cost the mesh its
@@ -9,7 +12,7 @@ import { rateLimitDelay } from './retry.ts';
  * first.
  */
 export function sendPriority(type: string): number {
-  if (type === 'org.meshbot.lease') return 0;
+  if (type === 'org.meshbot.lease') return LEASE;
   if (type === 'org.meshbot.renew' || type === 'org.meshbot.node') return 1;
   // An answer waits behind assignments only in queue order: a coordinator assigning all the
   // time under a rate limit would otherwise never get its own answers out.
@@ -43,6 +46,8 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal;
+  /** Runs in the lease's own slot (see #pump). */
+  reserved?: boolean;
 }
 
 /**
@@ -55,6 +60,8 @@ export class SendQueue {
   readonly #pending: Pending[] = [];
   readonly #parallel: number;
   #active = 0;
+  /** Whether a lease send is in the lease's own slot. */
+  #leaseSlot = false;
   #seq = 0;
   #pausedUntil = 0;
   #limitedAt = Number.NEGATIVE_INFINITY;
@@ -127,25 +134,33 @@ export class SendQueue {
     // server sees first when the limit lets the next message through.
     const limited = Date.now() - this.#limitedAt < CALM_MS;
     const parallel = limited ? 1 : this.#parallel;
-    while (this.#active < parallel && this.#pending.length > 0) {
-      const next = this.#take();
+    // The lease also has a slot of its own: a send in a slot may hold it for minutes, backing
+    // off on 5xx inside its turn (withRetry), and a renewal waiting behind it would cost the
+    // mesh its coordinator. It still waits out the server's pause above, as every send does.
+    while (this.#pending.length > 0) {
+      const best = this.#best();
+      const next = this.#pending[best] as Pending;
+      const ownSlot = next.priority === LEASE && !this.#leaseSlot;
+      if (this.#active >= parallel && !ownSlot) break;
+      this.#pending.splice(best, 1);
       if (Date.now() > next.deadline) {
         next.reject(new Error(`${next.what} dropped: it waited too long for the rate limit`));
         continue;
       }
-      this.#active++;
+      if (this.#active < parallel) this.#active++;
+      else next.reserved = this.#leaseSlot = true;
       void this.#go(next);
     }
   }
 
-  #take(): Pending {
+  #best(): number {
     let best = 0;
     for (let i = 1; i < this.#pending.length; i++) {
       const a = this.#pending[i] as Pending;
       const b = this.#pending[best] as Pending;
       if (a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq)) best = i;
     }
-    return this.#pending.splice(best, 1)[0] as Pending;
+    return best;
   }
 
   async #go(p: Pending): Promise<void> {
@@ -162,7 +177,8 @@ export class SendQueue {
         this.#pending.push(p); // keeps its place: same priority, same sequence number
       }
     } finally {
-      this.#active--;
+      if (p.reserved) p.reserved = this.#leaseSlot = false;
+      else this.#active--;
       this.#pump();
     }
   }

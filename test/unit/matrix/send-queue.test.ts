@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { withRetry } from '../../../src/matrix/retry.ts';
 import { SendQueue, sendPriority } from '../../../src/matrix/send-queue.ts';
 
 const limited = (ms: number) => ({
@@ -64,6 +65,36 @@ describe('the send queue', () => {
     };
     expect(await q.run(2, retried, node.signal)).toBe('sent');
     expect(getEventListeners(node.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe("the coordinator's lease under a rate limit", () => {
+  it('is not held up by a send that backs off on 5xx in the one slot left', async () => {
+    const q = new SendQueue(4);
+    let limitedOnce = true;
+    await q.run(2, async () => {
+      if (!limitedOnce) return;
+      limitedOnce = false;
+      throw limited(5); // from now on, one send at a time
+    });
+    // An event the homeserver answers 502 for, again and again, tried inside its turn.
+    const stuck = q.run(2, () =>
+      withRetry(() => Promise.reject({ statusCode: 502 }), {
+        rateLimits: 'throw',
+        baseDelayMs: 100,
+        maxDelayMs: 100,
+      }),
+    );
+    stuck.catch(() => {});
+    await new Promise((r) => setTimeout(r, 20));
+    const queued = Date.now();
+    let ranAfter = Number.NaN;
+    await q.run(sendPriority('org.meshbot.lease'), async () => {
+      ranAfter = Date.now() - queued;
+    });
+    // The stuck send holds its slot for 7 back-offs of 100 ms; the renewal must not wait them.
+    expect(ranAfter).toBeLessThan(200);
+    await expect(stuck).rejects.toMatchObject({ statusCode: 502 });
   });
 });
 
