@@ -12,7 +12,8 @@ import type {
 } from './types.ts';
 
 type Emit = (name: string, ...args: unknown[]) => Promise<void>;
-type SyncResponse = { rooms?: { join?: Record<string, GappyRoom> } };
+type SyncRoom = GappyRoom & { state?: { events?: RoomEvent[] } };
+type SyncResponse = { rooms?: { join?: Record<string, SyncRoom> } };
 
 const SEEN_LIMIT = 10_000;
 const SLOW_BATCH_MS = 3_000;
@@ -119,7 +120,12 @@ export class SyncingClient extends MatrixClient {
       if (fromOwnJoin(room.timeline.events ?? [], self.userId).sawJoin) continue;
       const { events, complete } = await fillGap(get, roomId, room, since);
       this.#log.info('gappy sync back-filled', { roomId, events: events.length, complete });
-      room.timeline.events = [...events, ...(room.timeline.events ?? [])];
+      // The gap's oldest part is given up: what it changed in the room's state (a demotion, a
+      // kick) would never reach the roster, and who may run work would be judged on a stale
+      // view until a restart. The sync's `state` holds every state change of the gap, at its
+      // end: it goes first, so that the newer events fetched may change it again.
+      const lost = complete ? [] : stateNotIn(room, events);
+      room.timeline.events = [...lost, ...events, ...(room.timeline.events ?? [])];
     }
   }
 
@@ -168,4 +174,12 @@ export class SyncingClient extends MatrixClient {
     }
     return true;
   }
+}
+
+/** The state events of a sync's `state` section that the back-filled events do not hold. */
+function stateNotIn(room: SyncRoom, fetched: readonly RoomEvent[]): RoomEvent[] {
+  const have = new Set(fetched.map((e) => e.event_id));
+  return (room.state?.events ?? []).filter(
+    (e) => e?.state_key !== undefined && !have.has(e.event_id),
+  );
 }
