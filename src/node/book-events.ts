@@ -162,9 +162,9 @@ export function verdictOutcome(v: Verdict): CheckOutcome | undefined {
 /**
  * A bot's threaded reply: the request is handled, and a tagged task is answered. Only two
  * senders may answer: a coordinator (the holder of a term this node saw), for any request or
- * task; and a worker, for a task it was given, with its attempt in the tag. Any other node's
- * reply is dropped: else one node could end any `!run` with a result of its choice, or
- * silence a request. A coordinator of an older term still counts: its reply is in the room,
+ * task; and a worker, for a task it was given and that task's request only, with its attempt
+ * in the tag. Any other node's reply is dropped: else one node could end any `!run` with a
+ * result of its choice, or silence a request. A coordinator of an older term still counts: its reply is in the room,
  * and a node that restarted reads the newest lease from the room's state before it replays
  * the replies sent under the older one; dropping them would have a request answered twice.
  */
@@ -182,6 +182,12 @@ export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): 
     // A worker's own answer counts only from a node the task was given to.
     if (!task || !room.book.wasAssigned(task, worker)) {
       drop(ctx, event, 'answer from a node the task was not assigned to');
+      return;
+    }
+    // And only to the task's own request: else a worker could silence any other command.
+    const own = room.book.get(task)?.request;
+    if (request !== own || (parsed.data.request ?? own) !== own) {
+      drop(ctx, event, "a worker's answer to another request than its task's");
       return;
     }
   } else if (!room.election.clock.held(event.sender)) {

@@ -80,6 +80,15 @@ describe('tagged replies: who may answer a request or a task', () => {
     expect(f.room.book.get(TASK)).toMatchObject({ state: 'done', answered: true, worker: WORKER });
   });
 
+  it("a worker's answer to another request than its task's does not silence that request", async () => {
+    const f = await mesh();
+    reply(f, WORKER, '$help', { task: TASK, state: 'done', attempt: 1, result: RESULT });
+    reply(f, WORKER, '$run', { task: TASK, state: 'done', attempt: 1, request: '$help' });
+    expect(f.room.book.requests.isHandled('$help')).toBe(false);
+    expect(f.room.book.requests.pending().map((r) => r.id)).toEqual(['$help']);
+    expect(dropped(f)).toHaveLength(2);
+  });
+
   it("a worker's answer without its task is dropped", async () => {
     const f = await mesh();
     reply(f, WORKER, '$help', { attempt: 1 });
