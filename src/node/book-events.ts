@@ -164,9 +164,10 @@ export function verdictOutcome(v: Verdict): CheckOutcome | undefined {
  * senders may answer: a coordinator (the holder of a term this node saw), for any request or
  * task; and a worker, for a task it was given and that task's request only, with its attempt
  * in the tag. Any other node's reply is dropped: else one node could end any `!run` with a
- * result of its choice, or silence a request. A coordinator of an older term still counts: its reply is in the room,
- * and a node that restarted reads the newest lease from the room's state before it replays
- * the replies sent under the older one; dropping them would have a request answered twice.
+ * result of its choice, or silence a request. A coordinator of an older term still counts:
+ * its reply is in the room, and a node that restarted reads the newest lease from the room's
+ * state before it replays the replies sent under the older one; dropping them would have a
+ * request answered twice.
  */
 export function applyReply(ctx: NodeContext, room: MeshRoom, event: RoomEvent): void {
   const tag = event.content[REPLY_TAG];
