@@ -22,10 +22,7 @@ export interface BlockIo {
 export function unixfsBlockstore(io: BlockIo, defaults: GetOptions = {}): UnixfsBlockstore {
   return {
     async *get(cid, options = {}) {
-      const signal = options.signal ?? defaults.signal;
-      // A local read does not look at the signal: an aborted walk must stop here as well.
-      signal?.throwIfAborted();
-      yield await io.getBlock(cid, { ...defaults, signal });
+      yield await io.getBlock(cid, { ...defaults, signal: options.signal ?? defaults.signal });
     },
     async put(cid, bytes, options = {}) {
       await io.putBlock(cid, await concat(bytes), { signal: options.signal ?? defaults.signal });

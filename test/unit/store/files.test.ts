@@ -69,11 +69,8 @@ describe('reading a file past its cap', () => {
     const { cid, here, fetched } = await deepFileElsewhere();
     const dir = await mkdtemp(join(tmpdir(), 'meshbot-files-'));
     try {
-      await expect(here.catToFile(cid, join(dir, 'out'), { maxBytes: 4096 })).rejects.toMatchObject(
-        {
-          code: 'TOO_LARGE',
-        },
-      );
+      const reading = here.catToFile(cid, join(dir, 'out'), { maxBytes: 4096 });
+      await expect(reading).rejects.toMatchObject({ code: 'TOO_LARGE' });
       const atRefusal = fetched.count;
       await sleep(500);
       expect(fetched.count).toBe(atRefusal);
@@ -115,5 +112,77 @@ describe('reading a file whose DAG reads one block over and over', () => {
       code: 'TOO_LARGE',
     });
     expect(reads).toBeLessThan(5_000);
+  });
+});
+
+/**
+ * Runs `read` and collects the promise rejections nobody handled meanwhile (and for a moment
+ * after): in a node, one of them ends the process.
+ */
+async function unhandledDuring(read: () => Promise<unknown>): Promise<unknown[]> {
+  const unhandled: unknown[] = [];
+  const on = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', on);
+  try {
+    await read().catch(() => {});
+    await sleep(200);
+  } finally {
+    process.off('unhandledRejection', on);
+  }
+  return unhandled;
+}
+
+describe('an error below the first level of a file', () => {
+  it('reaches the reader, and nothing is left unhandled, when a block is nowhere', async () => {
+    const { cid, here } = await deepFileElsewhere();
+    // A leaf under one of the 16 middle nodes is gone: no peer has it.
+    const root = dagPb.decode(await here.getBlock(cid));
+    const mid = dagPb.decode(await here.getBlock(root.Links[3]?.Hash as CID));
+    const gone = mid.Links[5]?.Hash as CID;
+    // A node that reads the file from `here`, which has every block but that one.
+    const store = createMemoryStore();
+    store.addFetcher({
+      name: 'peer-without-one',
+      fetch: async (c, { signal }) => {
+        if (c.equals(gone)) throw new Error('nobody has it');
+        return here.getBlock(c, { signal });
+      },
+    });
+    let error: unknown;
+    const unhandled = await unhandledDuring(() =>
+      store.cat(cid, { maxBytes: 1024 * 1024 }).catch((err: unknown) => {
+        error = err;
+      }),
+    );
+    expect(error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('reaches the reader when a node below is no UnixFS, and nothing is left unhandled', async () => {
+    const store = createMemoryStore();
+    const leafBytes = new Uint8Array(1024).fill(7);
+    const leaf = { cid: cidOf(RAW, leafBytes), size: 1024 };
+    await store.putBlock(leaf.cid, leafBytes);
+    const good = await fileNode(store, [leaf, leaf]);
+    // A dag-pb node with links but no UnixFS data, where a file node should be.
+    const badBytes = dagPb.encode(dagPb.prepare({ Links: [{ Hash: leaf.cid, Tsize: 1024 }] }));
+    const bad = { cid: cidOf(DAG_PB, badBytes), size: 1024 };
+    await store.putBlock(bad.cid, badBytes);
+    const root = await fileNode(store, [good, bad]);
+    let error: unknown;
+    const unhandled = await unhandledDuring(() =>
+      store.cat(root.cid, { maxBytes: 1024 * 1024 }).catch((err: unknown) => {
+        error = err;
+      }),
+    );
+    expect(error).toMatchObject({ code: 'BAD_INPUT' });
+    expect(String((error as Error).message)).toContain('has no UnixFS data');
+    expect(unhandled).toEqual([]);
+  });
+
+  it('leaves nothing unhandled when a file is refused as too large mid-walk', async () => {
+    const { cid, here } = await deepFileElsewhere();
+    const unhandled = await unhandledDuring(() => here.cat(cid, { maxBytes: 4096 }));
+    expect(unhandled).toEqual([]);
   });
 });
