@@ -3,10 +3,12 @@
 // did not run proves nothing (the Docker tests skip themselves when no Docker engine started).
 // Exceptions: MESHBOT_DOCKER=off asks for the Docker tests to be skipped, and a run given
 // arguments (a file or a name filter, `partial` here) skips the rest on purpose.
+// vitest's own exit status counts when no test failed: it fails a run for errors outside any
+// test (a promise rejection nobody handled), which its report does not record.
 // Exits 1 when anything failed.
 import { readFileSync } from 'node:fs';
 
-const [file, checks = '0', partial = '0'] = process.argv.slice(2);
+const [file, checks = '0', partial = '0', vitestStatus = '0'] = process.argv.slice(2);
 let passed = 0;
 let failed = Number(checks);
 try {
@@ -34,6 +36,12 @@ try {
   }
 } catch {
   failed += 1;
+}
+if (failed === 0 && vitestStatus !== '0') {
+  console.log(
+    `vitest exited with status ${vitestStatus} (errors outside the tests, above): 1 failed`,
+  );
+  failed = 1;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

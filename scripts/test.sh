@@ -15,6 +15,6 @@ trap 'rm -rf "$report_dir"' EXIT
 report="$report_dir/vitest.json"
 npx --no-install vitest run --reporter=default --reporter=json --outputFile="$report" "$@"
 status=$?
-node scripts/summary.ts "$report" "$failed_checks" "$#"
+node scripts/summary.ts "$report" "$failed_checks" "$#" "$status"
 summary=$?
 [ $status -eq 0 ] && [ $summary -eq 0 ] && [ $failed_checks -eq 0 ]
