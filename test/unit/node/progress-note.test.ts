@@ -2,8 +2,7 @@
  * Progress notices: nothing for quick work; for long work one notice in the request's thread,
  * edited in place no more often than allowed, and a last edit when the work ends.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventId, RoomId } from '../../../src/ids.ts';
 import type { NodeContext } from '../../../src/node/context.ts';
 import { ProgressNote } from '../../../src/node/progress-note.ts';
@@ -35,10 +34,17 @@ function fakeContext(afterMs: number, everyMs: number): { ctx: NodeContext; sent
   return { ctx, sent };
 }
 
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await sleep(10);
-  expect(done()).toBe(true);
-}
+// The note's clock (Date.now, setTimeout) is faked: what is checked is when it sends, by its
+// own clock, whatever the load of the machine.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets `ms` of the note's time pass, and what it sends meanwhile settle. */
+const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 const note = (ctx: NodeContext) =>
   new ProgressNote(ctx, '!r:x' as RoomId, { id: '$request' }, 'bafytask');
@@ -48,8 +54,9 @@ describe('progress notices', () => {
     const { ctx, sent } = fakeContext(200, 50);
     const n = note(ctx);
     n.update('wordcount: 50%');
+    await pass(199);
     n.finish('wordcount: done after 0 s');
-    await sleep(300);
+    await pass(1_000);
     expect(sent).toEqual([]);
   });
 
@@ -57,18 +64,24 @@ describe('progress notices', () => {
     const { ctx, sent } = fakeContext(20, 150);
     const n = note(ctx);
     n.update('whisper: 10%');
-    await until(() => sent.length === 1);
-    const posted = Date.now();
+    await pass(19);
+    expect(sent).toEqual([]);
+    await pass(1);
+    expect(sent).toHaveLength(1);
     for (const pct of [20, 30, 40]) n.update(`whisper: ${pct}%`);
-    await until(() => sent.length === 2);
-    expect(Date.now() - posted).toBeGreaterThanOrEqual(140);
+    // No edit before the interval since the notice is over.
+    await pass(149);
+    expect(sent).toHaveLength(1);
+    await pass(1);
+    expect(sent).toHaveLength(2);
     n.finish('whisper: done after 1 s');
-    await until(() => sent.length === 3);
+    await pass(0);
+    expect(sent).toHaveLength(3);
     expect(sent[0]).toEqual({ body: 'whisper: 10%', thread: '$request' });
     // The three updates within one interval became one edit, with the newest text.
     expect(sent[1]).toEqual({ body: 'whisper: 40%', edits: '$note1' });
     expect(sent[2]).toEqual({ body: 'whisper: done after 1 s', edits: '$note1' });
-    await sleep(200);
+    await pass(1_000);
     expect(sent).toHaveLength(3);
   });
 
@@ -84,10 +97,10 @@ describe('progress notices', () => {
     const ctx = { client, config, signal: new AbortController().signal } as unknown as NodeContext;
     const n = note(ctx);
     n.update('wordcount: 10%');
-    await sleep(350);
+    await pass(350);
     n.finish('wordcount: done');
-    // About 10, 110, 210, 310 ms: a handful of tries, not hundreds.
-    expect(tries).toBeGreaterThanOrEqual(2);
-    expect(tries).toBeLessThanOrEqual(5);
+    await pass(1_000);
+    // At 10, 110, 210 and 310 ms: one try per edit interval, not hundreds; none after the end.
+    expect(tries).toBe(4);
   });
 });
