@@ -3,7 +3,7 @@
  * it drops the warm realms only past its budget, and `settle` waits for their memory to leave
  * before it resolves, but not for ever.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryKeeper } from '../../../src/engines/ivm/memory-keeper.ts';
 import type { RealmPool } from '../../../src/engines/ivm/realm-pool.ts';
 
@@ -38,6 +38,26 @@ function releasing(fake: ReturnType<typeof fakePool>, from: number, to: number, 
 
 const later = (ms: number) => performance.now() + ms;
 
+// The keeper's clock (performance.now, setTimeout) is faked: how long it waits is checked by
+// that clock, exactly, whatever the load of the machine.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs `settle` to its end on the fake clock; how long it waited by that clock. */
+async function timed(settling: Promise<void> | undefined): Promise<number> {
+  const started = performance.now();
+  let done = false;
+  void settling?.then(() => {
+    done = true;
+  });
+  while (!done) await vi.advanceTimersByTimeAsync(1);
+  return performance.now() - started;
+}
+
 describe('memory keeper', () => {
   it('keeps the warm realms while the process is within its budget', () => {
     const fake = fakePool();
@@ -55,7 +75,7 @@ describe('memory keeper', () => {
     const settling = keeper.settle(later(10_000));
     expect(settling).toBeInstanceOf(Promise);
     expect(fake.clears()).toBe(1);
-    await settling;
+    await timed(settling);
     expect(mem.held()).toBeLessThanOrEqual(256);
     // It stopped reading once the memory was under the budget.
     expect(mem.held()).toBeGreaterThan(100);
@@ -66,12 +86,11 @@ describe('memory keeper', () => {
     // Falls to 400 MiB and stays: what is left is not the realms'.
     const mem = releasing(fake, 740, 400, 100);
     const keeper = createMemoryKeeper({ pool: fake.pool, warmBytes: 256 * MiB, rss: mem.rss });
-    const started = performance.now();
-    await keeper.settle(later(10_000));
-    const waited = performance.now() - started;
+    const waited = await timed(keeper.settle(later(10_000)));
     expect(mem.held()).toBe(400);
-    expect(waited).toBeGreaterThanOrEqual(190);
-    expect(waited).toBeLessThan(1500);
+    // It fell for 4 reads of 5 ms, then waited the 200 ms of a stall: far from its 1 s cap.
+    expect(waited).toBeGreaterThanOrEqual(200);
+    expect(waited).toBeLessThanOrEqual(230);
   });
 
   it('stops waiting at the deadline', async () => {
@@ -79,11 +98,9 @@ describe('memory keeper', () => {
     // Falls slowly and steadily, never below the budget in time.
     const mem = releasing(fake, 2000, 0, 2);
     const keeper = createMemoryKeeper({ pool: fake.pool, warmBytes: 256 * MiB, rss: mem.rss });
-    const started = performance.now();
-    await keeper.settle(later(60));
-    const waited = performance.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(55);
-    expect(waited).toBeLessThan(1000);
+    const waited = await timed(keeper.settle(later(60)));
+    expect(waited).toBeGreaterThanOrEqual(60);
+    expect(waited).toBeLessThanOrEqual(65);
     expect(mem.held()).toBeGreaterThan(256);
   });
 });
