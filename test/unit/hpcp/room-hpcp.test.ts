@@ -40,7 +40,17 @@ class Room {
   noInline = false;
   /** Fetches that fail (no member answers) before they work again. */
   refuseFetches = 0;
+  /** Fetches that failed so. */
+  refused = 0;
+  /** Events every node has taken in (its onEvent resolved). */
+  delivered = 0;
   #n = 0;
+
+  readonly options: typeof OPTIONS;
+
+  constructor(options = OPTIONS) {
+    this.options = options;
+  }
 
   send(sender: UserId, type: string, content: object): EventId {
     const copy = JSON.parse(JSON.stringify(content));
@@ -53,8 +63,9 @@ class Room {
       origin_server_ts: Date.now(),
     } as RoomEvent;
     this.log.push(event);
-    setTimeout(() => {
-      for (const n of this.nodes) void n.hpcp.onEvent(event);
+    setTimeout(async () => {
+      await Promise.all(this.nodes.map((n) => n.hpcp.onEvent(event)));
+      this.delivered++;
     }, 5);
     return event.event_id;
   }
@@ -69,6 +80,7 @@ class Room {
       fetch: async (cid) => {
         if (this.refuseFetches > 0) {
           this.refuseFetches--;
+          this.refused++;
           throw new Error('nobody answered');
         }
         for (const n of this.nodes) {
@@ -95,7 +107,7 @@ class Room {
         merged: async () => {},
         isNode: (u) => this.members.has(u),
         nodes: () => [...this.members],
-        options: OPTIONS,
+        options: this.options,
       },
       ROOM,
     );
@@ -110,6 +122,14 @@ class Room {
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `n` heads events were sent and taken in by every node, and `node`'s merges of
+ * them are over. */
+async function takenIn(room: Room, node: Node, n: number): Promise<void> {
+  await expect.poll(() => room.heads(), { timeout: 5_000 }).toBe(n);
+  await expect.poll(() => room.delivered, { timeout: 5_000 }).toBe(n);
+  await node.hpcp.settled();
+}
 
 async function append(node: Node, value: string): Promise<void> {
   await node.lock.exclusive(async () => {
@@ -132,7 +152,9 @@ async function converged(room: Room, size: number): Promise<void> {
 
 describe('HPCP in a room', () => {
   it('batches appends, announces a merged head once, and then stays quiet', async () => {
-    const room = new Room();
+    // A window that five appends fit in however slow the machine: what is checked is that
+    // the appends inside one window make one announcement.
+    const room = new Room({ ...OPTIONS, announceDelayMs: 1_000 });
     const nodes = [await room.join('@a:h'), await room.join('@b:h'), await room.join('@c:h')];
     await Promise.all(
       nodes.map(async (n) => {
@@ -160,6 +182,8 @@ describe('HPCP in a room', () => {
     const late = await room.join('@late:h');
     await late.hpcp.requestHeads();
     await converged(room, 3);
+    await expect.poll(() => room.heads() - before, { timeout: 5_000 }).toBeGreaterThan(0);
+    // And only once: the other nodes see the answer and keep quiet.
     await wait(500);
     expect(room.heads() - before).toBe(1);
     const answer = room.log.at(-1)?.content as { reason: string; heads: { prev?: string }[] };
@@ -172,8 +196,10 @@ describe('HPCP in a room', () => {
     const b = await room.join('@b:h');
     room.members.delete(b.id);
     await append(b, 'from outside');
-    await wait(300);
+    // b's announcement reached a, and a is done with it.
+    await takenIn(room, a, 1);
     expect(a.goho.size()).toBe(0);
+    expect(b.goho.size()).toBe(1);
   });
 
   it('drops, with a log line, an announcement whose head only looks like a CID', async () => {
@@ -206,7 +232,9 @@ describe('HPCP in a room', () => {
     room.noInline = true;
     room.refuseFetches = Number.POSITIVE_INFINITY;
     await append(b, 'fetched later');
-    await wait(300); // a's first merge has failed by now
+    await takenIn(room, a, 1);
+    // a's first merge has failed: it could fetch nothing.
+    expect(room.refused).toBeGreaterThan(0);
     expect(a.goho.size()).toBe(0);
     room.refuseFetches = 0;
     await converged(room, 1);
@@ -219,9 +247,13 @@ describe('HPCP in a room', () => {
     room.noInline = true;
     room.refuseFetches = Number.POSITIVE_INFINITY;
     await append(b, 'one');
-    await wait(100);
+    await takenIn(room, a, 1);
+    expect(room.refused).toBeGreaterThan(0);
+    const refused = room.refused;
     await append(b, 'two');
-    await wait(100);
+    await takenIn(room, a, 2);
+    // a's merge of b's newer head has failed too.
+    expect(room.refused).toBeGreaterThan(refused);
     expect(a.goho.size()).toBe(0);
     room.refuseFetches = 0;
     await converged(room, 2);
