@@ -7,7 +7,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LeaveHandler, RoomEvent, TimelineHandler } from '../../src/matrix/types.ts';
+import type { UserId } from '../../src/ids.ts';
+import type {
+  InviteHandler,
+  LeaveHandler,
+  RoomEvent,
+  TimelineHandler,
+} from '../../src/matrix/types.ts';
 import { MeshNode } from '../../src/node/mesh-node.ts';
 import { EVENT, type NodeState } from '../../src/protocol/events.ts';
 import { type FakeRoom, type FakeRoomOptions, fakeRoom, ROOM } from './fake-room.ts';
@@ -24,6 +30,8 @@ export interface FakeNode {
   ): Promise<void>;
   /** Tells the node it left the room (or was kicked), as its sync would. */
   leave(): Promise<void>;
+  /** Tells the node `inviter` invited it into the room, as its sync would. */
+  invite(inviter: string): Promise<void>;
 }
 
 export async function fakeNode(
@@ -37,13 +45,14 @@ export async function fakeNode(
   f.ctx.config.dataDir = mkdtempSync(join(tmpdir(), 'meshbot-fake-node-'));
   const timeline: TimelineHandler[] = [];
   const leave: LeaveHandler[] = [];
+  const invite: InviteHandler[] = [];
   const client = f.ctx.client as unknown as Record<string, unknown>;
   const sendState = client.sendState as (...a: unknown[]) => Promise<void>;
   Object.assign(client, {
     start: async () => {},
     stop: async () => {},
     onTimeline: (h: TimelineHandler) => timeline.push(h),
-    onInvite: () => {},
+    onInvite: (h: InviteHandler) => invite.push(h),
     onLeave: (h: LeaveHandler) => leave.push(h),
     onSynced: () => {},
     joinedRooms: async () => [ROOM],
@@ -74,6 +83,9 @@ export async function fakeNode(
     },
     leave: async () => {
       for (const h of leave) await h(ROOM);
+    },
+    invite: async (inviter) => {
+      for (const h of invite) await h(ROOM, inviter as UserId);
     },
   };
 }
