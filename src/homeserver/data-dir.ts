@@ -82,7 +82,14 @@ export async function readState(hostDir: string): Promise<InstanceState | undefi
   } catch {
     return undefined;
   }
-  const parsed = InstanceState.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not the parser's words: they quote the text around the fault, here the shared secret.
+    throw new HomeserverError('HS_CONFIG', `${join(hostDir, STATE_FILE)} is not valid JSON`);
+  }
+  const parsed = InstanceState.safeParse(json);
   if (!parsed.success) {
     throw new HomeserverError(
       'HS_CONFIG',
