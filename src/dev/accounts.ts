@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ConfigError } from '../errors/index.ts';
 import type { Homeserver, RegisteredUser } from '../homeserver/index.ts';
 
 /**
@@ -16,11 +17,22 @@ export class DevAccounts {
   }
 
   async load(): Promise<void> {
+    let text: string;
     try {
-      this.#passwords = JSON.parse(await readFile(this.#file, 'utf8')) as Record<string, string>;
+      text = await readFile(this.#file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
     }
+    const parsed = parsePasswords(text);
+    if (!parsed) {
+      // Not the parser's words: they quote the text around the fault, here a password.
+      throw new ConfigError(
+        `${this.#file} is not the dev mesh's accounts file (not a JSON object of passwords): ` +
+          "remove the dev mesh's folder to start it anew",
+      );
+    }
+    this.#passwords = parsed;
   }
 
   password(localpart: string): string {
@@ -37,4 +49,19 @@ export class DevAccounts {
     }
     return hs.registerUser(localpart, password);
   }
+}
+
+/** localpart -> password, or undefined when the text is not that. */
+function parsePasswords(text: string): Record<string, string> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  return entries.every(([, p]) => typeof p === 'string')
+    ? (value as Record<string, string>)
+    : undefined;
 }
