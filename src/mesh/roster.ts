@@ -149,17 +149,27 @@ export class Roster {
 }
 
 function applyPower(view: RoomView, trace: RoomTrace, event: RoomEvent): void {
-  const redact = event.content.redact;
-  trace.redactLevel = typeof redact === 'number' ? redact : DEFAULT_REDACT_LEVEL;
+  trace.redactLevel = asLevel(event.content.redact) ?? DEFAULT_REDACT_LEVEL;
   const users = event.content.users;
   view.powerLevels.clear();
   if (users && typeof users === 'object') {
-    for (const [u, level] of Object.entries(users)) {
-      if (typeof level === 'number') view.powerLevels.set(u as UserId, level);
+    for (const [u, value] of Object.entries(users)) {
+      const level = asLevel(value);
+      if (level !== undefined) view.powerLevels.set(u as UserId, level);
     }
   }
-  const def = event.content.users_default;
-  view.powerDefault = typeof def === 'number' ? def : 0;
+  view.powerDefault = asLevel(event.content.users_default) ?? 0;
+}
+
+/**
+ * A power level as the homeserver reads it: a number, or in rooms before version 10 also a
+ * string of digits (`"50"`), which Synapse takes as that number. Read as absent, a member
+ * lowered to `"0"` under a higher `users_default` would count at that default.
+ */
+function asLevel(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
+  return undefined;
 }
 
 /** The live nodes of a room: announced and still joined. */

@@ -100,3 +100,12 @@ it("reads the room's power levels from state key '' only, as the homeserver does
   r.apply(ROOM, stateEvent('m.room.power_levels', CREATOR, 'x', { users: { [PLEB]: 100 } }));
   expect(moderatorsOnly.maySubmit(r.view(ROOM), PLEB)).toBe(false);
 });
+
+it('reads power levels written as strings, as rooms before version 10 allow', async () => {
+  const r = await roster(
+    { room_version: '9', creator: CREATOR },
+    { users: { [PLEB]: '0', [CO]: '50' }, users_default: '50', redact: '50' },
+  );
+  expect(moderatorsOnly.maySubmit(r.view(ROOM), PLEB)).toBe(false);
+  expect(moderatorsOnly.maySubmit(r.view(ROOM), CO)).toBe(true);
+});
