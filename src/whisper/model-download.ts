@@ -88,6 +88,22 @@ export async function fromMesh(
   return hashFile(file, opts.signal);
 }
 
+/**
+ * A URL as messages show it: without a user and password, and without its query's values,
+ * where a source may carry an access token. Messages reach logs, and the room.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, '…');
+    return u.toString();
+  } catch {
+    return '(a URL that does not parse)';
+  }
+}
+
 /** Downloads `url` into `file`, hashing as it goes. */
 export async function fromUrl(
   fetchFn: typeof fetch,
@@ -98,7 +114,7 @@ export async function fromUrl(
   const res = await fetchFn(url, { signal: opts.signal, redirect: 'follow' });
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => {});
-    throw new Error(`${url} answered HTTP ${res.status}`);
+    throw new Error(`${shownUrl(url)} answered HTTP ${res.status}`);
   }
   const length = Number(res.headers.get('content-length') ?? Number.NaN);
   const total = Number.isFinite(length) && length > 0 ? length : opts.total;
@@ -109,7 +125,7 @@ export async function fromUrl(
     for await (const chunk of res.body) {
       bytes += chunk.byteLength;
       if (bytes > opts.maxBytes) {
-        throw new TooLongError(`${url} sent more than ${opts.maxBytes} bytes`);
+        throw new TooLongError(`${shownUrl(url)} sent more than ${opts.maxBytes} bytes`);
       }
       hash.update(chunk);
       await out.write(chunk);
