@@ -38,6 +38,29 @@ export function repliedTo(relatesTo: unknown): EventId | undefined {
 }
 
 /**
+ * The part of an `m.relates_to` that `threadOf` and `repliedTo` read, and nothing else: a
+ * command waits with it in the request log (up to 1,000 of them, saved to disk), and a
+ * client may put up to an event's 64 KB in it. Undefined when none of it is there.
+ */
+export function keptRelation(relatesTo: unknown): Record<string, unknown> | undefined {
+  if (!relatesTo || typeof relatesTo !== 'object') return undefined;
+  const rel = relatesTo as Record<string, unknown>;
+  const id = (v: unknown) => (typeof v === 'string' && v.length <= 255 ? v : undefined);
+  const replyTo = id((rel['m.in_reply_to'] as { event_id?: unknown } | undefined)?.event_id);
+  const kept: Record<string, unknown> = {
+    ...(typeof rel.rel_type === 'string' && rel.rel_type.length <= 64
+      ? { rel_type: rel.rel_type }
+      : {}),
+    ...(id(rel.event_id) ? { event_id: rel.event_id } : {}),
+    ...(typeof rel.is_falling_back === 'boolean' ? { is_falling_back: rel.is_falling_back } : {}),
+    ...(rel['m.in_reply_to'] !== undefined
+      ? { 'm.in_reply_to': replyTo ? { event_id: replyTo } : {} }
+      : {}),
+  };
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/**
  * The `m.relates_to` of a reply to `to`: in its thread if it is in one, else starting a thread
  * on it (a homeserver refuses a thread rooted on an event that is itself in one).
  * `m.in_reply_to` makes clients without thread support show it as a reply.

@@ -5,7 +5,7 @@ import { bookLoad } from '../coordinator/book-views.ts';
 import { type Candidate, canRun, fairOrder, pickWorker, whyNoNode } from '../coordinator/match.ts';
 import type { PendingRequest, TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
-import { ownText, threadOf } from '../matrix/reply.ts';
+import { keptRelation, ownText, threadOf } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
 import { isAudioMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
@@ -130,7 +130,7 @@ export class CoordinatorRole {
         id: event.event_id,
         sender: event.sender,
         body: auto ? '!run whisper' : keptBody(body),
-        relatesTo: auto ? autoRelation(event) : event.content['m.relates_to'],
+        relatesTo: auto ? autoRelation(event) : keptRelation(event.content['m.relates_to']),
         seenAt: Date.now(),
       },
       mayRun,

@@ -6,7 +6,7 @@ import type { PendingRequest } from '../coordinator/task-record.ts';
 import { BadInputError, describeForChat, NotAdmittedError, toMeshError } from '../errors/index.ts';
 import type { EventId, UserId } from '../ids.ts';
 import { NoFileError } from '../matrix/file-errors.ts';
-import { repliedTo, threadOf } from '../matrix/reply.ts';
+import { keptRelation, repliedTo, threadOf } from '../matrix/reply.ts';
 import type { NodeState } from '../protocol/events.ts';
 import { MESH_EVENT, type ReplyTag } from '../protocol/manager.ts';
 import { putTask, type Task } from '../queue/task.ts';
@@ -326,7 +326,7 @@ export class Dispatch {
       .getEvent?.(room.id, original as EventId)
       .catch(() => undefined);
     if (event && event.sender !== req.sender) return undefined;
-    return { ...req, id: original, relatesTo: event?.content['m.relates_to'] };
+    return { ...req, id: original, relatesTo: keptRelation(event?.content['m.relates_to']) };
   }
 
   /**

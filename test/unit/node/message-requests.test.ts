@@ -107,4 +107,20 @@ describe('an overlong command', () => {
     expect(pending?.body.length).toBeLessThanOrEqual(4_001);
     expect(parseCommand(pending?.body ?? '')).toEqual(parseCommand(body));
   });
+
+  it('waits without the parts of its m.relates_to that nothing reads', async () => {
+    const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+    const coordinator = new CoordinatorRole(f.ctx, () => [f.room]);
+    const relation = { rel_type: 'm.thread', event_id: '$root', junk: 'x'.repeat(60_000) };
+    coordinator.onMessage(
+      f.room,
+      f.event('@alice:hs', 'm.room.message', {
+        msgtype: 'm.text',
+        body: '!run wordcount bafy',
+        'm.relates_to': relation,
+      }),
+    );
+    const [pending] = f.room.book.requests.pending();
+    expect(pending?.relatesTo).toEqual({ rel_type: 'm.thread', event_id: '$root' });
+  });
 });
