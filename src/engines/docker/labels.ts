@@ -1,7 +1,8 @@
 /**
  * Every container the Docker runtime makes carries these labels, so that what a crashed node
- * left behind can be found and removed (bacalhau's habit): by owner when the same node
- * restarts, by host, pid namespace and pid when the process that made it is gone.
+ * left behind can be found and removed (bacalhau's habit): by host, pid namespace and pid
+ * when the process that made it is gone, and by owner once its deadline has passed (the same
+ * node restarted in a new container, where that pid means nothing).
  */
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -17,10 +18,24 @@ export const LABEL = {
   /** The pid namespace the pid belongs to (`pid:[4026531836]`). */
   pidns: 'org.meshbot.pidns',
   engine: 'org.meshbot.engine',
+  /** When (epoch ms) its bot, if alive, has surely removed it: its wall limit and a margin. */
+  deadline: 'org.meshbot.deadline',
 } as const;
 
-export function runLabels(owner: string, engine: string, runId: string): Record<string, string> {
+/**
+ * Past its wall limit, how long a container may still be its live bot's: creating, attaching
+ * and starting it come before the wall timer, and take seconds on a busy dockerd.
+ */
+export const DEADLINE_MARGIN_MS = 30_000;
+
+export function runLabels(
+  owner: string,
+  engine: string,
+  runId: string,
+  wallMs: number,
+): Record<string, string> {
   return {
+    [LABEL.deadline]: String(Date.now() + wallMs + DEADLINE_MARGIN_MS),
     [LABEL.run]: runId,
     [LABEL.owner]: owner,
     [LABEL.host]: hostname(),
@@ -67,17 +82,29 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+export interface Reaped {
+  removed: number;
+  /** The earliest deadline of a container of this owner left running (epoch ms), if any. */
+  nextDue?: number;
+}
+
 /**
- * Removes engine containers of this owner, and those made on this host by a process that is
- * gone. Returns how many were removed. Never throws: reaping is housekeeping.
+ * Removes the engine containers that no live bot holds: those made on this host and pid
+ * namespace by a process that is gone, and those of this owner whose deadline has passed
+ * (or that carry none); with `all` (at stop), this process's own too. A container of this
+ * owner made by another process is not removed before its deadline: two bots can share an
+ * owner (a hash of their data folder's path, the same in containers of their own) and a
+ * dockerd, and that pid, elsewhere, says nothing of whether its bot lives. Never throws:
+ * reaping is housekeeping.
  */
 export async function reapContainers(
   docker: Docker,
   owner: string,
   logger: Logger,
   opts: { all?: boolean } = {},
-): Promise<number> {
+): Promise<Reaped> {
   let removed = 0;
+  let nextDue: number | undefined;
   try {
     const list = await docker.listContainers({
       all: true,
@@ -85,13 +112,20 @@ export async function reapContainers(
     });
     const host = hostname();
     const ns = pidNamespace();
+    const now = Date.now();
     for (const c of list) {
       const labels = c.Labels ?? {};
       const pid = Number(labels[LABEL.pid]);
       const here = labels[LABEL.host] === host && labels[LABEL.pidns] === ns;
       const orphan = here && Number.isInteger(pid) && !processAlive(pid);
-      const mine = labels[LABEL.owner] === owner && (opts.all || pid !== process.pid);
-      if (!orphan && !mine) continue;
+      const ours = labels[LABEL.owner] === owner;
+      const own = ours && here && pid === process.pid;
+      const deadline = Number(labels[LABEL.deadline] ?? Number.NaN);
+      const due = ours && !own && !(deadline > now);
+      if (!orphan && !due && !(own && opts.all)) {
+        if (ours && !own) nextDue = Math.min(nextDue ?? deadline, deadline);
+        continue;
+      }
       await docker
         .getContainer(c.Id)
         .remove({ force: true, v: true })
@@ -102,5 +136,5 @@ export async function reapContainers(
     logger.warn('could not list containers to reap', { err });
   }
   if (removed > 0) logger.info('reaped engine containers', { removed });
-  return removed;
+  return { removed, nextDue };
 }

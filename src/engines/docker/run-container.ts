@@ -60,7 +60,7 @@ export async function runContainer(
       params: req.params,
       inDir,
       outDir,
-      labels: runLabels(deps.opts.owner, name, runId),
+      labels: runLabels(deps.opts.owner, name, runId, limits.wallMs),
       opts: deps.opts,
       volumes: image.volumes,
     });

@@ -3,7 +3,7 @@
  * container of an image named by digest (see spec.ts), with its input folder mounted
  * read-only and an output folder. Containers carry labels; every run removes its own
  * container; a deadline keeper (keeper.ts) removes those of a bot that crashed once their
- * wall limit has passed, and a restarted node reaps any left at start.
+ * wall limit has passed, and a restarted node reaps any left at start (labels.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,24 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
   const inFlight = new Set<Promise<unknown>>();
   let stopper = new AbortController();
   let keeper: Keeper | undefined;
+  let reaper: NodeJS.Timeout | undefined;
+
+  /**
+   * Reaps, and again once the next container of this owner left running falls due: one this
+   * node made before it restarted in a new container, whose keeper went with the old one.
+   */
+  const reap = async (): Promise<number> => {
+    const { removed, nextDue } = await reapContainers(docker, opts.owner, logger);
+    clearTimeout(reaper);
+    reaper = undefined;
+    if (nextDue !== undefined && !stopper.signal.aborted) {
+      // Within a timer's range (a label is any number), and never in a tight loop.
+      const wait = Math.min(Math.max(nextDue - Date.now(), 0) + 1_000, 600_000);
+      reaper = setTimeout(() => void reap(), wait);
+      reaper.unref();
+    }
+    return removed;
+  };
 
   // The checks both runtimes make, then Docker's own: an image pinned by digest.
   const admit = (req: RunRequest): string => {
@@ -75,7 +93,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       );
     }
     await mkdir(opts.workDir, { recursive: true, mode: 0o711 });
-    await reapContainers(docker, opts.owner, logger);
+    await reap();
     // After the containers: none of a dead bot's still has its folder mounted.
     await reapRunFolders(opts.workDir, logger);
     keeper = startKeeper({ socketPath: opts.socketPath, apiVersion: opts.apiVersion, logger });
@@ -97,6 +115,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     stop() {
       return lifecycle.stop(async () => {
         stopper.abort('the runtime stopped');
+        clearTimeout(reaper);
         await Promise.allSettled([...inFlight]);
         await reapContainers(docker, opts.owner, logger, { all: true });
         keeper?.stop();
@@ -104,7 +123,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       });
     },
 
-    reap: () => reapContainers(docker, opts.owner, logger),
+    reap,
 
     async pin(pkg, pinOpts = {}) {
       return pinImage(docker, pkg, images, pinOpts.signal);
