@@ -10,12 +10,18 @@ import { join } from 'node:path';
 /** Most entries the output folder may hold. */
 export const MAX_OUTPUT_ENTRIES = 1000;
 
+/** What a folder may hold of the disk uncounted: its first block, as every folder has. */
+const FOLDER_ALLOWANCE = 4096;
+
 /**
  * Bytes the files under `dir` take: each regular file by its size or by the disk blocks it
- * holds, whichever is more (`fallocate --keep-size` takes blocks without growing the size).
- * Infinity past MAX_OUTPUT_ENTRIES entries, or when an entry cannot be read (an engine can
- * make a folder private to its own user when the bot is not root, or nest folders past the
- * host's longest path): what cannot be counted is over the cap.
+ * holds, whichever is more (`fallocate --keep-size` takes blocks without growing the size);
+ * each other entry by its blocks (a long link's target), each folder, `dir` too, by those
+ * past its first: on ext4 a folder keeps the blocks of every entry it once held, and an
+ * engine within the entry cap at each check can leave hundreds of folders that once held
+ * a thousand. Infinity past MAX_OUTPUT_ENTRIES entries, or when an entry cannot be read (an
+ * engine can make a folder private to its own user when the bot is not root, or nest
+ * folders past the host's longest path): what cannot be counted is over the cap.
  */
 export async function folderSize(dir: string): Promise<number> {
   let total = 0;
@@ -24,6 +30,7 @@ export async function folderSize(dir: string): Promise<number> {
   for (let at = pending.pop(); at !== undefined; at = pending.pop()) {
     let names: string[];
     try {
+      if (at === dir) total += folderBytes(await lstat(at));
       names = await readdir(at);
     } catch (err) {
       // Gone meanwhile (the engine removed it) is fine; unreadable is not.
@@ -41,11 +48,18 @@ export async function folderSize(dir: string): Promise<number> {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         return Number.POSITIVE_INFINITY;
       }
-      if (st.isDirectory()) pending.push(path);
-      else if (st.isFile()) total += Math.max(st.size, st.blocks * 512);
+      if (st.isDirectory()) {
+        total += folderBytes(st);
+        pending.push(path);
+      } else if (st.isFile()) total += Math.max(st.size, st.blocks * 512);
+      else total += st.blocks * 512;
     }
   }
   return total;
+}
+
+function folderBytes(st: { blocks: number }): number {
+  return Math.max(0, st.blocks * 512 - FOLDER_ALLOWANCE);
 }
 
 export type OutputFile =
