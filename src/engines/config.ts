@@ -11,8 +11,11 @@ export const dockerConfigSchema = z.strictObject({
   socket: z.string().min(1).optional(),
   /** Whether a missing image named `name@sha256:…` may be pulled from its registry. */
   pull: z.boolean().default(false),
-  /** CPUs one container may use. */
-  cpus: z.number().positive().max(256).default(1),
+  /**
+   * CPUs one container may use. At least 0.01: Docker reads a share that rounds to 0 as no
+   * limit, and the kernel takes no smaller quota (1 ms a 100 ms period).
+   */
+  cpus: z.number().min(0.01).max(256).default(1),
   /** Processes and threads one container may have. */
   pidsLimit: z.int().min(8).max(65_536).default(64),
 });

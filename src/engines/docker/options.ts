@@ -19,7 +19,7 @@ export interface DockerRuntimeOptions {
   maxLimits?: Partial<EngineLimits>;
   /** Processes (and threads) a container may have. Default 64. */
   pidsLimit?: number;
-  /** CPUs a container may use (a rate, not a time budget). Default 1. */
+  /** CPUs a container may use (a rate, not a time budget), at least 0.01. Default 1. */
   cpus?: number;
   /** Size of the container's writable /tmp (memory-backed, counted in its memory), MiB. Default 16. */
   tmpMb?: number;
@@ -46,6 +46,9 @@ export interface ResolvedDockerOptions
 
 const SYSTEM_SOCKET = '/var/run/docker.sock';
 
+/** The smallest CPU share the kernel enforces: a 1 ms quota in Docker's 100 ms period. */
+export const MIN_CPUS = 0.01;
+
 /**
  * The Docker socket when the config names none: `$DOCKER_HOST` (`unix://` only: the engine
  * runs on this host), else the system's, else meshbot's private dockerd's
@@ -65,14 +68,21 @@ export function resolveOptions(opts: DockerRuntimeOptions, tmp: string): Resolve
   if (!/^[1-9][0-9]*:[0-9]+$/.test(user)) {
     throw new Error(`docker user must be a numeric uid:gid other than root, not ${user}`);
   }
+  const cpus = opts.cpus ?? 1;
+  const pidsLimit = opts.pidsLimit ?? 64;
+  // Docker reads NanoCpus 0 (a share under 0.5e-9) and a pids limit of 0 or less as no limit.
+  if (!(cpus >= MIN_CPUS)) throw new Error(`docker cpus must be at least ${MIN_CPUS}, not ${cpus}`);
+  if (!Number.isInteger(pidsLimit) || pidsLimit < 1) {
+    throw new Error(`docker pidsLimit must be a positive integer, not ${pidsLimit}`);
+  }
   return {
     socketPath: opts.socketPath ?? socketFromEnv(),
     apiVersion: opts.apiVersion ?? 'v1.41',
     pull: opts.pull ?? false,
     allowlist: opts.allowlist,
     maxLimits: opts.maxLimits,
-    pidsLimit: opts.pidsLimit ?? 64,
-    cpus: opts.cpus ?? 1,
+    pidsLimit,
+    cpus,
     tmpMb: opts.tmpMb ?? 16,
     user,
     // Absolute: Docker mounts need it, and so does the keeper (keeper-process.ts).
