@@ -16,10 +16,9 @@ const FOLDER_ALLOWANCE = 4096;
 /**
  * Bytes the files under `dir` take: each regular file by its size or by the disk blocks it
  * holds, whichever is more (`fallocate --keep-size` takes blocks without growing the size);
- * each other entry by its blocks (a long link's target), each folder, `dir` too, by those
- * past its first: on ext4 a folder keeps the blocks of every entry it once held, and an
- * engine within the entry cap at each check can leave hundreds of folders that once held
- * a thousand. Infinity past MAX_OUTPUT_ENTRIES entries, or when an entry cannot be read (an
+ * each folder, `dir` too, by the blocks it holds past its first: on ext4 a folder keeps the
+ * blocks of every entry it once held, and an engine within the entry cap at each check can
+ * leave hundreds of folders that once held a thousand. Infinity past MAX_OUTPUT_ENTRIES entries, or when an entry cannot be read (an
  * engine can make a folder private to its own user when the bot is not root, or nest
  * folders past the host's longest path): what cannot be counted is over the cap.
  */
@@ -52,7 +51,8 @@ export async function folderSize(dir: string): Promise<number> {
         total += folderBytes(st);
         pending.push(path);
       } else if (st.isFile()) total += Math.max(st.size, st.blocks * 512);
-      else total += st.blocks * 512;
+      // A link (or any other entry) holds one block at most, within the entry cap: left out,
+      // so that a link where the output should be is reported as a link, not as too large.
     }
   }
   return total;
