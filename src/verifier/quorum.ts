@@ -33,12 +33,15 @@ export type Decision =
 interface Group {
   value: string;
   nodes: string[];
+  /** Every member's value, the first being `value`. */
+  values: string[];
 }
 
 /**
  * Settles a task from the results so far. A node counts once (its first result), so one node
  * cannot outvote others by answering twice. A comparator need not be transitive (a WER
- * threshold is not): each result joins the first group whose first value it matches.
+ * threshold is not): each result joins the first group whose first value it matches, and one
+ * outside the agreeing group is blamed only when it matches none of that group's results.
  */
 export function decide(results: readonly ReplicaResult[], opts: DecideOptions): Decision {
   const { quorum, compare = (a, b) => a === b, maxReplicas = VERIFIER_DEFAULTS.maxReplicas } = opts;
@@ -49,8 +52,10 @@ export function decide(results: readonly ReplicaResult[], opts: DecideOptions): 
     if (seen.has(r.node)) continue;
     seen.add(r.node);
     const group = groups.find((g) => compare(g.value, r.value));
-    if (group) group.nodes.push(r.node);
-    else groups.push({ value: r.value, nodes: [r.node] });
+    if (group) {
+      group.nodes.push(r.node);
+      group.values.push(r.value);
+    } else groups.push({ value: r.value, nodes: [r.node], values: [r.value] });
   }
   const ranked = [...groups].sort((a, b) => b.nodes.length - a.nodes.length);
   const [best, second] = ranked;
@@ -58,7 +63,12 @@ export function decide(results: readonly ReplicaResult[], opts: DecideOptions): 
   // Two groups that both reach quorum with the same size leave no answer: ask one more node.
   const tied = second !== undefined && second.nodes.length === largest;
   if (best && largest >= quorum && !tied) {
-    const dissenting = groups.filter((g) => g !== best).flatMap((g) => g.nodes);
+    // A comparator that is not transitive may put a result beside the agreeing group that
+    // matches one of its members all the same: that is no evidence against its node.
+    const rejected = (v: string) => !best.values.some((agreed) => compare(agreed, v));
+    const dissenting = groups
+      .filter((g) => g !== best)
+      .flatMap((g) => g.nodes.filter((_, i) => rejected(g.values[i] ?? '')));
     return { kind: 'agreed', value: best.value, agreeing: best.nodes, dissenting };
   }
   const wanted = Math.max(1, quorum - largest);

@@ -93,6 +93,30 @@ describe('whisper transcripts are compared by word error rate', () => {
     expect(decision).toMatchObject({ dissenting: ['mallory'] });
   });
 
+  it('blames no node whose transcript is within the threshold of one the quorum agreed on', () => {
+    // The threshold is not transitive: bob is two words from carol, and carol two from
+    // alice, but bob is four from alice. Carol joins alice's group (the first she matches),
+    // and bob's transcript, as close to carol's as hers is to alice's, is no sign of cheating.
+    const words =
+      'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty';
+    const carol = words.replace('three', 'tree').replace('nine', 'nein');
+    const bob = carol.replace('fifteen', 'fifty').replace('seventeen', 'seventy');
+    const same = werComparator();
+    expect([same(words, bob), same(words, carol), same(bob, carol)]).toEqual([false, true, true]);
+    const results = [r('alice', words), r('bob', bob), r('carol', carol)];
+    expect(decide(results, { quorum: 2, compare: same })).toEqual({
+      kind: 'agreed',
+      value: words,
+      agreeing: ['alice', 'carol'],
+      dissenting: [],
+    });
+    // A transcript far from every agreeing one is still rejected.
+    const made = r('mallory', 'lorem ipsum dolor sit amet consectetur');
+    expect(decide([...results, made], { quorum: 2, compare: same })).toMatchObject({
+      dissenting: ['mallory'],
+    });
+  });
+
   it('is symmetric and between 0 and 1 for any pair of texts', () => {
     const text = fc
       .array(fc.constantFrom('a', 'b', 'c', 'Hello,', 'world!'), { maxLength: 12 })
