@@ -12,7 +12,7 @@
  */
 import { CID } from 'multiformats/cid';
 import { pipelines } from '../coordinator/book-views.ts';
-import { taskInfo } from '../coordinator/task-block.ts';
+import { readTaskBlock, taskInfo } from '../coordinator/task-block.ts';
 import { FINAL, type TaskRecord } from '../coordinator/task-record.ts';
 import { toMeshError } from '../errors/index.ts';
 import { deriveTasks, stageElements } from '../evaluator/derive.ts';
@@ -128,7 +128,7 @@ export class PipelineJobs {
 
   /** One pipeline: fires the stages whose conditions hold, then finishes it if it can. */
   async #step(room: MeshRoom, rec: TaskRecord, view: ResultsView): Promise<boolean> {
-    const p = await this.#pipeline(room.id, rec);
+    const p = await this.#pipeline(room, rec);
     const results = view.all;
     const origin = this.#resultsOrigin(room);
     // Read again after a stage fires: a later stage may read the outputs of its tasks.
@@ -297,8 +297,8 @@ export class PipelineJobs {
     return running;
   }
 
-  async #pipeline(room: RoomId, rec: TaskRecord): Promise<Running> {
-    const known = this.#runningIn(room).get(rec.id);
+  async #pipeline(room: MeshRoom, rec: TaskRecord): Promise<Running> {
+    const known = this.#runningIn(room.id).get(rec.id);
     if (known) return known;
     const task = await recordTask(this.#ctx, rec);
     if (!task.pipeline) throw new Error(`task ${rec.id} carries no pipeline`);
@@ -310,7 +310,30 @@ export class PipelineJobs {
       paths: new Map(),
       outputs: new Map(),
     };
-    this.#runningIn(room).set(rec.id, running);
+    firedBefore(room, rec, running);
+    this.#runningIn(room.id).set(rec.id, running);
     return running;
+  }
+}
+
+/**
+ * The stages that fired before this Evaluator started (the node restarted), from the tasks the
+ * book (kept on disk) names as the pipeline's. A stage fires once, when its condition first
+ * holds, and a condition that held once need not hold again (`!exist('c')` once `c` is in):
+ * evaluated afresh, such a stage would not count as fired, and a pipeline whose result stage
+ * it is would end stuck with that stage's task done.
+ */
+function firedBefore(room: MeshRoom, rec: TaskRecord, running: Running): void {
+  for (const id of rec.parts ?? []) {
+    const block = room.book.get(id)?.block;
+    let stage: Task['stage'];
+    try {
+      stage = block === undefined ? undefined : readTaskBlock(id, block).stage;
+    } catch {
+      stage = undefined; // an unreadable block: that stage may fire again, as before
+    }
+    if (!stage) continue;
+    running.fired.set(stage.name, [...(running.fired.get(stage.name) ?? []), id]);
+    running.paths.set(stageKey(stage.name, stage.index), id);
   }
 }
