@@ -115,4 +115,6 @@ export interface BookSnapshot {
   trust?: unknown;
   /** Who held the lease terms this node remembers: [term, holder] (checked when read back). */
   terms?: unknown;
+  /** The tasks whose verdicts the trust records hold (checked when read back). */
+  verdicts?: unknown;
 }

@@ -34,6 +34,11 @@ export class MeshRoom {
   readonly #suspects = new Set<UserId>();
   readonly #startedAt = Date.now();
   #dirty = false;
+  /**
+   * The tasks whose verdicts the trust records hold, kept on disk with them: the coordinator
+   * applies its own verdict before its event comes back, and a node that restarts in between
+   * reads that event again.
+   */
   readonly #verdicts = new Set<string>();
 
   constructor(ctx: NodeContext, id: RoomId) {
@@ -61,6 +66,9 @@ export class MeshRoom {
     if (snap) this.book.restore(snap);
     try {
       if (snap?.trust) this.trust.restore(snap.trust);
+      // Only with the records that hold them: records started afresh take them again.
+      const seen: unknown[] = Array.isArray(snap?.verdicts) ? snap.verdicts : [];
+      for (const task of seen) if (typeof task === 'string') this.verdictSeen(task);
     } catch (err) {
       this.#ctx.log.warn('the saved trust records are unreadable; starting afresh', { err });
     }
@@ -156,6 +164,7 @@ export class MeshRoom {
     await this.#file.save({
       ...this.book.snapshot(),
       trust: this.trust.snapshot(),
+      verdicts: [...this.#verdicts],
       terms: this.election.clock.holders(),
     });
   }
