@@ -243,9 +243,12 @@ export class PipelineJobs {
    */
   #end(room: MeshRoom, rec: TaskRecord, error: { code: string; message: string }): void {
     const ctx = this.#ctx;
+    // Its tasks another node derived are linked to it, and may not be among its parts here.
+    const linked = room.book.all().filter((r) => r.parent === rec.id);
+    const tasks = [...new Set([...(rec.parts ?? []), ...linked.map((r) => r.id)])];
     // The book changes at once; the room's event follows.
-    void withdraw(ctx, room, rec.parts ?? [], `the pipeline failed: ${error.message}`).catch(
-      (err: unknown) => ctx.log.warn('could not withdraw a failed pipeline', { task: rec.id, err }),
+    void withdraw(ctx, room, tasks, `the pipeline failed: ${error.message}`).catch((err: unknown) =>
+      ctx.log.warn('could not withdraw a failed pipeline', { task: rec.id, err }),
     );
     room.book.finishSplit(rec.id, { error }, Date.now());
     room.changed();

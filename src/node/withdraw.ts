@@ -33,7 +33,8 @@ export async function withdraw(
   const parts = cancelled.flatMap((id) =>
     (room.book.get(id)?.parts ?? []).filter((p) => room.book.get(p)?.state === 'cancelled'),
   );
-  const named = [...new Set([...cancelled, ...parts])];
+  const linked = withdrawLinked(room, cancelled, why, now);
+  const named = [...new Set([...cancelled, ...parts, ...linked])];
   for (let i = 0; i < named.length; i += PER_EVENT) {
     const content = {
       term: room.election.term,
@@ -43,4 +44,23 @@ export async function withdraw(
     await ctx.client.send(room.id, MESH_EVENT.cancel, content, ctx.signal);
   }
   return cancelled;
+}
+
+/**
+ * Cancels the tasks that name one of `parents` as theirs without being among its parts in this
+ * book, which the book's cancel does not reach: a pipeline's tasks another node derived (the
+ * coordinator before this one), brought here by their assignments before this node's Evaluator
+ * fired their stage. Returns those it cancelled.
+ */
+function withdrawLinked(
+  room: MeshRoom,
+  parents: readonly string[],
+  why: string,
+  now: number,
+): string[] {
+  const of = new Set(parents);
+  return room.book
+    .all()
+    .filter((r) => r.parent !== undefined && of.has(r.parent) && room.book.cancel(r.id, why, now))
+    .map((r) => r.id);
 }
