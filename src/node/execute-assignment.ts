@@ -5,7 +5,7 @@
  */
 import { CID } from 'multiformats/cid';
 import type { Settlement } from '../coordinator/task-record.ts';
-import { type MeshError, toMeshError } from '../errors/index.ts';
+import { describeForChat, type MeshError, toMeshError } from '../errors/index.ts';
 import { stageLeaf, stageValue } from '../evaluator/stage-output.ts';
 import type { RoomId } from '../ids.ts';
 import type { Assignment, Completion, InlineBlock } from '../protocol/events.ts';
@@ -100,7 +100,10 @@ export async function executeAssignment(ctx: NodeContext, x: Execution): Promise
     note?.finish(`${engine}: stopped (${e.code})`);
     ctx.log.warn('task failed', { task: a.task, code: e.code, errorId: e.id, err });
     const retryable = e.retryable || RETRYABLE_CODES.has(e.code);
-    const error = { code: e.code, message: e.userMessage.slice(0, 2_000), retryable };
+    // An error that is not meshbot's own reads "internal error" alone: the id the log line
+    // above carries goes with it, or nobody could find out what happened.
+    const shown = e.code === 'INTERNAL' ? describeForChat(e) : e.userMessage;
+    const error = { code: e.code, message: shown.slice(0, 2_000), retryable };
     return {
       completion: {
         task: a.task,
