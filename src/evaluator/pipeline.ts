@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { parseWith } from '../errors/index.ts';
 import { compileCondition } from './compile.ts';
 import { ConditionError } from './errors.ts';
-import { PIPELINE_HELPERS, stagesRead } from './reads.ts';
+import { PIPELINE_HELPERS, PIPELINE_VARIABLES, stagesRead } from './reads.ts';
 import type { Condition } from './types.ts';
 
 const stageName = z
@@ -73,7 +73,9 @@ export function checkPipeline(p: Pipeline): CheckedStage[] {
   const checked = p.stages.map((s) => {
     const compile = (what: string, src: string) => {
       try {
-        return literalPathsOnly(compileCondition(src, { helpers: PIPELINE_HELPERS }));
+        return knownVariablesOnly(
+          literalPathsOnly(compileCondition(src, { helpers: PIPELINE_HELPERS })),
+        );
       } catch (err) {
         if (!(err instanceof ConditionError)) throw err;
         throw new ConditionError(`stage "${s.stage}", ${what}: ${err.message}`);
@@ -100,6 +102,20 @@ function literalPathsOnly(c: Condition): Condition {
     `${helper}() is given a computed path; a stage writes each path it reads as a string literal, as in ${helper}('fib'), so the stages it waits on can be checked`,
     { source: c.source },
   );
+}
+
+/**
+ * A condition that names only the variables a pipeline's conditions have (`task`, the
+ * pipeline's own task id: reads.ts `pipelineScope` in node/pipelines.ts): a misspelt one
+ * (`tsk`) would otherwise pass, and fail the pipeline only when its stage is evaluated.
+ */
+function knownVariablesOnly(c: Condition): Condition {
+  const unknown = [...c.identifiers].find((name) => !PIPELINE_VARIABLES.includes(name));
+  if (unknown === undefined) return c;
+  const known = PIPELINE_VARIABLES.map((v) => `"${v}"`).join(', ');
+  throw new ConditionError(`unknown variable "${unknown}" (a condition knows ${known})`, {
+    source: c.source,
+  });
 }
 
 /** Every stage reads only defined stages, and none depends on itself. */

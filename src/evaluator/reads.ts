@@ -9,6 +9,8 @@ import { checkPath, PathIndex } from './paths.ts';
 import type { Condition, Scope } from './types.ts';
 
 export const PIPELINE_HELPERS = [...STANDARD_HELPERS, 'values'] as const;
+/** The variables a pipeline's conditions read: `task`, the pipeline's own task id. */
+export const PIPELINE_VARIABLES: readonly string[] = ['task'];
 
 /** The stages a condition reads, from the paths written out in it. */
 export function stagesRead(c: Condition): Set<string> {

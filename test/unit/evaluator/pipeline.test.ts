@@ -94,6 +94,17 @@ describe('checking a pipeline before it runs', () => {
     expect(e.message).toMatch(/unknown helper "exists"/);
   });
 
+  it('refuses a variable conditions do not have, and takes the one they do (task)', () => {
+    const e = error(() =>
+      checkPipeline(parsePipeline(withStages([stage('a', "exist('start') && tsk != ''")]))),
+    );
+    expect(e.message).toMatch(
+      /^stage "a", when: .*unknown variable "tsk" \(a condition knows "task"\)/,
+    );
+    const ok = withStages([stage('a', "exist('start') && task != ''")]);
+    expect(checkPipeline(parsePipeline(ok)).map((s) => s.stage)).toEqual(['a']);
+  });
+
   it('refuses stages that read each other in a cycle', () => {
     const cycle = withStages([
       stage('a', "exist('b')", "get('b')"),
