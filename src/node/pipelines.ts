@@ -40,6 +40,9 @@ interface Running {
   outputs: Map<string, { result: string; value: StageValue }>;
 }
 
+/** Evaluations in a row a pipeline may fail for a passing reason before it ends with it. */
+const PASSING_TRIES = 5;
+
 export class PipelineJobs {
   readonly #ctx: NodeContext;
   readonly #views = new Map<RoomId, ResultsView>();
@@ -51,6 +54,8 @@ export class PipelineJobs {
   /** Per room, the room and what its last evaluation was to tell: an output's arrival reruns it. */
   readonly #last = new Map<RoomId, { room: MeshRoom; poke: () => void }>();
   readonly #outputsRead: StageOutputs;
+  /** Pipelines whose last steps failed for a passing reason: how many in a row. */
+  readonly #passing = new Map<string, number>();
 
   constructor(ctx: NodeContext) {
     this.#ctx = ctx;
@@ -105,6 +110,7 @@ export class PipelineJobs {
     for (const rec of pipelines(room.book)) {
       try {
         changed = (await this.#step(room, rec, view)) || changed;
+        this.#passing.delete(rec.id);
       } catch (err) {
         changed = this.#fail(room, rec, err) || changed;
       }
@@ -157,11 +163,17 @@ export class PipelineJobs {
           signal: this.#ctx.signal,
         },
       );
+      const ids = derived.map((d) => d.id);
+      // Into the Queue GOHO first: an enqueue that fails leaves the stage unfired, and the
+      // next evaluation derives the same tasks and enqueues them again (the GOHO keeps one).
+      if (room.election.acting()) {
+        const ledger = this.#ctx.ledgers.get(room.id);
+        for (const id of ids) await ledger.enqueue(CID.parse(id));
+      }
       const now = Date.now();
       for (const d of derived) {
         room.book.accept(d.id, Buffer.from(d.block).toString('base64'), taskInfo(d.task), now);
       }
-      const ids = derived.map((d) => d.id);
       room.book.addParts(rec.id, ids);
       p.fired.set(stage.stage, ids);
       for (const d of derived) {
@@ -173,10 +185,6 @@ export class PipelineJobs {
         stage: stage.stage,
         tasks: ids.length,
       });
-      if (room.election.acting()) {
-        const ledger = this.#ctx.ledgers.get(room.id);
-        for (const id of ids) await ledger.enqueue(CID.parse(id));
-      }
     }
     if (changed) room.changed();
     if (await this.#finish(room, rec, p)) return true;
@@ -230,7 +238,18 @@ export class PipelineJobs {
 
   /** A condition that cannot be evaluated ends its pipeline with the reason. */
   #fail(room: MeshRoom, rec: TaskRecord, err: unknown): boolean {
+    // A node that stops leaves its pipelines as they are: they go on after its restart.
+    if (this.#ctx.signal.aborted) return false;
     const e = toMeshError(err);
+    // A block not fetched in time, say: the next evaluation (a tick away) tries again, a few
+    // times, before the pipeline ends with it.
+    const tries = e.retryable ? (this.#passing.get(rec.id) ?? 0) + 1 : PASSING_TRIES;
+    if (tries < PASSING_TRIES) {
+      this.#passing.set(rec.id, tries);
+      this.#ctx.log.warn('pipeline step failed; tried again', { task: rec.id, code: e.code, err });
+      return false;
+    }
+    this.#passing.delete(rec.id);
     this.#ctx.log.warn('pipeline failed', { task: rec.id, code: e.code, errorId: e.id, err });
     if (!room.election.acting()) return false;
     this.#end(room, rec, { code: e.code, message: e.userMessage });
