@@ -29,6 +29,13 @@ export function parseWhisperParams(
   // English-only models know one language; the others detect it unless told.
   const language = (params.lang ?? (model.endsWith('.en') ? 'en' : 'auto')).toLowerCase();
   if (!LANG.test(language)) throw bad(`lang is a language code like en or de, or auto`);
+  // An English-only model writes English whatever it hears (whisper.cpp is told 'en'): German
+  // audio came back as made-up English, labelled en. The default model is one of these.
+  if (model.endsWith('.en') && language !== 'en' && language !== 'auto') {
+    throw bad(
+      `lang=${language} needs a multilingual model: ${model} knows English only (try model=${model.slice(0, -3)})`,
+    );
+  }
   const ts = (params.timestamps ?? 'no').toLowerCase();
   if (!YES.has(ts) && !NO.has(ts)) throw bad('timestamps is yes or no');
   const out: WhisperParams = { model, language, timestamps: YES.has(ts) };

@@ -81,6 +81,18 @@ describe('whisper parameters', () => {
     );
   });
 
+  it('refuse another language for an English-only model instead of transcribing it as English', () => {
+    // base.en is the default: `lang=de` alone would have German heard as made-up English.
+    expect(() => parseWhisperParams({ lang: 'de' }, 'base.en')).toThrow(EngineBadInputError);
+    expect(() => parseWhisperParams({ lang: 'de' }, 'base.en')).toThrow(/model=base\b/);
+    expect(() => parseWhisperParams({ model: 'small.en', lang: 'fr' }, 'base')).toThrow(
+      /small\.en knows English only/,
+    );
+    expect(parseWhisperParams({ lang: 'en' }, 'base.en').language).toBe('en');
+    expect(parseWhisperParams({ lang: 'auto' }, 'base.en').language).toBe('auto');
+    expect(parseWhisperParams({ model: 'base', lang: 'de' }, 'base.en').language).toBe('de');
+  });
+
   it('mark the parts of a split with their place and offset', () => {
     const p = partParams({ model: 'tiny' }, 2, 5, 29_999.6);
     expect(p).toEqual({ model: 'tiny', part: '2/5', offsetMs: '30000' });
