@@ -7,7 +7,7 @@ import type { PendingRequest, TaskRecord } from '../coordinator/task-record.ts';
 import type { RoomId, UserId } from '../ids.ts';
 import { keptRelation, ownText, threadOf } from '../matrix/reply.ts';
 import type { RoomEvent } from '../matrix/types.ts';
-import { isAudioMessage } from '../whisper/voice.ts';
+import { isVoiceMessage } from '../whisper/voice.ts';
 import { ACK, Answers } from './answers.ts';
 import { AssignOutbox } from './assign-outbox.ts';
 import type { NodeContext } from './context.ts';
@@ -121,7 +121,7 @@ export class CoordinatorRole {
     }
     // A voice message where the room asked for it is taken as `!run whisper` in reply to it.
     // Only from those who may submit work: others' voice messages get no refusal each time.
-    const auto = room.settings.autoTranscribe === true && isAudioMessage(event.content) && mayRun;
+    const auto = room.settings.autoTranscribe === true && isVoiceMessage(event.content) && mayRun;
     // Without the quote of the message replied to that some clients put first.
     const body = ownText(event.content);
     if (!auto && parseCommand(body, true, true).kind === 'none') return;

@@ -15,6 +15,18 @@ export function isAudioMessage(content: Record<string, unknown>): boolean {
 }
 
 /**
+ * Whether a message is a voice message (MSC3245: Element, FluffyChat and the bridges mark
+ * them), what `!autotranscribe` transcribes. Any audio file would take in a song or a
+ * two-hour podcast someone shared, transcribed (and split over the mesh) unasked.
+ */
+export function isVoiceMessage(content: Record<string, unknown>): boolean {
+  return (
+    content.msgtype === 'm.audio' &&
+    (content['org.matrix.msc3245.voice'] !== undefined || content['m.voice'] !== undefined)
+  );
+}
+
+/**
  * What `!run whisper` takes from the message it replies to. An image or a PDF would only fail
  * later, on a worker, as audio it cannot decode: refused here, before anything is fetched.
  */

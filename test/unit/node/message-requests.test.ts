@@ -124,3 +124,26 @@ describe('an overlong command', () => {
     expect(pending?.relatesTo).toEqual({ rel_type: 'm.thread', event_id: '$root' });
   });
 });
+
+describe('a room that transcribes voice messages by itself', () => {
+  it('takes voice messages, not every audio file posted (a song, a podcast)', async () => {
+    const f = await fakeRoom({ self: '@me:hs', members: ['@alice:hs'] });
+    f.room.settings = { ...f.room.settings, autoTranscribe: true };
+    const coordinator = new CoordinatorRole(f.ctx, () => [f.room]);
+    const post = (content: Record<string, unknown>) => {
+      const event = f.event('@alice:hs', 'm.room.message', { url: 'mxc://hs/x', ...content });
+      coordinator.onMessage(f.room, event);
+      return event.event_id;
+    };
+    const voice = post({
+      msgtype: 'm.audio',
+      body: 'Voice message.ogg',
+      info: { mimetype: 'audio/ogg' },
+      'org.matrix.msc3245.voice': {},
+    });
+    post({ msgtype: 'm.audio', body: 'podcast.mp3', info: { mimetype: 'audio/mpeg' } });
+    post({ msgtype: 'm.file', body: 'song.flac', info: { mimetype: 'audio/flac' } });
+    const pending = f.room.book.requests.pending();
+    expect(pending.map((r) => [r.id, r.body])).toEqual([[voice, '!run whisper']]);
+  });
+});
