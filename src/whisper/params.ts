@@ -1,4 +1,4 @@
-/** The parameters of `!run whisper <cid> [model=base.en] [lang=de] [timestamps=yes]`. */
+/** The parameters of `!run whisper <cid> [model=base] [lang=de] [timestamps=yes]`. */
 import { EngineBadInputError } from '../engines/errors.ts';
 
 export interface WhisperParams {
