@@ -27,6 +27,12 @@ export class RequestLog {
   readonly #unadmitted = new Map<string, PendingRequest>();
   readonly #handled = new Set<string>();
   /**
+   * Commands a coordinator is answering now: no longer offered by `pending()`, but still kept
+   * (and saved) as waiting until `handled()`, so that a node stopping before its answer is out
+   * finds them again after its restart.
+   */
+  readonly #taking = new Set<string>();
+  /**
    * Requests deleted, with who deleted them (`deletion` keys: only the request's own sender's
    * deletion counts, and anyone may send one). A coordinator may be turning one into a task
    * while its deletion arrives; the task must then arrive cancelled (TaskBook.accept).
@@ -44,16 +50,23 @@ export class RequestLog {
     trim(into, mayRun ? KEEP_REQUESTS : KEEP_UNADMITTED);
   }
 
+  /** This node starts answering a request: `pending()` leaves it out until `handled()`. */
+  take(request: string): void {
+    this.#taking.add(request);
+  }
+
   /** A coordinator answered or took a request: no other node handles it again. */
   handled(request: string): void {
     this.#pending.delete(request);
     this.#unadmitted.delete(request);
+    this.#taking.delete(request);
     this.#handled.add(request);
     trim(this.#handled, KEEP_HANDLED);
   }
 
+  /** Whether a coordinator handled the request, or this node is handling it now. */
   isHandled(request: string): boolean {
-    return this.#handled.has(request);
+    return this.#handled.has(request) || this.#taking.has(request);
   }
 
   /**
@@ -65,7 +78,8 @@ export class RequestLog {
       if (now - r.seenAt < UNADMITTED_WAIT_MS) break;
       this.#unadmitted.delete(id);
     }
-    return [...this.#pending.values(), ...this.#unadmitted.values()];
+    const all = [...this.#pending.values(), ...this.#unadmitted.values()];
+    return all.filter((r) => !this.#taking.has(r.id));
   }
 
   /** The commands a restart keeps: those of members who may run work. */

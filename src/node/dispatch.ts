@@ -63,10 +63,22 @@ export class Dispatch {
     return parsed.command.cid === undefined || parsed.command.params.pipeline !== undefined;
   }
 
-  /** Handles a request; returns the accepted task of a `!run`, else null. */
+  /**
+   * Handles a request; returns the accepted task of a `!run`, else null. It counts as handled
+   * once its reply is out (a `!run`: once its task is in the book): a node that stops before
+   * then, its book saved meanwhile, finds it waiting after its restart.
+   */
   async handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
-    room.book.requests.handled(req.id);
-    room.changed();
+    room.book.requests.take(req.id);
+    try {
+      return await this.#handle(room, req);
+    } finally {
+      if (!this.#ctx.signal.aborted) room.book.requests.handled(req.id);
+      room.changed();
+    }
+  }
+
+  async #handle(room: MeshRoom, req: PendingRequest): Promise<Accepted | null> {
     if (req.edits !== undefined) {
       const to = await this.#edited(room, req, req.edits);
       if (to) await this.#reply(room, to, EDIT_NOT_RUN, { request: req.id });
