@@ -157,15 +157,24 @@ export class MeshRoom {
     this.#dirty = true;
   }
 
-  /** Writes the book when it changed; called before the sync position is saved. */
+  /**
+   * Writes the book when it changed; called before the sync position is saved. A write that
+   * fails leaves the book to write at the next flush: the sync batch comes again, but the
+   * coordinator's own changes (requests taken, tasks accepted) are in none of its events.
+   */
   async flush(): Promise<void> {
     if (!this.#dirty) return;
     this.#dirty = false;
-    await this.#file.save({
-      ...this.book.snapshot(),
-      trust: this.trust.snapshot(),
-      verdicts: [...this.#verdicts],
-      terms: this.election.clock.holders(),
-    });
+    try {
+      await this.#file.save({
+        ...this.book.snapshot(),
+        trust: this.trust.snapshot(),
+        verdicts: [...this.#verdicts],
+        terms: this.election.clock.holders(),
+      });
+    } catch (err) {
+      this.#dirty = true;
+      throw err;
+    }
   }
 }
