@@ -2,7 +2,12 @@
 # The test command: set everything up, check types, lint and format, then run every test
 # against a real Synapse, helia and isolated-vm. The last line reads `N passed, N failed`.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
+# Not `. setup.sh || exit 1`: bash ignores errexit in every command of a `||` list, so a failed
+# set-up step (npm install, say) went on, and its stamp said it had worked. A failed set-up
+# still ends with the closing line.
+trap 'echo "0 passed, 1 failed (set-up failed, above)"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+trap - EXIT
 # setup.sh turns on errexit; here a failing step must not skip the closing summary line.
 set +e
 cd "$MESHBOT_ROOT"
