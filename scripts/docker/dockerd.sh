@@ -9,10 +9,13 @@ pidfile="$MESHBOT_DOCKER_DIR/dockerd.pid"
 log="$MESHBOT_DOCKER_DIR/dockerd.log"
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+# The pid file outlives a reboot or a killed daemon, and its pid may be reused by any process:
+# only a process started with this pid file is ours to reuse or kill.
 running_pid() {
   local pid
   pid="$(cat "$pidfile" 2>/dev/null || true)"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -Fxq -- "$pidfile" && echo "$pid"
 }
 
 start() {
