@@ -18,7 +18,16 @@ running_pid() {
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -Fxq -- "$pidfile" && echo "$pid"
 }
 
+# One start or stop at a time: test runs share this dockerd, and a second start must not take
+# the first one's daemon, still coming up, for a hung one and kill it.
+lock() {
+  mkdir -p "$MESHBOT_DOCKER_DIR"
+  exec 9>"$MESHBOT_DOCKER_DIR/dockerd.lock"
+  flock -w 60 9 || { docker_say "another dockerd.sh holds $MESHBOT_DOCKER_DIR/dockerd.lock"; exit 1; }
+}
+
 start() {
+  lock
   if running_pid >/dev/null && answers; then exit 0; fi
   command -v dockerd >/dev/null || { docker_say "dockerd is not installed (scripts/docker/install.sh)"; exit 1; }
   local stale
@@ -39,7 +48,7 @@ start() {
     --host "$DOCKER_HOST" \
     --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
     --log-level warn \
-    </dev/null >"$log" 2>&1 &
+    </dev/null >"$log" 2>&1 9>&- &
   for _ in $(seq 1 120); do
     if answers; then
       docker_say "dockerd $(running_pid || echo '?') up at $MESHBOT_DOCKER_SOCK"
@@ -53,6 +62,7 @@ start() {
 }
 
 stop() {
+  lock
   local pid
   pid="$(running_pid || true)"
   [ -z "$pid" ] && exit 0
