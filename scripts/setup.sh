@@ -10,6 +10,16 @@ export MESHBOT_CACHE="${MESHBOT_CACHE:-$HOME/.cache/meshbot}"
 NODE_VERSION=24.21.0
 say() { printf '[setup] %s\n' "$*" >&2; }
 
+# One set-up at a time (dev.sh and test.sh started together, say): two npm installs into one
+# prefix or node_modules, or two whisper.cpp builds, break each other. Released before the apt
+# installs (apt has its lock, and a daemon a package starts must not inherit this one).
+mkdir -p "$MESHBOT_CACHE"
+exec 8>"$MESHBOT_CACHE/setup.lock"
+if ! flock -n 8; then
+  say "another set-up is running; waiting for it"
+  flock 8
+fi
+
 # --- Node 24 -------------------------------------------------------------------------------
 node_major() { "${1:-node}" --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'; }
 if [ "$(node_major || true)" != 24 ]; then
@@ -57,6 +67,8 @@ if [ ! -f "$built" ] || [ "$stamp" -nt "$built" ]; then
     npm rebuild --ignore-scripts=false smart-whisper >/dev/null && touch "$built" ||
     say "whisper.cpp did not build: nodes here offer no whisper engine"
 fi
+
+exec 8>&-
 
 # --- audio tools for the whisper tests (espeak-ng, sox, ffmpeg) -----------------------------
 if [ -x "$MESHBOT_ROOT/scripts/audio/install.sh" ] || [ -f "$MESHBOT_ROOT/scripts/audio/install.sh" ]; then
