@@ -43,5 +43,10 @@ if (failed === 0 && vitestStatus !== '0') {
   );
   failed = 1;
 }
+// A run where no test passed fails (its exit status always did): its line must say so too.
+if (failed === 0 && passed === 0) {
+  console.log('no test passed: 1 failed');
+  failed = 1;
+}
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+process.exit(failed > 0 ? 1 : 0);

@@ -56,6 +56,11 @@ describe('the test summary', () => {
   it('counts failed static checks', async () => {
     expect(await summary(report(0), ['2', '0'])).toEqual({ last: '10 passed, 2 failed', code: 1 });
   });
+  it('fails a run where no test passed, in its line too (all skipped, say)', async () => {
+    const none = { ...report(3), numPassedTests: 0 };
+    expect(await summary(none, ['0', '1'])).toEqual({ last: '0 passed, 1 failed', code: 1 });
+  });
+
   it("counts vitest's failure when no test failed (an unhandled rejection, say)", async () => {
     const result = await summary(report(0), ['0', '0', '1']);
     expect(result).toEqual({ last: '10 passed, 1 failed', code: 1 });
