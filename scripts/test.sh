@@ -5,7 +5,7 @@ set -uo pipefail
 # Not `. setup.sh || exit 1`: bash ignores errexit in every command of a `||` list, so a failed
 # set-up step (npm install, say) went on, and its stamp said it had worked. A failed set-up
 # still ends with the closing line.
-trap 'echo "0 passed, 1 failed (set-up failed, above)"' EXIT
+trap 'echo "set-up failed (above)"; echo "0 passed, 1 failed"' EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 trap - EXIT
 # setup.sh turns on errexit; here a failing step must not skip the closing summary line.
