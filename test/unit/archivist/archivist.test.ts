@@ -17,19 +17,28 @@ import { HeadsFile } from '../../../src/node/heads-file.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
 import { leaves, readable } from '../../support/goho-read.ts';
 
+/** An Archivist of `@node:h`, run by `@alice:h`, over `store`, with a pins file of its own. */
+async function archivistOn(
+  store: ReturnType<typeof createMemoryStore>,
+  options: Partial<typeof DEFAULT_ARCHIVIST> = {},
+  isNode: (room: string, user: string) => boolean = () => true,
+): Promise<Archivist> {
+  const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
+  return new Archivist({
+    store,
+    client: {} as MeshClient,
+    log: silentLogger,
+    self: '@node:h' as UserId,
+    pins,
+    isNode,
+    options: { ...DEFAULT_ARCHIVIST, ...options, owner: '@alice:h' as UserId },
+  });
+}
+
 describe('the Archivist', () => {
   it('pins the newest head, and GC keeps pinned and announced heads but not old versions', async () => {
     const store = createMemoryStore();
-    const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
-    const archivist = new Archivist({
-      store,
-      client: {} as MeshClient,
-      log: silentLogger,
-      self: '@node:h' as UserId,
-      pins,
-      isNode: () => true,
-      options: { ...DEFAULT_ARCHIVIST, owner: '@alice:h' as UserId },
-    });
+    const archivist = await archivistOn(store);
     const g = await createGoho(store, { name: 'archived' });
     const origin = g.origin();
     await g.appendAll(leaves(0, 200));
@@ -64,16 +73,7 @@ describe('the Archivist', () => {
 
   it('counts the owners that hold a head', async () => {
     const store = createMemoryStore();
-    const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
-    const archivist = new Archivist({
-      store,
-      client: {} as MeshClient,
-      log: silentLogger,
-      self: '@node:h' as UserId,
-      pins,
-      isNode: (_room, user) => user !== '@stranger:h',
-      options: { ...DEFAULT_ARCHIVIST, owner: '@alice:h' as UserId },
-    });
+    const archivist = await archivistOn(store, {}, (_room, user) => user !== '@stranger:h');
     const g = await createGoho(store, { name: 'owners' });
     await g.append(leaves(0, 1)[0] as LeafInput);
     await archivist.pin(g.head(), g.origin());
@@ -96,16 +96,7 @@ describe('the Archivist', () => {
   });
   it("takes a node's report as its whole pin list: a later one replaces it", async () => {
     const store = createMemoryStore();
-    const pins = new HeadsFile(join(await mkdtemp(join(tmpdir(), 'meshbot-pins-')), 'pins.json'));
-    const archivist = new Archivist({
-      store,
-      client: {} as MeshClient,
-      log: silentLogger,
-      self: '@node:h' as UserId,
-      pins,
-      isNode: () => true,
-      options: { ...DEFAULT_ARCHIVIST, enabled: false, owner: '@alice:h' as UserId },
-    });
+    const archivist = await archivistOn(store, { enabled: false });
     const g = await createGoho(store, { name: 'replaced' });
     await g.append(leaves(0, 1)[0] as LeafInput);
     const room = '!r:h' as never;

@@ -7,11 +7,35 @@
  */
 import { expect, it } from 'vitest';
 import { taskInfo } from '../../../src/coordinator/task-block.ts';
+import type { TaskBook } from '../../../src/coordinator/task-book.ts';
 import { deriveTasks } from '../../../src/evaluator/derive.ts';
 import { checkPipeline } from '../../../src/evaluator/pipeline.ts';
 import type { MeshClient } from '../../../src/matrix/types.ts';
 import { withdraw } from '../../../src/node/withdraw.ts';
 import { pipelineNode, splitRoot } from '../../support/pipeline-node.ts';
+
+/**
+ * What another node's Evaluator derived for the stage at `index` (over the elements 1 and 2),
+ * brought into this node's book by their assignments.
+ */
+async function deriveHere(
+  on: ReturnType<typeof pipelineNode>,
+  root: Awaited<ReturnType<typeof splitRoot>>['root'],
+  book: TaskBook,
+  index: number,
+) {
+  const stage = checkPipeline(root.task.pipeline as never)[index];
+  const derived = await deriveTasks(
+    on.store,
+    { id: root.id, task: root.task },
+    stage as never,
+    [1, 2],
+  );
+  for (const d of derived) {
+    book.accept(d.id, Buffer.from(d.block).toString('base64'), taskInfo(d.task), Date.now());
+  }
+  return derived;
+}
 
 it('a cancelled pipeline withdraws the tasks linked to it that it did not derive itself', async () => {
   const on = pipelineNode();
@@ -26,16 +50,7 @@ it('a cancelled pipeline withdraws the tasks linked to it that it did not derive
   await on.jobs.run(room, () => {});
   expect(book.get(root.id)?.parts ?? []).toEqual([]);
   // The previous coordinator fired the map stage; its assignments brought the tasks here.
-  const [fib] = checkPipeline(root.task.pipeline as never);
-  const derived = await deriveTasks(
-    on.store,
-    { id: root.id, task: root.task },
-    fib as never,
-    [1, 2],
-  );
-  for (const d of derived) {
-    book.accept(d.id, Buffer.from(d.block).toString('base64'), taskInfo(d.task), Date.now());
-  }
+  const derived = await deriveHere(on, root, book, 0);
 
   const cancelled = await withdraw(on.ctx, room, [root.id], 'cancelled by @friend:localhost');
 
@@ -66,19 +81,11 @@ it('a failed pipeline withdraws the tasks linked to it that it did not derive it
     result: 'sum',
   };
   const { root, book, room } = await splitRoot(on, { definition, engines: ['e'], acting: true });
-  const [, fib] = checkPipeline(root.task.pipeline as never);
-  const derived = await deriveTasks(
-    on.store,
-    { id: root.id, task: root.task },
-    fib as never,
-    [1, 2],
-  );
-  for (const d of derived) {
-    book.accept(d.id, Buffer.from(d.block).toString('base64'), taskInfo(d.task), Date.now());
-  }
+  const derived = await deriveHere(on, root, book, 1);
 
   await on.jobs.run(room, () => {});
 
   expect(book.get(root.id)?.state).toBe('failed');
   expect(book.queued().map((r) => r.id)).toEqual([]);
+  for (const d of derived) expect(book.get(d.id)?.state).toBe('cancelled');
 });
