@@ -56,6 +56,26 @@ async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
 }
 
+/** A raw block for a fetch to want: its CID, and its bytes as an answer carries them. */
+async function rawBlock(text: string) {
+  const { CID } = await import('multiformats/cid');
+  const { sha256 } = await import('multiformats/hashes/sha2');
+  const bytes = new TextEncoder().encode(text);
+  const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+  return { wanted, data: Buffer.from(bytes).toString('base64') };
+}
+
+/** An answer (`org.meshbot.blocks`) from `sender` to the want of `nonce`. */
+function answer(sender: string, nonce: string, content: Record<string, unknown>): RoomEvent {
+  return {
+    type: EVENT.blocks,
+    event_id: `$b${sender}` as EventId,
+    sender: sender as UserId,
+    origin_server_ts: 0,
+    content: { nonce, ...content },
+  };
+}
+
 describe('answering wants for blocks in the room', () => {
   it('answers a node, and not a member who runs no node', async () => {
     const f = await exchange();
@@ -101,29 +121,19 @@ describe('answering wants for blocks in the room', () => {
   it("takes an answer to its own want only from a node, and never waits on a CAR's download", async () => {
     const f = await exchange();
     f.release();
-    const { CID } = await import('multiformats/cid');
-    const { sha256 } = await import('multiformats/hashes/sha2');
-    const bytes = new TextEncoder().encode('wanted');
-    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    const { wanted, data } = await rawBlock('wanted');
     const signal = AbortSignal.timeout(5_000);
     const fetching = f.ex.fetch(wanted, { signal });
     await sleep(50);
     const nonce = f.sent.at(-1)?.nonce as string;
-    const answer = (sender: string, content: Record<string, unknown>): RoomEvent => ({
-      type: EVENT.blocks,
-      event_id: `$b${sender}` as EventId,
-      sender: sender as UserId,
-      origin_server_ts: 0,
-      content: { nonce, ...content },
-    });
+    const blocks = [{ cid: wanted.toString(), data }];
     // A member who runs no node: ignored, whatever it holds.
-    const data = Buffer.from(bytes).toString('base64');
-    await f.ex.onEvent(ROOM, answer('@friend:hs', { blocks: [{ cid: wanted.toString(), data }] }));
+    await f.ex.onEvent(ROOM, answer('@friend:hs', nonce, { blocks }));
     // A node whose CAR cannot be downloaded: the timeline goes on at once.
-    const car = answer('@node1:hs', { car: 'mxc://down.example/car' });
+    const car = answer('@node1:hs', nonce, { car: 'mxc://down.example/car' });
     expect(await settles(f.ex.onEvent(ROOM, car), 500)).toBe(true);
     // A node's inline answer is taken.
-    await f.ex.onEvent(ROOM, answer('@node2:hs', { blocks: [{ cid: wanted.toString(), data }] }));
+    await f.ex.onEvent(ROOM, answer('@node2:hs', nonce, { blocks }));
     expect(new TextDecoder().decode(await fetching)).toBe('wanted');
     expect(f.logs.filter((l) => l.includes('not admitted'))).toHaveLength(1);
     // The signal may be one that outlives the fetch: nothing of the fetch stays on it.
@@ -133,10 +143,7 @@ describe('answering wants for blocks in the room', () => {
   it('a fetch that gives up leaves the answer to another fetch of the same block', async () => {
     const f = await exchange();
     f.release();
-    const { CID } = await import('multiformats/cid');
-    const { sha256 } = await import('multiformats/hashes/sha2');
-    const bytes = new TextEncoder().encode('wanted twice');
-    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    const { wanted, data } = await rawBlock('wanted twice');
     // e.g. a merge and a pin, or two tasks on one input, each with its own deadline.
     const first = new AbortController();
     const a = f.ex.fetch(wanted, { signal: first.signal });
@@ -145,42 +152,26 @@ describe('answering wants for blocks in the room', () => {
     const nonce = f.sent.at(-1)?.nonce as string;
     first.abort(new Error('first caller gave up'));
     await expect(a).rejects.toThrow('first caller gave up');
-    const data = Buffer.from(bytes).toString('base64');
-    await f.ex.onEvent(ROOM, {
-      type: EVENT.blocks,
-      event_id: '$answer' as EventId,
-      sender: '@node2:hs' as UserId,
-      origin_server_ts: 0,
-      content: { nonce, blocks: [{ cid: wanted.toString(), data }] },
-    });
+    await f.ex.onEvent(
+      ROOM,
+      answer('@node2:hs', nonce, { blocks: [{ cid: wanted.toString(), data }] }),
+    );
     expect(new TextDecoder().decode(await b)).toBe('wanted twice');
   });
 
   it('an answer with a block whose CID does not parse keeps its other blocks', async () => {
     const f = await exchange();
     f.release();
-    const { CID } = await import('multiformats/cid');
-    const { sha256 } = await import('multiformats/hashes/sha2');
-    const bytes = new TextEncoder().encode('wanted');
-    const wanted = CID.createV1(0x55, await sha256.digest(bytes));
+    const { wanted, data } = await rawBlock('wanted');
     const fetching = f.ex.fetch(wanted, { signal: AbortSignal.timeout(5_000) });
     await sleep(20);
     const nonce = f.sent.at(-1)?.nonce as string;
-    const data = Buffer.from(bytes).toString('base64');
-    await f.ex.onEvent(ROOM, {
-      type: EVENT.blocks,
-      event_id: '$answer' as EventId,
-      sender: '@node2:hs' as UserId,
-      origin_server_ts: 0,
-      // The schema lets through any alphanumeric string: the CID is parsed when taken.
-      content: {
-        nonce,
-        blocks: [
-          { cid: 'bnotacidatall', data },
-          { cid: wanted.toString(), data },
-        ],
-      },
-    });
+    // The schema lets through any alphanumeric string: the CID is parsed when taken.
+    const blocks = [
+      { cid: 'bnotacidatall', data },
+      { cid: wanted.toString(), data },
+    ];
+    await f.ex.onEvent(ROOM, answer('@node2:hs', nonce, { blocks }));
     expect(new TextDecoder().decode(await fetching)).toBe('wanted');
     expect(f.logs.filter((l) => l.includes('rejected a block'))).toHaveLength(1);
   });
