@@ -1,15 +1,14 @@
 import { CarReader } from '@ipld/car';
 import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
-import { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
 import type { EventId, RoomId, UserId } from '../../../src/ids.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
 import type { MeshClient, RoomEvent } from '../../../src/matrix/types.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { cidOf, RAW } from '../../../src/store/cid.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
+import { BLOCKS_ROOM, blockExchange } from '../../support/block-exchange.ts';
 
-const ROOM = '!mesh:hs' as RoomId;
+const ROOM = BLOCKS_ROOM;
 
 /** A node answering others' wants; what it sends and uploads is recorded. */
 function answering(maxCarBytes = 64 * 1024 * 1024) {
@@ -27,15 +26,7 @@ function answering(maxCarBytes = 64 * 1024 * 1024) {
       return 'mxc://hs/car';
     },
   } as unknown as MeshClient;
-  const ex = new RoomBlockExchange({
-    client,
-    store,
-    log: silentLogger,
-    rooms: () => [ROOM],
-    admitted: () => true,
-    servesWants: () => true,
-    maxCarBytes,
-  });
+  const ex = blockExchange(client, store, maxCarBytes);
   const ask = async (cids: string[]) => {
     const want: RoomEvent = {
       type: EVENT.want,

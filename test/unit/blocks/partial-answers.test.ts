@@ -1,14 +1,14 @@
 import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
-import { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
+import type { RoomBlockExchange } from '../../../src/blocks/room-exchange.ts';
 import type { EventId, RoomId, UserId } from '../../../src/ids.ts';
-import { silentLogger } from '../../../src/log/logger.ts';
 import type { MeshClient } from '../../../src/matrix/types.ts';
 import { EVENT } from '../../../src/protocol/events.ts';
 import { cidOf, RAW } from '../../../src/store/cid.ts';
 import { createMemoryStore } from '../../../src/store/memory.ts';
+import { BLOCKS_ROOM, blockExchange } from '../../support/block-exchange.ts';
 
-const ROOM = '!mesh:hs' as RoomId;
+const ROOM = BLOCKS_ROOM;
 /** Small enough that the DAG below takes several answers. */
 const MAX_CAR_BYTES = 50_000;
 
@@ -45,15 +45,7 @@ function room(maxCarBytes = MAX_CAR_BYTES) {
         return bytes;
       },
     } as unknown as MeshClient;
-    const ex = new RoomBlockExchange({
-      client,
-      store,
-      log: silentLogger,
-      rooms: () => [ROOM],
-      admitted: () => true,
-      servesWants: () => true,
-      maxCarBytes,
-    });
+    const ex = blockExchange(client, store, maxCarBytes);
     store.addFetcher(ex);
     nodes.set(user, ex);
     return store;
