@@ -166,7 +166,7 @@ function applyPower(view: RoomView, trace: RoomTrace, event: RoomEvent): void {
  * string of digits (`"50"`), which Synapse takes as that number. Read as absent, a member
  * lowered to `"0"` under a higher `users_default` would count at that default.
  */
-function asLevel(value: unknown): number | undefined {
+export function asLevel(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
   return undefined;

@@ -1,4 +1,5 @@
 import type { RoomId, UserId } from '../ids.ts';
+import { asLevel } from '../mesh/roster.ts';
 import { EVENT } from '../protocol/events.ts';
 import { MESH_EVENT } from '../protocol/manager.ts';
 import type { NodeContext } from './context.ts';
@@ -73,8 +74,11 @@ function levelReader(
   content: Record<string, unknown>,
   creators: ReadonlySet<UserId> | undefined,
 ): (user: string) => number {
-  const users = (content.users ?? {}) as Record<string, number>;
-  const usersDefault = typeof content.users_default === 'number' ? content.users_default : 0;
+  // Read as the roster reads levels (asLevel): numbers, or digits in older rooms.
+  const users = (content.users ?? {}) as Record<string, unknown>;
+  const usersDefault = asLevel(content.users_default) ?? 0;
   return (user) =>
-    creators?.has(user as UserId) ? Number.POSITIVE_INFINITY : (users[user] ?? usersDefault);
+    creators?.has(user as UserId)
+      ? Number.POSITIVE_INFINITY
+      : (asLevel(users[user]) ?? usersDefault);
 }
